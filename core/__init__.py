@@ -1,0 +1,1 @@
+"""KSeF Office Console: domain and services. Never imports streamlit."""

@@ -1,0 +1,109 @@
+"""The store: one engine per process, one session per operation.
+
+SQLite (the embedded default) runs in WAL mode with a busy timeout and foreign keys on; every writing transaction
+starts with BEGIN IMMEDIATE so that a UI and several workers queue for the write lock instead of failing with
+"database is locked" half-way through. PostgreSQL goes through psycopg 3 with pre-ping.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from core.settings import get_settings
+
+_engine: Engine | None = None
+_engine_lock = threading.Lock()
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    if url.startswith("sqlite"):
+        return _make_sqlite_engine(url, **kwargs)
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+
+
+def _make_sqlite_engine(url: str, **kwargs: Any) -> Engine:
+    path = sa.engine.make_url(url).database
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # We issue BEGIN ourselves (below); the driver must not open transactions behind our back.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        immediate = conn.get_execution_options().get("sqlite_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def get_engine() -> Engine:
+    global _engine
+    with _engine_lock:
+        if _engine is None:
+            _engine = make_engine(get_settings().database_url)
+        return _engine
+
+
+def set_engine(engine: Engine | None) -> None:
+    """Point the process at another database (tests, the CLI's --database)."""
+    global _engine
+    with _engine_lock:
+        if _engine is not None and _engine is not engine:
+            _engine.dispose()
+        _engine = engine
+
+
+@contextmanager
+def session_scope(*, write: bool = False) -> Iterator[Session]:
+    """One unit of work. `write=True` takes the write lock up front on SQLite and commits at the end.
+
+    Never keep a session open across a network call: read, close, call KSeF, then open a new one to write.
+    """
+    engine = get_engine()
+    with Session(engine, expire_on_commit=False) as session:
+        if write and engine.dialect.name == "sqlite":
+            session.connection(execution_options={"sqlite_write": True})
+        try:
+            yield session
+            if write:
+                session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def alembic_config(url: str | None = None) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", (url or str(get_engine().url.render_as_string(hide_password=False))))
+    config.attributes["engine"] = None if url else get_engine()
+    return config
+
+
+def upgrade(url: str | None = None) -> None:
+    """Apply every pending migration (runs on start of the UI, the worker and the CLI)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), "head")
