@@ -97,7 +97,10 @@ def alembic_config(url: str | None = None) -> Any:
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", (url or str(get_engine().url.render_as_string(hide_password=False))))
+    # ConfigParser treats % as interpolation; URLs carry %-escapes (e.g. a PostgreSQL search_path option).
+    config.set_main_option(
+        "sqlalchemy.url", (url or get_engine().url.render_as_string(hide_password=False)).replace("%", "%%")
+    )
     config.attributes["engine"] = None if url else get_engine()
     return config
 
@@ -107,3 +110,8 @@ def upgrade(url: str | None = None) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(url), "head")
+
+
+def rowcount(result: Any) -> int:
+    """Rows touched by an UPDATE/DELETE (typed loosely by SQLAlchemy)."""
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -76,11 +76,11 @@ class Package(SQLModel, table=True):
 
 
 class UserBase(SQLModel):
-    username: str = Field(max_length=64, unique=True)
-    full_name: str = Field(default="", max_length=200)
-    email: str = Field(default="", max_length=254)
+    username: str = Field(sa_type=sa.String(64), unique=True)
+    full_name: str = Field(default="", sa_type=sa.String(200))
+    email: str = Field(default="", sa_type=sa.String(254))
     role: str = Field(default=Role.analyst, sa_type=sa.String(16))
-    language: str = Field(default="pl", max_length=2)
+    language: str = Field(default="pl", sa_type=sa.String(2))
 
 
 class UserCreate(UserBase):
@@ -111,12 +111,12 @@ class UserPublic(UserBase):
 
 
 class ClientBase(SQLModel):
-    nip: str = Field(max_length=10)
-    name: str = Field(max_length=300)
-    email: str = Field(default="", max_length=254)
-    erp_id: str = Field(default="", max_length=100)
+    nip: str = Field(sa_type=sa.String(10))
+    name: str = Field(sa_type=sa.String(300))
+    email: str = Field(default="", sa_type=sa.String(254))
+    erp_id: str = Field(default="", sa_type=sa.String(100))
     environment: str = Field(default=KsefEnvironment.SIM, sa_type=sa.String(8))
-    notes: str = Field(default="", max_length=2000)
+    notes: str = Field(default="", sa_type=sa.String(2000))
 
 
 class ClientCreate(ClientBase):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 20:56:57.124504
+Create Date: 2026-11-22 21:06:04.571807
 """
 
 from collections.abc import Sequence
@@ -73,11 +73,11 @@ def upgrade() -> None:
     )
     op.create_table(
         "app_user",
-        sa.Column("username", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("full_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+        sa.Column("username", sa.String(length=64), nullable=False),
+        sa.Column("full_name", sa.String(length=200), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
-        sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
+        sa.Column("language", sa.String(length=2), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("office_id", sa.Integer(), nullable=False),
         sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
@@ -95,12 +95,12 @@ def upgrade() -> None:
 
     op.create_table(
         "client",
-        sa.Column("nip", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
-        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
-        sa.Column("erp_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("nip", sa.String(length=10), nullable=False),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("erp_id", sa.String(length=100), nullable=False),
         sa.Column("environment", sa.String(length=8), nullable=False),
-        sa.Column("notes", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column("notes", sa.String(length=2000), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("office_id", sa.Integer(), nullable=False),
         sa.Column("link_status", sa.String(length=16), nullable=False),
@@ -273,9 +273,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("invoice", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_invoice_client_subject_storage",
-            ["client_id", "subject_type", "permanent_storage_date"],
-            unique=False,
+            "ix_invoice_client_subject_storage", ["client_id", "subject_type", "permanent_storage_date"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_invoice_issue_date"), ["issue_date"], unique=False)
         batch_op.create_index(batch_op.f("ix_invoice_status"), ["status"], unique=False)

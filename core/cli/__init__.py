@@ -1,0 +1,32 @@
+"""`ksef-console`: every operation the UI offers, for scripts and support shells (DESIGN.md §4).
+
+Each subcommand calls the same service as the UI and prints a table, or JSON with `--json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from core.cli import admin, clients, common, users
+
+MODULES = [admin, users, clients]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ksef-console", description="KSeF Office Console")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in MODULES:
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return common.execute(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

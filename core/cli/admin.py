@@ -1,0 +1,119 @@
+"""`ksef-console db|office|demo|worker|keys|run|simulator`: setting up and running the console."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import time
+from typing import Any
+
+from core import db
+from core.cli.common import acting_user, command
+from core.errors import ServiceError
+
+
+def register(commands: Any) -> None:
+    database = commands.add_parser("db", help="the database").add_subparsers(dest="action", required=True)
+    command(database, "upgrade", _db_upgrade, "apply pending migrations")
+
+    office = commands.add_parser("office", help="the office").add_subparsers(dest="action", required=True)
+    init = command(office, "init", _office_init, "create the office and its first manager")
+    init.add_argument("--name", required=True)
+    init.add_argument("--nip", required=True)
+    init.add_argument("--account-id", required=True, help="the office master account id (konto firmy głównej)")
+    init.add_argument("--manager", required=True, help="login of the first office manager")
+    init.add_argument("--password-stdin", action="store_true")
+
+    demo = commands.add_parser("demo", help="the demo office").add_subparsers(dest="action", required=True)
+    command(demo, "seed", _demo_seed, "create the demo office, its users and clients (kept if present)")
+
+    worker = commands.add_parser("worker", help="background workers").add_subparsers(dest="action", required=True)
+    ping = command(worker, "ping", _worker_ping, "enqueue a ping job and wait for a worker to answer")
+    ping.add_argument("--timeout", type=float, default=10.0)
+    command(worker, "run-once", _worker_run_once, "run every due job in this process, then exit")
+
+    keys = commands.add_parser("keys", help="the master key").add_subparsers(dest="action", required=True)
+    command(keys, "rotate", _keys_rotate, "re-encrypt every secret with the first master key")
+
+    run = command(commands, "run", _run, "start the console (UI + worker; with --demo also the simulator)")
+    run.add_argument("--demo", action="store_true", help="seed the demo office and start the simulator")
+    run.set_defaults(needs_db=False)
+
+    simulator = commands.add_parser("simulator", help="the local KSeF simulator (python -m simulator)", add_help=False)
+    simulator.add_argument("rest", nargs=argparse.REMAINDER)
+    simulator.set_defaults(handler=_simulator, needs_db=False)
+
+
+def _db_upgrade(args: argparse.Namespace) -> dict[str, str]:
+    db.upgrade()
+    return {"status": "ok", "database": db.get_engine().url.render_as_string(hide_password=True)}
+
+
+def _office_init(args: argparse.Namespace) -> dict[str, Any]:
+    from core.models import UserCreate
+    from core.services.office import create_office
+    from core.services.users import create_user
+    from core.types import Role
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Hasło kierownika: ")
+    with db.session_scope(write=True) as session:
+        office = create_office(session, name=args.name, nip=args.nip, account_id=args.account_id)
+        assert office.id is not None
+        user = create_user(
+            session, office_id=office.id, data=UserCreate(username=args.manager, role=Role.manager, password=password)
+        )
+        from core import audit
+        from core.security import Actor
+
+        audit.record(session, Actor.system("cli", office.id), "office.init", office.account_id, manager=user.username)
+        return {"office_id": office.id, "account_id": office.account_id, "manager": user.username}
+
+
+def _demo_seed(args: argparse.Namespace) -> dict[str, Any]:
+    from core.demo import seed_demo
+
+    return seed_demo()
+
+
+def _worker_ping(args: argparse.Namespace) -> dict[str, Any]:
+    import uuid
+
+    from core.jobs import queue
+
+    actor = acting_user(args)
+    job_id = queue.enqueue("ping", period=uuid.uuid4().hex, office_id=actor.office_id, max_attempts=1)
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        job = queue.get_job(job_id)
+        if job is not None and job.status == "done":
+            return {"job_id": job_id, **job.result}
+        time.sleep(0.2)
+    queue.cancel(job_id)
+    raise ServiceError(
+        f"Żaden worker nie odpowiedział w {args.timeout:.0f} s. Czy `python -m core.jobs.worker` działa?"
+    )
+
+
+def _worker_run_once(args: argparse.Namespace) -> dict[str, int]:
+    from core.jobs.worker import drain
+
+    return {"jobs_run": drain("cli")}
+
+
+def _keys_rotate(args: argparse.Namespace) -> dict[str, int]:
+    from core.services.keys import rotate_master_key
+
+    return rotate_master_key(actor=acting_user(args))
+
+
+def _run(args: argparse.Namespace) -> None:
+    from core.launcher import run
+
+    sys.exit(run(demo=args.demo))
+
+
+def _simulator(args: argparse.Namespace) -> None:
+    from simulator.__main__ import main as simulator_main
+
+    simulator_main(args.rest)

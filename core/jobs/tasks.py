@@ -1,0 +1,31 @@
+"""The task kinds of the console. Importing this module registers them."""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+
+from core.jobs.registry import JobContext, task
+
+
+@task("ping")
+def ping(context: JobContext) -> dict[str, Any]:
+    """A no-op that proves a worker is alive and claiming (`ksef-console worker ping`)."""
+    return {"worker": context.worker_id, "pid": os.getpid(), "host": socket.gethostname()}
+
+
+@task("client_import")
+def client_import(context: JobContext) -> dict[str, Any]:
+    from core.services.client_import import run_import_job
+
+    return run_import_job(context)
+
+
+@task("housekeeping")
+def housekeeping(context: JobContext) -> dict[str, Any]:
+    """Free expired leases and forget old bookkeeping rows."""
+    from core.jobs import queue
+    from core.jobs.maintenance import forget_old_rows
+
+    return {"reaped": queue.reap_expired(), **forget_old_rows()}

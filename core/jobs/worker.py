@@ -1,0 +1,155 @@
+"""The worker process: claims jobs and runs them; the elected one also runs the scheduler.
+
+    python -m core.jobs.worker [--concurrency N] [--no-scheduler]
+
+Any number of workers may run against one database; each claims with the queue's single UPDATE … RETURNING.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from core import db
+from core.jobs import queue
+from core.jobs.queue import DEFAULT_LEASE_SECONDS, ClaimedJob
+from core.jobs.registry import TASKS, JobContext, JobFailed, RetryLater
+from core.settings import get_settings
+
+log = logging.getLogger("ksef_console.worker")
+REAP_EVERY_SECONDS = 15.0
+POLL_SECONDS = 0.5
+
+
+def _trace(job: ClaimedJob, worker_id: str) -> None:
+    """With KSEF_CONSOLE_JOB_TRACE set, append one line per execution (used to prove exactly-once draining)."""
+    path = os.environ.get("KSEF_CONSOLE_JOB_TRACE")
+    if path:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, f"{job.id}\t{job.kind}\t{worker_id}\n".encode())
+        finally:
+            os.close(fd)
+
+
+def run_job(job: ClaimedJob, worker_id: str) -> str:
+    """Run one claimed job to its end state; returns that state."""
+    _trace(job, worker_id)
+    function = TASKS.get(job.kind)
+    if function is None:
+        return queue.fail(job.id, worker_id, f"nieznany rodzaj zadania {job.kind!r}", retryable=False)
+    try:
+        result = function(JobContext(job=job, worker_id=worker_id))
+    except RetryLater as error:
+        return queue.fail(job.id, worker_id, str(error), retry_after=error.retry_after)
+    except JobFailed as error:
+        return queue.fail(job.id, worker_id, str(error), retryable=False)
+    except Exception as error:  # a bug in a task must not kill the worker
+        log.error("job %s (%s) failed: %s", job.id, job.kind, type(error).__name__)
+        log.debug("%s", traceback.format_exc())
+        return queue.fail(job.id, worker_id, f"{type(error).__name__}: {error}")
+    queue.complete(job.id, worker_id, result or {})
+    return "done"
+
+
+def drain(worker_id: str = "inline", *, max_jobs: int = 10_000, kinds: list[str] | None = None) -> int:
+    """Run pending jobs in this thread until none is due (tests and the CLI's `worker run-once`)."""
+    import core.jobs.tasks  # noqa: F401
+
+    count = 0
+    while count < max_jobs:
+        jobs = queue.claim(worker_id, limit=1, kinds=kinds)
+        if not jobs:
+            break
+        run_job(jobs[0], worker_id)
+        count += 1
+    return count
+
+
+class Worker:
+    def __init__(self, *, concurrency: int, with_scheduler: bool = True, lease_seconds: int = DEFAULT_LEASE_SECONDS):
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.concurrency = concurrency
+        self.lease_seconds = lease_seconds
+        self.with_scheduler = with_scheduler
+        self.stop = threading.Event()
+        self._running: dict[int, Future[str]] = {}
+        self._lock = threading.Lock()
+
+    def run(self) -> None:
+        import core.jobs.tasks  # noqa: F401
+        from core.jobs.scheduler import SchedulerSupervisor
+
+        supervisor = SchedulerSupervisor(self.worker_id) if self.with_scheduler else None
+        last_reap = 0.0
+        log.info("worker %s started (concurrency %d)", self.worker_id, self.concurrency)
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="job") as pool:
+            renewer = threading.Thread(target=self._renew_leases, name="lease-renewer", daemon=True)
+            renewer.start()
+            while not self.stop.is_set():
+                if supervisor is not None:
+                    supervisor.tick()
+                if time.monotonic() - last_reap > REAP_EVERY_SECONDS:
+                    queue.reap_expired()
+                    last_reap = time.monotonic()
+                if not self._claim_and_submit(pool):
+                    self.stop.wait(POLL_SECONDS)
+            if supervisor is not None:
+                supervisor.shutdown()
+            log.info("worker %s stopping; waiting for %d running jobs", self.worker_id, len(self._running))
+        log.info("worker %s stopped", self.worker_id)
+
+    def _claim_and_submit(self, pool: ThreadPoolExecutor) -> bool:
+        with self._lock:
+            free = self.concurrency - len(self._running)
+        if free <= 0:
+            return False
+        jobs = queue.claim(self.worker_id, limit=free, lease_seconds=self.lease_seconds)
+        for job in jobs:
+            future = pool.submit(run_job, job, self.worker_id)
+            with self._lock:
+                self._running[job.id] = future
+            future.add_done_callback(self._forget_when_done(job.id))
+        return bool(jobs)
+
+    def _forget_when_done(self, job_id: int) -> Callable[[Future[str]], None]:
+        def forget(_future: Future[str]) -> None:
+            with self._lock:
+                self._running.pop(job_id, None)
+
+        return forget
+
+    def _renew_leases(self) -> None:
+        while not self.stop.wait(self.lease_seconds / 3):
+            with self._lock:
+                running = list(self._running)
+            for job_id in running:
+                queue.renew_lease(job_id, self.worker_id, lease_seconds=self.lease_seconds)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m core.jobs.worker", description="KSeF Office Console worker")
+    parser.add_argument("--concurrency", type=int, default=get_settings().worker_concurrency)
+    parser.add_argument("--no-scheduler", action="store_true", help="only run jobs, never the schedule")
+    args = parser.parse_args(argv)
+    from core.logs import configure_logging
+
+    configure_logging()
+    db.upgrade()
+    worker = Worker(concurrency=args.concurrency, with_scheduler=not args.no_scheduler)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: worker.stop.set())
+    worker.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Operations the buttons, the CLI and the worker run. Each takes the acting user, checks the role and audits."""
