@@ -1,0 +1,99 @@
+"""The httpx transport under the SDK: every request passes the rate limiter and lands in the transcript.
+
+This is the narrow seam of the gateway (in the spirit of httpx's own transports): the SDK keeps building and parsing
+requests; we decide when a request may leave, remember what was said, and turn a 429 into a block for everyone.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from core.ksef.groups import ANONYMOUS_GROUP, endpoint_group
+from core.ksef.ratelimit import RateLimiter
+from core.ksef.transcript import Transcript
+from core.types import utcnow
+
+API_PREFIX = "/v2"
+DEFAULT_RETRY_AFTER_SECONDS = 1.0
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+class GatewayTransport(httpx.BaseTransport):
+    def __init__(
+        self,
+        *,
+        environment: str,
+        context_nip: str,
+        limiter: RateLimiter | None,
+        transcript: Transcript,
+        inner: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.environment = environment
+        self.context_nip = context_nip
+        self.limiter = limiter
+        self.transcript = transcript
+        self.inner = inner or httpx.HTTPTransport()
+        self.waited_seconds = 0.0
+
+    def _limit_key(self, request: httpx.Request) -> tuple[str, str] | None:
+        path = request.url.path
+        if not path.startswith(API_PREFIX + "/"):
+            return None  # pre-signed storage URLs and Latarnia are not rate limited
+        group = endpoint_group(request.method, path.removeprefix(API_PREFIX))
+        # Unauthenticated calls are counted per client IP, not per context.
+        return ("" if group == ANONYMOUS_GROUP else self.context_nip), group
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        key = self._limit_key(request)
+        if key is not None and self.limiter is not None:
+            self.waited_seconds += self.limiter.acquire(self.environment, *key)
+        started, clock = utcnow(), time.perf_counter()
+        body = request.read()
+        try:
+            response = self.inner.handle_request(request)
+            response.read()
+        except httpx.TransportError as error:
+            self._record(request, body, None, b"", clock, started, type(error).__name__)
+            raise
+        self._record(request, body, response, response.content, clock, started, "")
+        if response.status_code == 429 and key is not None and self.limiter is not None:
+            retry = parse_retry_after(response.headers.get("Retry-After")) or DEFAULT_RETRY_AFTER_SECONDS
+            self.limiter.block(self.environment, key[0], key[1], retry)
+        return response
+
+    def _record(
+        self,
+        request: httpx.Request,
+        body: bytes,
+        response: httpx.Response | None,
+        content: bytes,
+        clock: float,
+        started: Any,
+        error: str,
+    ) -> None:
+        self.transcript.record(
+            method=request.method,
+            url=str(request.url),
+            request_headers={k.lower(): v for k, v in request.headers.items()},
+            request_body=body,
+            status=None if response is None else response.status_code,
+            response_headers=None if response is None else {k.lower(): v for k, v in response.headers.items()},
+            response_body=content,
+            elapsed_ms=(time.perf_counter() - clock) * 1000,
+            started=started,
+            error=error,
+        )
+
+    def close(self) -> None:
+        self.inner.close()
