@@ -138,11 +138,13 @@ def renew_lease(job_id: int, worker_id: str, *, lease_seconds: int = DEFAULT_LEA
     return bool(rowcount(result))
 
 
-def set_progress(job_id: int, done: int, total: int) -> None:
+def set_progress(job_id: int, done: int, total: int, result: dict[str, Any] | None = None) -> None:
+    """Progress the UI shows; `result` lets a page fill in per-item outcomes while the job still runs."""
+    values: dict[str, Any] = {"progress_done": done, "progress_total": total}
+    if result is not None:
+        values["result"] = result
     with session_scope(write=True) as session:
-        session.execute(
-            sa.update(JobRun).where(col(JobRun.id) == job_id).values(progress_done=done, progress_total=total)
-        )
+        session.execute(sa.update(JobRun).where(col(JobRun.id) == job_id).values(**values))
 
 
 def complete(job_id: int, worker_id: str, result: dict[str, Any] | None = None) -> bool:

@@ -58,9 +58,9 @@ class JobContext:
             raise JobFailed("zadanie nie wskazuje biura")
         return Actor.system("worker", self.job.office_id)
 
-    def progress(self, done: int, total: int, *, force: bool = False) -> None:
-        """Report progress, at most a few times a second, always for the last step."""
+    def progress(self, done: int, total: int, *, force: bool = False, result: dict[str, Any] | None = None) -> None:
+        """Report progress (and partial results), at most a few times a second, always for the last step."""
         now = time.monotonic()
         if force or done >= total or now - self._last_progress > 0.3:
-            queue.set_progress(self.job.id, done, total)
+            queue.set_progress(self.job.id, done, total, result)
             self._last_progress = now

@@ -29,3 +29,17 @@ def housekeeping(context: JobContext) -> dict[str, Any]:
     from core.jobs.maintenance import forget_old_rows
 
     return {"reaped": queue.reap_expired(), **forget_old_rows()}
+
+
+@task("link_connect")
+def link_connect(context: JobContext) -> dict[str, Any]:
+    from core.services.links import bulk_connect_task
+
+    return bulk_connect_task(context)
+
+
+@task("link_verify")
+def link_verify(context: JobContext) -> dict[str, Any]:
+    from core.services.links import bulk_verify_task
+
+    return bulk_verify_task(context)

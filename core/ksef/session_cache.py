@@ -70,10 +70,12 @@ def _store_access(client_id: int, credential_id: int, access: str, valid_until: 
         session.add(row)
 
 
-def forget(client_id: int, credential_id: int | None = None, *, access_only: bool = False) -> None:
+def forget(*, client_id: int | None = None, credential_id: int | None = None, access_only: bool = False) -> None:
     """Drop cached tokens (after a 401, a revoke, or a new credential)."""
     with session_scope(write=True) as session:
-        query = select(KsefSession).where(KsefSession.client_id == client_id)
+        query = select(KsefSession)
+        if client_id is not None:
+            query = query.where(KsefSession.client_id == client_id)
         if credential_id is not None:
             query = query.where(KsefSession.credential_id == credential_id)
         for row in session.exec(query).all():

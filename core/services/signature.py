@@ -1,0 +1,131 @@
+"""Qualified signature / seal and Trusted Profile: the console prepares the AuthTokenRequest, a person signs it
+outside (gov.pl or signature software) within the challenge's ten minutes and uploads it back. These methods cannot
+renew themselves, so the link records when re-authorization is due (the refresh token's end, at most 7 days)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from lxml import etree
+from sqlmodel import Session
+
+import ksef_spec
+from core import audit
+from core.db import session_scope
+from core.errors import InvalidInput, NotFound
+from core.ksef import session_cache
+from core.ksef.auth import signature_challenge, submit_signed_request
+from core.ksef.errors import KsefFailure
+from core.ksef.gateway import KsefGateway
+from core.ksef.testsign import sign_with_test_seal
+from core.ksef.transcript import Transcript
+from core.models import Client, Link, Office
+from core.security import Actor, Permission
+from core.services import problems
+from core.services.company_keys import current_key
+from core.services.credentials import signature_anchor
+from core.services.link_status import active_link, refresh_link_status
+from core.services.links import LinkOutcome, verify_link
+from core.types import AuthMethod, KsefEnvironment
+
+SIGNATURE_METHODS = {AuthMethod.qualified_signature, AuthMethod.trusted_profile}
+MAX_SIGNED_FILE_BYTES = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SignatureRequest:
+    client_id: int
+    method: str
+    environment: str
+    xml: str
+    expires_at: datetime
+    file_name: str
+
+
+def _client(session: Session, actor: Actor, client_id: int) -> Client:
+    client = session.get(Client, client_id)
+    if client is None or client.office_id != actor.office_id or client.archived_at is not None:
+        raise NotFound(f"Nie ma aktywnego klienta o numerze {client_id}.")
+    return client
+
+
+def start_signature(*, actor: Actor, client_id: int, method: str, confirm_production: bool = False) -> SignatureRequest:
+    """Ask KSeF for a challenge and build the XML to sign; the countdown runs from now."""
+    actor.require(Permission.run_operations)
+    if method not in SIGNATURE_METHODS:
+        raise InvalidInput("Ta metoda nie wymaga podpisywania żądania.")
+    with session_scope() as session:
+        client = _client(session, actor, client_id)
+        environment, nip = client.environment, client.nip
+    if environment == KsefEnvironment.PROD and not confirm_production:
+        raise InvalidInput("Środowisko produkcyjne wymaga wyraźnego potwierdzenia.")
+    with KsefGateway(environment, nip) as gateway:
+        prepared = signature_challenge(gateway)
+    with session_scope(write=True) as session:
+        audit.record(session, actor, "signature.start", f"client:{client_id}", method=method)
+    return SignatureRequest(
+        client_id, method, environment, prepared.xml, prepared.expires_at, f"AuthTokenRequest-{nip}.xml"
+    )
+
+
+def _check_signed_file(signed: bytes) -> str:
+    if len(signed) > MAX_SIGNED_FILE_BYTES:
+        raise InvalidInput("Plik jest za duży na podpisane żądanie uwierzytelnienia.")
+    try:
+        document = etree.fromstring(signed, ksef_spec.safe_xml_parser())
+    except etree.XMLSyntaxError as error:
+        raise InvalidInput(f"Plik nie jest poprawnym XML: {error.msg} (wiersz {error.lineno}).") from None
+    if etree.QName(document).localname != "AuthTokenRequest":
+        raise InvalidInput("To nie jest żądanie AuthTokenRequest pobrane z konsoli.")
+    if not document.findall(".//{http://www.w3.org/2000/09/xmldsig#}Signature"):
+        raise InvalidInput("Plik nie jest podpisany: podpisz go podpisem kwalifikowanym lub Profilem Zaufanym.")
+    return signed.decode("utf-8")
+
+
+def complete_signature(*, actor: Actor, client_id: int, method: str, signed_xml: bytes) -> LinkOutcome:
+    """Submit the signed file; on success the client is linked with this method until re-authorization is due."""
+    actor.require(Permission.run_operations)
+    text = _check_signed_file(signed_xml)
+    with session_scope() as session:
+        client = _client(session, actor, client_id)
+        environment, nip = client.environment, client.nip
+    transcript = Transcript()
+    try:
+        with KsefGateway(environment, nip, transcript=transcript) as gateway:
+            tokens = submit_signed_request(gateway, signed_xml=text)
+    except KsefFailure as failure:
+        with session_scope(write=True) as session:
+            office_id = _client(session, actor, client_id).office_id
+            problems.record_failure(
+                session, office_id=office_id, client_id=client_id, operation="link", failure=failure,
+                transcript=transcript.tail(),
+            )  # fmt: skip
+            status = refresh_link_status(session, client_id)
+        return LinkOutcome(client_id, False, status, failure.problem_class, str(failure))
+    with session_scope(write=True) as session:
+        client = _client(session, actor, client_id)
+        office = session.get(Office, actor.office_id)
+        assert office is not None and client.id is not None
+        anchor = signature_anchor(session, office_id=actor.office_id, client_id=client.id, method=method)
+        link = active_link(session, client_id) or Link(client_id=client_id, environment=environment, auth_method=method)
+        link.environment, link.auth_method, link.credential_id = environment, method, anchor.id
+        link.company_key = link.company_key or current_key(session, client, office)
+        link.reauth_due_at = tokens.refresh_valid_until
+        session.add(link)
+        audit.record(session, actor, "signature.complete", f"client:{client_id}", method=method)
+        anchor_id = anchor.id
+    assert anchor_id is not None
+    session_cache.store(client_id, anchor_id, tokens)
+    return verify_link(actor=actor, client_id=client_id)
+
+
+def sign_in_simulator(*, actor: Actor, client_id: int, xml: str) -> bytes:
+    """Rehearsal on SIM: sign the prepared request with a throw-away test seal of the client."""
+    actor.require(Permission.run_operations)
+    with session_scope() as session:
+        client = _client(session, actor, client_id)
+        if client.environment != KsefEnvironment.SIM:
+            raise InvalidInput("Podpis certyfikatem testowym jest dostępny tylko w środowisku symulatora (SIM).")
+        nip, name = client.nip, client.name
+    return sign_with_test_seal(xml, nip=nip, name=name).encode()
