@@ -165,6 +165,7 @@ def load_bundle(
     pkcs12_data: bytes | None = None,
     password: str | None = None,
     for_authentication: bool = True,
+    refuse_expired: bool = True,
 ) -> tuple[CertificateInfo, str]:
     """Return the certificate's description and its private key as unencrypted PKCS#8 PEM (to be sealed)."""
     if pkcs12_data is not None:
@@ -190,7 +191,7 @@ def load_bundle(
         loaded_key = _load_key(private_key, password)
     _check_pair(parsed, loaded_key)
     info = describe(parsed)
-    if info.expired():
+    if refuse_expired and info.expired():
         raise CertificateExpired(f"Certyfikat wygasł {info.valid_to:%d.%m.%Y}; wgraj aktualny certyfikat.")
     if for_authentication and info.certificate_type == CertificateType.Offline:
         raise OfflineCertificateForAuthentication(

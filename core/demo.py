@@ -35,7 +35,8 @@ def load_demo_definition() -> dict[str, Any]:
     return data
 
 
-def seed_demo() -> dict[str, Any]:
+def seed_demo(*, with_simulator: bool = True) -> dict[str, Any]:
+    """Create the demo office once; with the simulator, also its credentials and links, then verify them all."""
     definition = load_demo_definition()
     with session_scope(write=True) as session:
         office = session.exec(select(Office).where(Office.account_id == definition["accountId"])).first()
@@ -43,14 +44,37 @@ def seed_demo() -> dict[str, Any]:
         if office is None:
             office = _create_demo_office(session, definition)
         assert office.id is not None
-        clients = session.exec(select(Client).where(Client.office_id == office.id)).all()
-        return {
-            "created": created,
-            "office_id": office.id,
-            "account_id": office.account_id,
-            "clients": len(clients),
-            "users": [name for name, _, _ in DEMO_USERS],
-        }
+        office_id = office.id
+        client_count = len(session.exec(select(Client.id).where(Client.office_id == office.id)).all())
+    linked = _link_demo_clients(office_id) if with_simulator else 0
+    return {
+        "created": created,
+        "office_id": office_id,
+        "account_id": definition["accountId"],
+        "clients": client_count,
+        "newly_linked": linked,
+        "users": [name for name, _, _ in DEMO_USERS],
+    }
+
+
+def _link_demo_clients(office_id: int) -> int:
+    """Ask the simulator for the demo office's credentials and link every client not linked yet.
+
+    The links are written as they would be after the connect wizard; their status comes from a real verification
+    against the simulator, run by the worker as a job.
+    """
+    import httpx
+
+    from core.demo_links import link_scenarios
+    from core.services.links import start_bulk_verify
+    from core.settings import get_settings
+
+    response = httpx.post(f"{get_settings().sim_url}/_sim/seed/demo", timeout=300)
+    response.raise_for_status()
+    client_ids = link_scenarios(office_id, response.json())
+    if client_ids:
+        start_bulk_verify(actor=Actor.system("demo-seed", office_id), client_ids=client_ids)
+    return len(client_ids)
 
 
 def _create_demo_office(session: Session, definition: dict[str, Any]) -> Office:

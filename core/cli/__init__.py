@@ -9,9 +9,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from core.cli import admin, clients, common, users
+from core.cli import admin, clients, common, ksef, users
 
-MODULES = [admin, users, clients]
+MODULES = [admin, users, clients, ksef]
 
 
 def build_parser() -> argparse.ArgumentParser:

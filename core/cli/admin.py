@@ -26,7 +26,8 @@ def register(commands: Any) -> None:
     init.add_argument("--password-stdin", action="store_true")
 
     demo = commands.add_parser("demo", help="the demo office").add_subparsers(dest="action", required=True)
-    command(demo, "seed", _demo_seed, "create the demo office, its users and clients (kept if present)")
+    seed = command(demo, "seed", _demo_seed, "create the demo office, its users and clients (kept if present)")
+    seed.add_argument("--no-simulator", action="store_true", help="only the office, users and clients")
 
     worker = commands.add_parser("worker", help="background workers").add_subparsers(dest="action", required=True)
     ping = command(worker, "ping", _worker_ping, "enqueue a ping job and wait for a worker to answer")
@@ -73,7 +74,7 @@ def _office_init(args: argparse.Namespace) -> dict[str, Any]:
 def _demo_seed(args: argparse.Namespace) -> dict[str, Any]:
     from core.demo import seed_demo
 
-    return seed_demo()
+    return seed_demo(with_simulator=not args.no_simulator)
 
 
 def _worker_ping(args: argparse.Namespace) -> dict[str, Any]:

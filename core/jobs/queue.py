@@ -86,6 +86,7 @@ def claim(
     lease_seconds: int = DEFAULT_LEASE_SECONDS,
     kinds: list[str] | None = None,
     include_non_urgent: bool = True,
+    job_id: int | None = None,
 ) -> list[ClaimedJob]:
     now = utcnow()
     table = JobRun.__table__  # type: ignore[attr-defined]
@@ -98,6 +99,8 @@ def claim(
     )
     if kinds:
         candidates = candidates.where(table.c.kind.in_(kinds))
+    if job_id is not None:
+        candidates = candidates.where(table.c.id == job_id)
     if not include_non_urgent:
         candidates = candidates.where(table.c.urgent.is_(True))
     statement = (

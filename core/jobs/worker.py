@@ -75,6 +75,14 @@ def drain(worker_id: str = "inline", *, max_jobs: int = 10_000, kinds: list[str]
     return count
 
 
+def run_now(job_id: int, worker_id: str = "inline") -> str:
+    """Run one queued job in this process (the CLI's way to do a bulk operation without a worker)."""
+    import core.jobs.tasks  # noqa: F401
+
+    jobs = queue.claim(worker_id, job_id=job_id)
+    return run_job(jobs[0], worker_id) if jobs else "not-pending"
+
+
 class Worker:
     def __init__(self, *, concurrency: int, with_scheduler: bool = True, lease_seconds: int = DEFAULT_LEASE_SECONDS):
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"

@@ -149,6 +149,13 @@ class KsefGateway:
                 return sorted(scopes)
             offset += 1
 
+    def token_permissions(self, access_token: str, reference_number: str) -> list[str]:
+        """A KSeF token's frozen permission set (GET /tokens/{ref}); a token caller may read its own token."""
+        status = self.call(lambda: self.client.tokens.get_token_status(reference_number, access_token=access_token))
+        if str(_enum_value(status.status)) != "Active":
+            return []
+        return sorted(str(_enum_value(p)) for p in status.requested_permissions)
+
     def rate_limits(self, access_token: str) -> dict[str, dict[str, int]]:
         limits = self.call(lambda: self.client.rate_limits.get_rate_limits(access_token))
         return {k: v for k, v in limits.to_dict().items() if isinstance(v, dict)}

@@ -40,9 +40,9 @@ DEFAULT_LIMITS: dict[str, tuple[int, int, int]] = {
     "collectiveIdentifier": (10, 60, 120),
     "other": (10, 30, 120),
 }
-WINDOWS = ((1.0, "per_second"), (60.0, "per_minute"), (3600.0, "per_hour"))
-# Our clock stamps a request when it leaves, KSeF's when it arrives; this margin absorbs the jitter between the two.
-SAFETY_MARGIN_SECONDS = 0.1
+# (window, column, margin). Our clock stamps a request when it leaves, KSeF's when it arrives; the margin absorbs
+# the jitter between the two (a busy machine can hold a request back a few hundred milliseconds).
+WINDOWS = ((1.0, "per_second", 0.25), (60.0, "per_minute", 0.5), (3600.0, "per_hour", 1.0))
 
 
 class RateLimitWaitTooLong(Exception):
@@ -89,9 +89,8 @@ def store_limits(environment: str, context_nip: str, effective: dict[str, dict[s
 
 
 class RateLimiter:
-    def __init__(self, *, max_wait: float = 3600.0, margin: float = SAFETY_MARGIN_SECONDS) -> None:
+    def __init__(self, *, max_wait: float = 3600.0) -> None:
         self.max_wait = max_wait
-        self.margin = margin
 
     def acquire(self, environment: str, context_nip: str, group: str) -> float:
         """Block until the request may go; returns the seconds waited."""
@@ -139,11 +138,11 @@ class RateLimiter:
         slots = RateSlot.__table__  # type: ignore[attr-defined]
         same_key = (slots.c.environment == environment, slots.c.context_nip == context_nip, slots.c.group == group)
         wait = 0.0
-        for seconds, name in WINDOWS:
+        for seconds, name, margin in WINDOWS:
             limit = getattr(row, name)
             if limit is None or limit < 0:
                 continue
-            window_start = now - timedelta(seconds=seconds + self.margin)
+            window_start = now - timedelta(seconds=seconds + margin)
             # The limit-th newest slot inside the window: when it leaves the window, one more request fits.
             boundary = session.execute(
                 sa.select(slots.c.at)

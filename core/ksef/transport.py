@@ -18,6 +18,9 @@ from core.types import utcnow
 
 API_PREFIX = "/v2"
 DEFAULT_RETRY_AFTER_SECONDS = 1.0
+# A 429 is answered before KSeF does anything, so the same request may simply go again after Retry-After.
+MAX_429_RETRIES = 3
+MAX_TRANSPARENT_WAIT_SECONDS = 60.0
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -56,6 +59,17 @@ class GatewayTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         key = self._limit_key(request)
+        for attempt in range(MAX_429_RETRIES + 1):
+            response = self._send_once(request, key)
+            if response.status_code != 429 or key is None or self.limiter is None:
+                return response
+            retry = parse_retry_after(response.headers.get("Retry-After")) or DEFAULT_RETRY_AFTER_SECONDS
+            self.limiter.block(self.environment, key[0], key[1], retry)
+            if attempt == MAX_429_RETRIES or retry > MAX_TRANSPARENT_WAIT_SECONDS:
+                return response
+        return response
+
+    def _send_once(self, request: httpx.Request, key: tuple[str, str] | None) -> httpx.Response:
         if key is not None and self.limiter is not None:
             self.waited_seconds += self.limiter.acquire(self.environment, *key)
         started, clock = utcnow(), time.perf_counter()
@@ -67,9 +81,6 @@ class GatewayTransport(httpx.BaseTransport):
             self._record(request, body, None, b"", clock, started, type(error).__name__)
             raise
         self._record(request, body, response, response.content, clock, started, "")
-        if response.status_code == 429 and key is not None and self.limiter is not None:
-            retry = parse_retry_after(response.headers.get("Retry-After")) or DEFAULT_RETRY_AFTER_SECONDS
-            self.limiter.block(self.environment, key[0], key[1], retry)
         return response
 
     def _record(

@@ -105,6 +105,12 @@ def authenticator(
     return None
 
 
+def _subject_identifier(credential_id: int) -> str:
+    with session_scope() as session:
+        row = session.get(Credential, credential_id)
+        return row.subject_identifier if row is not None else ""
+
+
 def _secret(credential_id: int) -> tuple[str, str, str]:
     """(secret, certificate PEM, certificate type) of a usable credential."""
     with session_scope() as session:
@@ -129,6 +135,17 @@ class KsefCall:
             credential_id=self.facts.credential_id,
             authenticate=self._authenticate,
         )
+
+    def permissions(self, access_token: str) -> list[str]:
+        """What the office may do in the context: its grants there, for a token the token's own permission set, and
+        everything when the credential's subject is the context's owner (role Owner, PROTOCOL.md §9)."""
+        held = set(self.gateway.personal_permissions(access_token))
+        if _subject_identifier(self.facts.credential_id) == self.facts.nip:
+            held.add("Owner")
+        if self.facts.auth_method == AuthMethod.ksef_token:
+            reference = _secret(self.facts.credential_id)[0].split("|")[0]
+            held.update(self.gateway.token_permissions(access_token, reference))
+        return sorted(held)
 
     def run(self, function: Callable[[str], T]) -> T:
         try:

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlmodel import Session, col, or_, select
 
 from core import audit
-from core.certificates import load_bundle
+from core.certificates import CertificateInfo, load_bundle
 from core.db import session_scope
 from core.errors import InvalidInput, NotFound
 from core.ksef import session_cache
@@ -102,21 +102,26 @@ def add_ksef_token(*, actor: Actor, client_id: int, token: str, label: str = "")
         context = token_context_nip(token)
         if context is not None and context != client.nip:
             raise InvalidInput(wrong_client_message(session, actor, client, context))
-        row = Credential(
-            office_id=actor.office_id,
-            client_id=client.id,
-            kind=AuthMethod.ksef_token,
-            source=CredentialSource.client,
-            label=label.strip() or "Token KSeF",
-            status=CredentialStatus.active,
-            context_nip=context or client.nip,
-        )
-        session.add(row)
-        session.flush()
-        seal(row, "secret_ciphertext", token)
-        session.add(row)
+        row = insert_token(session, office_id=actor.office_id, client=client, token=token, label=label)
         audit.record(session, actor, "credential.add", f"credential:{row.id}", kind=row.kind, client_id=client.id)
         return CredentialPublic.of(row)
+
+
+def insert_token(session: Session, *, office_id: int, client: Client, token: str, label: str = "") -> Credential:
+    row = Credential(
+        office_id=office_id,
+        client_id=client.id,
+        kind=AuthMethod.ksef_token,
+        source=CredentialSource.client,
+        label=label.strip() or "Token KSeF",
+        status=CredentialStatus.active,
+        context_nip=token_context_nip(token) or client.nip,
+    )
+    session.add(row)
+    session.flush()
+    seal(row, "secret_ciphertext", token)
+    session.add(row)
+    return row
 
 
 def add_certificate(
@@ -142,29 +147,38 @@ def add_certificate(
     with session_scope(write=True) as session:
         if client_id is not None:
             _client(session, actor, client_id)
-        authentication = info.certificate_type == CertificateType.Authentication
-        row = Credential(
-            office_id=actor.office_id,
-            client_id=client_id,
-            kind=AuthMethod.ksef_certificate,
-            source=CredentialSource.office if client_id is None else CredentialSource.client,
-            label=label.strip() or info.common_name or "Certyfikat KSeF",
-            status=CredentialStatus.submitted if authentication else CredentialStatus.added,
-            certificate_pem=info.certificate_pem,
-            certificate_type=info.certificate_type,
-            subject=info.subject[:500],
-            subject_identifier=info.subject_identifier,
-            serial_number=info.serial_number,
-            fingerprint=info.fingerprint,
-            valid_from=info.valid_from,
-            valid_to=info.valid_to,
+        row = insert_certificate(
+            session, office_id=actor.office_id, client_id=client_id, info=info, key_pem=key_pem, label=label
         )
-        session.add(row)
-        session.flush()
-        seal(row, "secret_ciphertext", key_pem)
-        session.add(row)
         audit.record(session, actor, "credential.add", f"credential:{row.id}", kind=row.kind, serial=info.serial_number)
         return CredentialPublic.of(row)
+
+
+def insert_certificate(
+    session: Session, *, office_id: int, client_id: int | None, info: CertificateInfo, key_pem: str, label: str = ""
+) -> Credential:
+    authentication = info.certificate_type == CertificateType.Authentication
+    row = Credential(
+        office_id=office_id,
+        client_id=client_id,
+        kind=AuthMethod.ksef_certificate,
+        source=CredentialSource.office if client_id is None else CredentialSource.client,
+        label=label.strip() or info.common_name or "Certyfikat KSeF",
+        status=CredentialStatus.submitted if authentication else CredentialStatus.added,
+        certificate_pem=info.certificate_pem,
+        certificate_type=info.certificate_type,
+        subject=info.subject[:500],
+        subject_identifier=info.subject_identifier,
+        serial_number=info.serial_number,
+        fingerprint=info.fingerprint,
+        valid_from=info.valid_from,
+        valid_to=info.valid_to,
+    )
+    session.add(row)
+    session.flush()
+    seal(row, "secret_ciphertext", key_pem)
+    session.add(row)
+    return row
 
 
 def signature_anchor(session: Session, *, office_id: int, client_id: int, method: str) -> Credential:

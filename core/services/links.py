@@ -18,6 +18,7 @@ from core.errors import InvalidInput, NotFound
 from core.jobs import queue
 from core.ksef.auth import token_context_nip
 from core.ksef.errors import KsefFailure
+from core.ksef.ratelimit import store_limits
 from core.ksef.transcript import Transcript
 from core.models import Client, Credential, Link, Office
 from core.security import Actor, Permission
@@ -197,7 +198,8 @@ def _attempt(facts: LinkFacts) -> LinkOutcome:
     if failure is None:
         try:
             with open_ksef(facts, transcript=transcript) as call:
-                permissions = call.run(call.gateway.personal_permissions)
+                permissions = call.run(call.permissions)
+                store_limits(facts.environment, facts.nip, call.run(call.gateway.rate_limits))
         except KsefFailure as error:
             failure = error
     if failure is None:

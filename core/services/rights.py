@@ -97,7 +97,7 @@ def check_rights(*, actor: Actor, client_id: int) -> RightsReport:
     failure: KsefFailure | None = None
     try:
         with open_ksef(facts, transcript=transcript) as call:
-            held = call.run(call.gateway.personal_permissions)
+            held = call.run(call.permissions)
     except KsefFailure as raised:
         failure, error = raised, str(raised)
     needs = _needs(facts, set(held))

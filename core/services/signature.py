@@ -108,6 +108,7 @@ def complete_signature(*, actor: Actor, client_id: int, method: str, signed_xml:
         office = session.get(Office, actor.office_id)
         assert office is not None and client.id is not None
         anchor = signature_anchor(session, office_id=actor.office_id, client_id=client.id, method=method)
+        anchor.subject_identifier = _signer_identifier(signed_xml) or anchor.subject_identifier
         link = active_link(session, client_id) or Link(client_id=client_id, environment=environment, auth_method=method)
         link.environment, link.auth_method, link.credential_id = environment, method, anchor.id
         link.company_key = link.company_key or current_key(session, client, office)
@@ -118,6 +119,25 @@ def complete_signature(*, actor: Actor, client_id: int, method: str, signed_xml:
     assert anchor_id is not None
     session_cache.store(client_id, anchor_id, tokens)
     return verify_link(actor=actor, client_id=client_id)
+
+
+def _signer_identifier(signed_xml: bytes) -> str:
+    """NIP or PESEL of the signing certificate (so an owner's signature is recognised as Owner)."""
+    import base64
+
+    from cryptography import x509
+
+    from core.certificates import describe
+
+    document = etree.fromstring(signed_xml, ksef_spec.safe_xml_parser())
+    found = document.find(".//{http://www.w3.org/2000/09/xmldsig#}X509Certificate")
+    if found is None or not (found.text or "").strip():
+        return ""
+    try:
+        info = describe(x509.load_der_x509_certificate(base64.b64decode("".join(found.text.split()))))
+    except ValueError:
+        return ""
+    return info.subject_nip or info.subject_pesel or ""
 
 
 def sign_in_simulator(*, actor: Actor, client_id: int, xml: str) -> bytes:
