@@ -245,6 +245,8 @@ class Invoice(SQLModel, table=True):
     subject_type: str = Field(sa_type=sa.String(10))  # SubjectType: Subject1 sales, Subject2 purchases
     status: str = Field(default=InvoiceStatus.received, sa_type=sa.String(10), index=True)
     ksef_number: str | None = Field(default=None, max_length=36)
+    original_ksef_number: str | None = Field(default=None, max_length=36)  # status 440: the invoice KSeF already has
+    file_name: str = Field(default="", max_length=255)  # the uploaded file of a sent invoice
     invoice_number: str = Field(default="", max_length=256)
     issue_date: date | None = Field(default=None, index=True)
     invoicing_date: datetime | None = _when()

@@ -43,3 +43,23 @@ def link_verify(context: JobContext) -> dict[str, Any]:
     from core.services.links import bulk_verify_task
 
     return bulk_verify_task(context)
+
+
+@task("send_invoices")
+def send_invoices(context: JobContext) -> dict[str, Any]:
+    from core.services.sending import send_invoices_task
+
+    return send_invoices_task(context)
+
+
+@task("sync")
+def sync(context: JobContext) -> dict[str, Any]:
+    from core.jobs.registry import RetryLater
+    from core.ksef.errors import KsefFailure
+    from core.services.sync import sync_client
+
+    try:
+        report = sync_client(actor=context.actor, client_id=int(context.payload["client_id"]))
+    except KsefFailure as failure:
+        raise RetryLater(str(failure), retry_after=failure.retry_after) from None
+    return {"new_invoices": report.new_invoices, "ok": report.ok}

@@ -173,6 +173,14 @@ def classify(error: BaseException) -> KsefFailure:
         return error
     if isinstance(error, KsefHttpError):
         return classify_http_error(error)
+    from core.ksef.ratelimit import RateLimitWaitTooLong
+
+    if isinstance(error, RateLimitWaitTooLong):
+        return KsefFailure(
+            ProblemClass.rate_limited,
+            f"Limit zapytań KSeF dla tego klienta jest wyczerpany; kolejna próba za {error.wait:.0f} s.",
+            retry_after=error.wait,
+        )
     if isinstance(error, httpx.TransportError | OSError):
         return network_failure(error)
     return KsefFailure(

@@ -45,6 +45,10 @@ DEFAULT_LIMITS: dict[str, tuple[int, int, int]] = {
 WINDOWS = ((1.0, "per_second", 0.25), (60.0, "per_minute", 0.5), (3600.0, "per_hour", 1.0))
 
 
+# A worker thread waits at most this long for a slot; beyond it the job goes back to the queue until then.
+MAX_WAIT_SECONDS = 120.0
+
+
 class RateLimitWaitTooLong(Exception):
     def __init__(self, wait: float) -> None:
         super().__init__(f"limit would need a wait of {wait:.0f} s")
@@ -89,7 +93,7 @@ def store_limits(environment: str, context_nip: str, effective: dict[str, dict[s
 
 
 class RateLimiter:
-    def __init__(self, *, max_wait: float = 3600.0) -> None:
+    def __init__(self, *, max_wait: float = MAX_WAIT_SECONDS) -> None:
         self.max_wait = max_wait
 
     def acquire(self, environment: str, context_nip: str, group: str) -> float:

@@ -79,3 +79,33 @@ def test_foreign_keys_are_enforced(any_db):
     with pytest.raises(sa.exc.IntegrityError), db.session_scope(write=True) as session:
         session.add(Client(office_id=999, nip="5265877635", name="x"))
         session.flush()
+
+
+def test_upgrade_from_the_first_schema_keeps_every_row(any_db):
+    """Data written under migration 0001 survives every later migration."""
+    from alembic import command as alembic_command
+
+    config = db.alembic_config()
+    alembic_command.downgrade(config, "0001")
+    with db.get_engine().begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO office (name, nip, account_id, default_environment, sync_interval_minutes, schedule, created_at) VALUES ('B', '5265877635', 'OLD', 'SIM', 60, '{}', CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO client (office_id, nip, name, email, erp_id, environment, notes, link_status, created_at, updated_at) VALUES (1, '5265877635', 'K', '', '', 'SIM', '', 'not_linked', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO invoice (client_id, subject_type, status, ksef_number, invoice_number, seller_nip, seller_name, buyer_identifier, buyer_name, currency, invoice_type, invoice_hash, session_reference, invoice_reference, error_details, created_at, updated_at) VALUES (1, 'Subject1', 'received', '5265877635-20250826-0100001AF629-AF', 'FV/1', '', '', '', '', 'PLN', '', '', '', '', '[]', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+    db.upgrade()
+    with db.session_scope() as session:
+        from core.models import Invoice
+
+        invoice = session.exec(sa.select(Invoice)).scalar_one()
+    assert (invoice.invoice_number, invoice.file_name, invoice.original_ksef_number) == ("FV/1", "", None)

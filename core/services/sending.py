@@ -1,0 +1,272 @@
+"""Sending FA(3) invoices for a client: checked offline first, then one online session per batch, statuses polled,
+KSeF numbers and UPOs stored (PROTOCOL.md §5). A duplicate (440) is resolved to the original KSeF number."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import col, select
+
+from core import audit
+from core.db import session_scope
+from core.errors import InvalidInput, NotFound
+from core.invoice_xml import InvoiceFileError, check_invoice
+from core.jobs import queue
+from core.jobs.registry import JobFailed, RetryLater
+from core.ksef.errors import KsefFailure
+from core.ksef.gateway import parse_ksef_datetime
+from core.ksef.invoices import close_online_session, invoice_upo, open_online_session, send_invoice, wait_for_invoice
+from core.ksef.transcript import Transcript
+from core.models import Client, Invoice, InvoiceDocument, UsageEvent
+from core.security import Actor, Permission
+from core.services import problems
+from core.services.connection import KsefCall, load_facts, open_ksef
+from core.services.link_status import refresh_link_status
+from core.types import InvoiceStatus, ProblemClass, SubjectType, UsageKind, utcnow
+
+OPERATION = "send"
+MAX_FILES = 500
+STATUS_NAMES_PL = {
+    InvoiceStatus.received: "odebrana",
+    InvoiceStatus.queued: "w kolejce",
+    InvoiceStatus.sending: "wysyłanie",
+    InvoiceStatus.accepted: "przyjęta",
+    InvoiceStatus.duplicate: "duplikat (przyjęta wcześniej)",
+    InvoiceStatus.rejected: "odrzucona",
+    InvoiceStatus.failed: "niewysłana",
+}
+
+
+@dataclass
+class SendBatch:
+    job_id: int | None
+    invoice_ids: list[int] = field(default_factory=list)
+    rejected: dict[str, list[str]] = field(default_factory=dict)  # file name -> problems
+
+
+def queue_invoices(*, actor: Actor, client_id: int, files: list[tuple[str, bytes]]) -> SendBatch:
+    """Check every file offline; store the good ones as queued and start the sending job."""
+    actor.require(Permission.run_operations)
+    if not files:
+        raise InvalidInput("Wybierz co najmniej jeden plik faktury XML.")
+    if len(files) > MAX_FILES:
+        raise InvalidInput(f"Naraz można wysłać do {MAX_FILES} faktur.")
+    with session_scope() as session:
+        client = session.get(Client, client_id)
+        if client is None or client.office_id != actor.office_id or client.archived_at is not None:
+            raise NotFound(f"Nie ma aktywnego klienta o numerze {client_id}.")
+        nip = client.nip
+    batch = SendBatch(job_id=None)
+    accepted: list[tuple[str, bytes, Any]] = []
+    numbers: set[str] = set()
+    for name, data in files:
+        try:
+            clean, facts = check_invoice(data)
+        except InvoiceFileError as error:
+            batch.rejected[name] = error.problems
+            continue
+        if facts.seller_nip != nip:
+            batch.rejected[name] = [f"fakturę wystawił NIP {facts.seller_nip}, a wybrany klient ma NIP {nip}"]
+        elif facts.invoice_number in numbers:
+            batch.rejected[name] = [f"numer faktury {facts.invoice_number} powtarza się w wybranych plikach"]
+        else:
+            numbers.add(facts.invoice_number)
+            accepted.append((name, clean, facts))
+    if not accepted:
+        return batch
+    with session_scope(write=True) as session:
+        for name, clean, facts in accepted:
+            invoice = Invoice(
+                client_id=client_id,
+                subject_type=SubjectType.Subject1,
+                status=InvoiceStatus.queued,
+                file_name=name[:255],
+                invoice_number=facts.invoice_number,
+                issue_date=facts.issue_date,
+                seller_nip=facts.seller_nip,
+                seller_name=facts.seller_name,
+                buyer_identifier=facts.buyer_identifier,
+                buyer_name=facts.buyer_name,
+                gross_amount=facts.gross_amount,
+                net_amount=facts.net_amount,
+                vat_amount=facts.vat_amount,
+                currency=facts.currency,
+                invoice_type=facts.invoice_kind,
+            )
+            session.add(invoice)
+            session.flush()
+            assert invoice.id is not None
+            session.add(InvoiceDocument(invoice_id=invoice.id, xml=clean))
+            batch.invoice_ids.append(invoice.id)
+        audit.record(session, actor, "invoice.queue", f"client:{client_id}", invoices=len(batch.invoice_ids))
+    batch.job_id = queue.enqueue(
+        "send_invoices",
+        subject=f"client:{client_id}",
+        period=uuid.uuid4().hex,
+        payload={"client_id": client_id, "invoice_ids": batch.invoice_ids},
+        office_id=actor.office_id,
+        created_by=actor.user_id,
+        priority=5,
+    )
+    return batch
+
+
+def send_invoices_task(context: Any) -> dict[str, Any]:
+    client_id: int = context.payload["client_id"]
+    ids: list[int] = context.payload["invoice_ids"]
+    pending = _pending(ids)
+    if not pending:
+        return {"sent": 0}
+    try:
+        facts = load_facts(client_id)
+    except KsefFailure as failure:
+        _fail(ids, str(failure))
+        raise JobFailed(str(failure)) from None
+    transcript = Transcript()
+    outcomes: dict[str, str] = {}
+    try:
+        with open_ksef(facts, transcript=transcript) as call:
+            outcomes = _send_all(call, pending, context)
+    except KsefFailure as failure:
+        with session_scope(write=True) as session:
+            problems.record_failure(
+                session, office_id=facts.office_id, client_id=client_id, operation=OPERATION, failure=failure,
+                transcript=transcript.tail(),
+            )  # fmt: skip
+            refresh_link_status(session, client_id)
+        if failure.retryable:
+            raise RetryLater(str(failure), retry_after=failure.retry_after) from None
+        _fail(ids, str(failure))
+        raise JobFailed(str(failure)) from None
+    _record_problems(facts.office_id, client_id, outcomes, transcript)
+    return {"outcomes": outcomes}
+
+
+def _pending(ids: list[int]) -> list[int]:
+    """Invoices of the job still waiting; a retried job never sends an invoice twice."""
+    with session_scope() as session:
+        rows = session.exec(
+            select(Invoice.id).where(col(Invoice.id).in_(ids), col(Invoice.status).in_([InvoiceStatus.queued]))
+        ).all()
+    return [i for i in rows if i is not None]
+
+
+def _send_all(call: KsefCall, ids: list[int], context: Any) -> dict[str, str]:
+    access = call.access_token()
+    online = open_online_session(call.gateway, access)
+    references: dict[int, str] = {}
+    for invoice_id in ids:
+        with session_scope() as session:
+            document = session.get(InvoiceDocument, invoice_id)
+            assert document is not None and document.xml is not None
+            xml = document.xml
+        references[invoice_id] = send_invoice(call.gateway, access, online, xml)
+        _update(invoice_id, status=InvoiceStatus.sending, session_reference=online.reference,
+                invoice_reference=references[invoice_id])  # fmt: skip
+    outcomes: dict[str, str] = {}
+    for done, (invoice_id, reference) in enumerate(references.items(), start=1):
+        status = wait_for_invoice(call.gateway, access, online.reference, reference)
+        outcomes[str(invoice_id)] = _apply(call, access, online.reference, invoice_id, status)
+        context.progress(done, len(references), result={"outcomes": outcomes})
+    close_online_session(call.gateway, access, online.reference)
+    return outcomes
+
+
+def _apply(call: KsefCall, access: str, session_ref: str, invoice_id: int, status: dict[str, Any]) -> str:
+    code = status.get("status", {}).get("code")
+    if code == 200:
+        ksef_number = status["ksefNumber"]
+        upo = invoice_upo(call.gateway, access, session_ref, ksef_number)
+        _accept(invoice_id, ksef_number, status, upo)
+        return InvoiceStatus.accepted
+    details = status.get("status", {})
+    if code == 440:
+        original = (details.get("extensions") or {}).get("originalKsefNumber")
+        _duplicate(invoice_id, original)
+        return InvoiceStatus.duplicate
+    _update(
+        invoice_id,
+        status=InvoiceStatus.rejected,
+        error_code=code,
+        error_details=[details.get("description", ""), *(details.get("details") or [])],
+    )
+    return InvoiceStatus.rejected
+
+
+def _accept(invoice_id: int, ksef_number: str, status: dict[str, Any], upo: bytes) -> None:
+    with session_scope(write=True) as session:
+        invoice = session.get(Invoice, invoice_id)
+        document = session.get(InvoiceDocument, invoice_id)
+        client = session.get(Client, invoice.client_id) if invoice else None
+        assert invoice is not None and document is not None and client is not None
+        invoice.status = InvoiceStatus.accepted
+        invoice.ksef_number = ksef_number
+        invoice.acquisition_date = parse_ksef_datetime(status.get("acquisitionDate"))
+        invoice.invoicing_date = parse_ksef_datetime(status.get("invoicingDate"))
+        invoice.permanent_storage_date = parse_ksef_datetime(status.get("permanentStorageDate"))
+        invoice.updated_at = utcnow()
+        document.upo_xml = upo
+        session.add_all([invoice, document])
+        # The usage event commits with the invoice row, so a retried job never counts twice (UNIQUE invoice, kind).
+        session.add(
+            UsageEvent(
+                office_id=client.office_id,
+                client_id=invoice.client_id,
+                invoice_id=invoice_id,
+                kind=UsageKind.invoice_sent,
+            )
+        )
+
+
+def _duplicate(invoice_id: int, original: str | None) -> None:
+    with session_scope(write=True) as session:
+        invoice = session.get(Invoice, invoice_id)
+        assert invoice is not None
+        taken = (
+            original is not None
+            and session.exec(
+                select(Invoice.id).where(Invoice.client_id == invoice.client_id, Invoice.ksef_number == original)
+            ).first()
+        )
+        invoice.status = InvoiceStatus.duplicate
+        invoice.original_ksef_number = original
+        invoice.ksef_number = None if taken else original
+        invoice.updated_at = utcnow()
+        session.add(invoice)
+
+
+def _update(invoice_id: int, **values: Any) -> None:
+    with session_scope(write=True) as session:
+        invoice = session.get(Invoice, invoice_id)
+        assert invoice is not None
+        for name, value in values.items():
+            setattr(invoice, name, value)
+        invoice.updated_at = utcnow()
+        session.add(invoice)
+
+
+def _fail(ids: list[int], message: str) -> None:
+    with session_scope(write=True) as session:
+        for invoice in session.exec(select(Invoice).where(col(Invoice.id).in_(ids))).all():
+            if invoice.status in (InvoiceStatus.queued, InvoiceStatus.sending):
+                invoice.status = InvoiceStatus.failed
+                invoice.error_details = [message]
+                session.add(invoice)
+
+
+def _record_problems(office_id: int, client_id: int, outcomes: dict[str, str], transcript: Transcript) -> None:
+    with session_scope(write=True) as session:
+        rejected = [i for i, o in outcomes.items() if o == InvoiceStatus.rejected]
+        if rejected:
+            failure = KsefFailure(
+                ProblemClass.invalid_invoice, f"KSeF odrzucił {len(rejected)} faktur(y); szczegóły na stronie Faktury."
+            )
+            problems.record_failure(
+                session, office_id=office_id, client_id=client_id, operation=OPERATION, failure=failure,
+                transcript=transcript.tail(),
+            )  # fmt: skip
+        else:
+            problems.resolve(session, client_id=client_id, operations=[OPERATION])
+        refresh_link_status(session, client_id)
