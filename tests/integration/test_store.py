@@ -85,24 +85,22 @@ def test_upgrade_from_the_first_schema_keeps_every_row(any_db):
     """Data written under migration 0001 survives every later migration."""
     from alembic import command as alembic_command
 
-    config = db.alembic_config()
-    alembic_command.downgrade(config, "0001")
+    alembic_command.downgrade(db.alembic_config(), "0001")
+    now = datetime.now(UTC)
+    rows = {
+        "office": {"name": "B", "nip": "5265877635", "account_id": "OLD", "default_environment": "SIM",
+                   "sync_interval_minutes": 60, "schedule": {}, "created_at": now},
+        "client": {"office_id": 1, "nip": "5265877635", "name": "K", "email": "", "erp_id": "", "environment": "SIM",
+                   "notes": "", "link_status": "not_linked", "created_at": now, "updated_at": now},
+        "invoice": {"client_id": 1, "subject_type": "Subject1", "status": "received", "invoice_number": "FV/1",
+                    "ksef_number": "5265877635-20250826-0100001AF629-AF", "seller_nip": "", "seller_name": "",
+                    "buyer_identifier": "", "buyer_name": "", "currency": "PLN", "invoice_type": "", "invoice_hash": "",
+                    "session_reference": "", "invoice_reference": "", "error_details": [], "created_at": now,
+                    "updated_at": now},
+    }  # fmt: skip
     with db.get_engine().begin() as connection:
-        connection.execute(
-            sa.text(
-                "INSERT INTO office (name, nip, account_id, default_environment, sync_interval_minutes, schedule, created_at) VALUES ('B', '5265877635', 'OLD', 'SIM', 60, '{}', CURRENT_TIMESTAMP)"
-            )
-        )
-        connection.execute(
-            sa.text(
-                "INSERT INTO client (office_id, nip, name, email, erp_id, environment, notes, link_status, created_at, updated_at) VALUES (1, '5265877635', 'K', '', '', 'SIM', '', 'not_linked', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-            )
-        )
-        connection.execute(
-            sa.text(
-                "INSERT INTO invoice (client_id, subject_type, status, ksef_number, invoice_number, seller_nip, seller_name, buyer_identifier, buyer_name, currency, invoice_type, invoice_hash, session_reference, invoice_reference, error_details, created_at, updated_at) VALUES (1, 'Subject1', 'received', '5265877635-20250826-0100001AF629-AF', 'FV/1', '', '', '', '', 'PLN', '', '', '', '', '[]', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-            )
-        )
+        for name, values in rows.items():
+            connection.execute(sa.Table(name, sa.MetaData(), autoload_with=connection).insert().values(**values))
     db.upgrade()
     with db.session_scope() as session:
         from core.models import Invoice
