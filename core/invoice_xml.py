@@ -114,6 +114,22 @@ def translate(message: str) -> str:
     return text
 
 
+_SYNTAX = [
+    (re.compile(r"Opening and ending tag mismatch: (\S+) line \d+ and (\S+)"), "znacznik <{0}> zamknięto jako </{1}>"),
+    (re.compile(r"Premature end of data in tag (\S+)"), "plik urywa się w elemencie <{0}>"),
+    (re.compile(r"Start tag expected, '<' not found"), "brak znacznika początkowego: to nie jest XML"),
+    (re.compile(r"Extra content at the end of the document"), "dodatkowa treść po końcu dokumentu"),
+]
+
+
+def _syntax(message: str) -> str:
+    for pattern, polish in _SYNTAX:
+        match = pattern.search(message)
+        if match:
+            return polish.format(*match.groups())
+    return message
+
+
 def _text(document: etree._Element, path: str) -> str:
     found = document.find(path, _NS)
     return (found.text or "").strip() if found is not None else ""
@@ -137,7 +153,7 @@ def check_invoice(data: bytes) -> tuple[bytes, InvoiceFacts]:
     try:
         document = etree.fromstring(data, ksef_spec.safe_xml_parser())
     except etree.XMLSyntaxError as error:
-        raise InvoiceFileError([f"wiersz {error.lineno}: plik nie jest poprawnym XML ({error.msg})"]) from None
+        raise InvoiceFileError([f"wiersz {error.lineno}: plik nie jest poprawnym XML ({_syntax(error.msg)})"]) from None
     schema = ksef_spec.fa3_schema()
     if not schema.validate(document):
         problems = [

@@ -21,6 +21,7 @@ class Permission(StrEnum):
     manage_clients = "manage_clients"
     archive_clients = "archive_clients"
     run_operations = "run_operations"
+    run_fleet_operations = "run_fleet_operations"
     manage_credentials = "manage_credentials"
     view_secrets_metadata = "view_secrets_metadata"
     export_reports = "export_reports"
@@ -48,6 +49,7 @@ PERMISSION_NAMES_PL = {
     Permission.manage_clients: "zarządzanie klientami",
     Permission.archive_clients: "archiwizacja klientów",
     Permission.run_operations: "uruchamianie operacji KSeF",
+    Permission.run_fleet_operations: "operacje na całej flocie klientów",
     Permission.manage_credentials: "zarządzanie poświadczeniami",
     Permission.view_secrets_metadata: "podgląd poświadczeń",
     Permission.export_reports: "eksport raportów",

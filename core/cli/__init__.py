@@ -9,9 +9,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from core.cli import admin, clients, common, ksef, users
+from core.cli import admin, clients, common, invoices, ksef, users
 
-MODULES = [admin, users, clients, ksef]
+MODULES = [admin, users, clients, ksef, invoices]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -27,6 +27,11 @@ ADVISORY_LOCK_KEY = 0x4B534546  # "KSEF"
 # (id, "module:function", trigger, trigger arguments); later issues add their schedules here.
 SCHEDULE: list[tuple[str, str, str, dict[str, Any]]] = [
     ("housekeeping", "core.jobs.schedules:enqueue_housekeeping", "interval", {"minutes": 5}),
+    ("sync_due", "core.jobs.schedules:enqueue_due_syncs", "interval", {"minutes": 1}),
+    ("token_refresh", "core.jobs.schedules:enqueue_token_refresh", "interval", {"minutes": 5}),
+    ("certificate_scan", "core.jobs.schedules:enqueue_certificate_scan", "interval", {"hours": 1}),
+    ("link_health", "core.jobs.schedules:enqueue_link_health", "interval", {"hours": 1}),
+    ("availability_probe", "core.jobs.schedules:enqueue_availability_probe", "interval", {"minutes": 5}),
 ]
 
 
@@ -122,5 +127,6 @@ class SchedulerSupervisor:
 def build_scheduler() -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
     for job_id, function, trigger, arguments in SCHEDULE:
-        scheduler.add_job(function, trigger, id=job_id, replace_existing=True, **arguments)
+        # next_run_time=now: a freshly elected scheduler catches up at once instead of after a full interval.
+        scheduler.add_job(function, trigger, id=job_id, replace_existing=True, next_run_time=utcnow(), **arguments)
     return scheduler

@@ -1,9 +1,22 @@
-"""Functions the scheduler calls. Each only enqueues jobs (idempotent per period) and returns quickly."""
+"""Functions the scheduler calls. Each only enqueues jobs (idempotent per period) and returns quickly.
+
+Syncs are staggered: every client has its own phase within the interval, so the fleet's work is spread evenly and
+each client is synced exactly once per interval (the job's period is the interval number).
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import col, select
+
+from core.db import session_scope
 from core.jobs import queue
-from core.types import utcnow
+from core.models import Client, Office, SyncState
+from core.services.sync import MIN_INTERVAL
+from core.types import LinkStatus, utcnow
+
+SYNCABLE = (LinkStatus.linked, LinkStatus.degraded)
 
 
 def period_slot(minutes: int) -> str:
@@ -13,5 +26,76 @@ def period_slot(minutes: int) -> str:
     return slot.strftime("%Y-%m-%dT%H:%M")
 
 
+def phase_seconds(client_id: int, interval: timedelta) -> int:
+    # A multiplicative hash spreads consecutive ids across the whole interval.
+    return (client_id * 2_654_435_761) % int(interval.total_seconds())
+
+
+def due_slot(client_id: int, interval: timedelta, now: datetime) -> tuple[int, datetime]:
+    """(interval number, its start) of the client's sync that is due at `now`."""
+    seconds = int(interval.total_seconds())
+    phase = phase_seconds(client_id, interval)
+    number = (int(now.timestamp()) - phase) // seconds
+    return number, datetime.fromtimestamp(number * seconds + phase, tz=UTC)
+
+
 def enqueue_housekeeping() -> None:
     queue.enqueue("housekeeping", period=period_slot(5), max_attempts=1)
+
+
+def enqueue_due_syncs() -> int:
+    now = utcnow()
+    with session_scope() as session:
+        offices = {o.id: o for o in session.exec(select(Office)).all()}
+        rows = session.exec(
+            select(Client.id, Client.office_id).where(
+                col(Client.archived_at).is_(None), col(Client.link_status).in_(SYNCABLE)
+            )
+        ).all()
+        backfilling = set(session.exec(select(SyncState.client_id).where(col(SyncState.hwm).is_(None))).all())
+        started = set(session.exec(select(SyncState.client_id)).all())
+    count = 0
+    for client_id, office_id in rows:
+        if client_id is None:
+            continue
+        office = offices[office_id]
+        interval = max(MIN_INTERVAL, timedelta(minutes=office.sync_interval_minutes))
+        number, start = due_slot(client_id, interval, now)
+        queue.enqueue(
+            "sync",
+            subject=f"client:{client_id}",
+            period=f"slot:{number}",
+            payload={"client_id": client_id},
+            office_id=office_id,
+            run_after=start,
+            # The first history backfill can wait when the package is exhausted; regular syncs cannot.
+            urgent=client_id in started and client_id not in backfilling,
+            max_attempts=3,
+        )
+        count += 1
+    return count
+
+
+def _office_job(kind: str, minutes: int) -> None:
+    with session_scope() as session:
+        office_ids = session.exec(select(Office.id)).all()
+    for office_id in office_ids:
+        queue.enqueue(
+            kind, subject=f"office:{office_id}", period=period_slot(minutes), office_id=office_id, max_attempts=1
+        )
+
+
+def enqueue_token_refresh() -> None:
+    _office_job("token_refresh", 5)
+
+
+def enqueue_certificate_scan() -> None:
+    _office_job("certificate_scan", 60)
+
+
+def enqueue_link_health() -> None:
+    _office_job("link_health", 60)
+
+
+def enqueue_availability_probe() -> None:
+    queue.enqueue("availability_probe", period=period_slot(5), max_attempts=1)

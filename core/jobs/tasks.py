@@ -63,3 +63,39 @@ def sync(context: JobContext) -> dict[str, Any]:
     except KsefFailure as failure:
         raise RetryLater(str(failure), retry_after=failure.retry_after) from None
     return {"new_invoices": report.new_invoices, "ok": report.ok}
+
+
+def _office_id(context: JobContext) -> int:
+    if context.job.office_id is None:
+        from core.jobs.registry import JobFailed
+
+        raise JobFailed("zadanie nie wskazuje biura")
+    return context.job.office_id
+
+
+@task("token_refresh")
+def token_refresh(context: JobContext) -> dict[str, Any]:
+    from core.services.health import refresh_expiring_sessions
+
+    return refresh_expiring_sessions(_office_id(context))
+
+
+@task("certificate_scan")
+def certificate_scan(context: JobContext) -> dict[str, Any]:
+    from core.services.health import recompute_statuses
+
+    return recompute_statuses(_office_id(context))
+
+
+@task("link_health")
+def link_health(context: JobContext) -> dict[str, Any]:
+    from core.services.health import verify_all_links
+
+    return verify_all_links(_office_id(context))
+
+
+@task("availability_probe")
+def availability_probe(context: JobContext) -> dict[str, Any]:
+    from core.services.health import probe_availability
+
+    return probe_availability()

@@ -1,0 +1,190 @@
+"""What the Faktury page and the CLI read: the local invoice copy (never KSeF), and the buttons that start syncs."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import col, func, select
+
+from core import audit
+from core.db import session_scope
+from core.errors import InvalidInput, NotFound
+from core.jobs import queue
+from core.models import Client, Invoice, InvoiceDocument, SyncState
+from core.security import Actor, Permission
+from core.services.sync import MIN_INTERVAL
+from core.types import LinkStatus, utcnow
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    id: int
+    client_id: int
+    client_name: str
+    client_nip: str
+    subject_type: str
+    status: str
+    ksef_number: str | None
+    original_ksef_number: str | None
+    invoice_number: str
+    issue_date: date | None
+    acquisition_date: datetime | None
+    seller_nip: str
+    seller_name: str
+    buyer_identifier: str
+    buyer_name: str
+    gross_amount: int | None
+    currency: str
+    has_upo: bool
+    file_name: str
+    error_code: int | None
+    error_details: list[str]
+
+
+@dataclass(frozen=True)
+class InvoicePage:
+    items: list[InvoiceRow]
+    total: int
+
+
+def list_invoices(
+    *,
+    actor: Actor,
+    client_id: int | None = None,
+    subject_type: str | None = None,
+    statuses: list[str] | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    search: str = "",
+    limit: int = 100,
+    offset: int = 0,
+) -> InvoicePage:
+    actor.require(Permission.view)
+    query = (
+        select(Invoice, Client.name, Client.nip, InvoiceDocument.upo_xml.is_not(None))  # type: ignore[union-attr]
+        .join(Client, col(Client.id) == col(Invoice.client_id))
+        .join(InvoiceDocument, col(InvoiceDocument.invoice_id) == col(Invoice.id), isouter=True)
+        .where(Client.office_id == actor.office_id)
+    )
+    if client_id is not None:
+        query = query.where(Invoice.client_id == client_id)
+    if subject_type:
+        query = query.where(Invoice.subject_type == subject_type)
+    if statuses:
+        query = query.where(col(Invoice.status).in_(statuses))
+    if date_from:
+        query = query.where(col(Invoice.issue_date) >= date_from)
+    if date_to:
+        query = query.where(col(Invoice.issue_date) <= date_to)
+    if search.strip():
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(
+            sa.or_(
+                func.lower(Invoice.invoice_number).like(pattern),
+                func.lower(col(Invoice.ksef_number)).like(pattern),
+                func.lower(Invoice.seller_name).like(pattern),
+                func.lower(Invoice.buyer_name).like(pattern),
+            )
+        )
+    with session_scope() as session:
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = session.exec(
+            query.order_by(col(Invoice.issue_date).desc(), col(Invoice.id).desc()).offset(offset).limit(limit)
+        ).all()
+    return InvoicePage([_row(i, name, nip, bool(upo)) for i, name, nip, upo in rows], total)
+
+
+def _row(invoice: Invoice, name: str, nip: str, has_upo: bool) -> InvoiceRow:
+    assert invoice.id is not None
+    return InvoiceRow(
+        invoice.id, invoice.client_id, name, nip, invoice.subject_type, invoice.status, invoice.ksef_number,
+        invoice.original_ksef_number, invoice.invoice_number, invoice.issue_date, invoice.acquisition_date,
+        invoice.seller_nip, invoice.seller_name, invoice.buyer_identifier, invoice.buyer_name, invoice.gross_amount,
+        invoice.currency, has_upo, invoice.file_name, invoice.error_code, list(invoice.error_details or []),
+    )  # fmt: skip
+
+
+def _document(actor: Actor, invoice_id: int) -> tuple[Invoice, InvoiceDocument | None]:
+    with session_scope() as session:
+        invoice = session.get(Invoice, invoice_id)
+        client = session.get(Client, invoice.client_id) if invoice else None
+        if invoice is None or client is None or client.office_id != actor.office_id:
+            raise NotFound(f"Nie ma faktury o numerze {invoice_id}.")
+        return invoice, session.get(InvoiceDocument, invoice_id)
+
+
+def invoice_xml(*, actor: Actor, invoice_id: int) -> tuple[str, bytes]:
+    """(file name, XML) of the stored invoice."""
+    actor.require(Permission.view)
+    invoice, document = _document(actor, invoice_id)
+    if document is None or document.xml is None:
+        raise NotFound("Treść tej faktury nie została jeszcze pobrana.")
+    return f"{invoice.ksef_number or invoice.invoice_number or invoice_id}.xml".replace("/", "_"), document.xml
+
+
+def invoice_upo(*, actor: Actor, invoice_id: int) -> tuple[str, bytes]:
+    actor.require(Permission.view)
+    invoice, document = _document(actor, invoice_id)
+    if document is None or document.upo_xml is None:
+        raise NotFound("Ta faktura nie ma UPO (UPO dostaje faktura wysłana z konsoli i przyjęta przez KSeF).")
+    return f"UPO-{invoice.ksef_number}.xml", document.upo_xml
+
+
+def find_by_ksef_number(*, actor: Actor, ksef_number: str) -> int:
+    actor.require(Permission.view)
+    with session_scope() as session:
+        found = session.exec(
+            select(Invoice.id)
+            .join(Client, col(Client.id) == col(Invoice.client_id))
+            .where(Client.office_id == actor.office_id, Invoice.ksef_number == ksef_number.strip())
+        ).first()
+    if found is None:
+        raise NotFound(f"Nie ma lokalnie faktury {ksef_number}.")
+    return found
+
+
+def request_sync(*, actor: Actor, client_id: int) -> tuple[int, datetime]:
+    """ "Synchronizuj teraz": at once, or when the 15-minute rule allows; returns (job id, when it runs)."""
+    actor.require(Permission.run_operations)
+    with session_scope() as session:
+        client = session.get(Client, client_id)
+        if client is None or client.office_id != actor.office_id:
+            raise NotFound(f"Nie ma klienta o numerze {client_id}.")
+        if client.link_status not in (LinkStatus.linked, LinkStatus.degraded):
+            raise InvalidInput(f"Klient {client.name} nie ma działającego połączenia z KSeF.")
+        last = session.exec(select(func.max(SyncState.last_run_at)).where(SyncState.client_id == client_id)).one()
+    run_at = max(utcnow(), (last + MIN_INTERVAL) if last else utcnow())
+    job_id = queue.enqueue(
+        "sync",
+        subject=f"client:{client_id}",
+        period=f"now:{uuid.uuid4().hex}",
+        payload={"client_id": client_id},
+        office_id=actor.office_id,
+        created_by=actor.user_id,
+        run_after=run_at,
+        priority=10,
+        max_attempts=3,
+    )
+    with session_scope(write=True) as session:
+        audit.record(session, actor, "sync.request", f"client:{client_id}", job_id=job_id)
+    return job_id, run_at
+
+
+def request_sync_all(*, actor: Actor) -> int:
+    """The manager's "sync all": every working link, each at the earliest moment its 15-minute rule allows."""
+    actor.require(Permission.run_fleet_operations)
+    with session_scope() as session:
+        ids = session.exec(
+            select(Client.id).where(
+                Client.office_id == actor.office_id,
+                col(Client.archived_at).is_(None),
+                col(Client.link_status).in_([LinkStatus.linked, LinkStatus.degraded]),
+            )
+        ).all()
+    for client_id in ids:
+        if client_id is not None:
+            request_sync(actor=actor, client_id=client_id)
+    return len(ids)
