@@ -115,3 +115,8 @@ def upgrade(url: str | None = None) -> None:
 def rowcount(result: Any) -> int:
     """Rows touched by an UPDATE/DELETE (typed loosely by SQLAlchemy)."""
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def columns(model: Any) -> Any:
+    """The Core columns of a table model, for aggregate queries SQLModel's typed `select` cannot express."""
+    return model.__table__.c

@@ -87,7 +87,9 @@ def claim(
     kinds: list[str] | None = None,
     include_non_urgent: bool = True,
     job_id: int | None = None,
+    held_offices: list[int] | None = None,
 ) -> list[ClaimedJob]:
+    """Claim due jobs. Non-urgent jobs of `held_offices` (package used up, `hold` policy) stay in the queue."""
     now = utcnow()
     table = JobRun.__table__  # type: ignore[attr-defined]
     candidates = (
@@ -103,6 +105,10 @@ def claim(
         candidates = candidates.where(table.c.id == job_id)
     if not include_non_urgent:
         candidates = candidates.where(table.c.urgent.is_(True))
+    if held_offices:
+        candidates = candidates.where(
+            sa.or_(table.c.urgent.is_(True), table.c.office_id.is_(None), table.c.office_id.not_in(held_offices))
+        )
     statement = (
         sa.update(table)
         .where(table.c.id.in_(candidates.scalar_subquery()), table.c.status == JobStatus.pending)

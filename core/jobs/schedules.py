@@ -99,3 +99,11 @@ def enqueue_link_health() -> None:
 
 def enqueue_availability_probe() -> None:
     queue.enqueue("availability_probe", period=period_slot(5), max_attempts=1)
+
+
+def enqueue_usage_rollup() -> None:
+    queue.enqueue("usage_rollup", period=period_slot(1), max_attempts=1)
+
+
+def enqueue_notifications() -> None:
+    _office_job("notifications", 5)

@@ -99,3 +99,24 @@ def availability_probe(context: JobContext) -> dict[str, Any]:
     from core.services.health import probe_availability
 
     return probe_availability()
+
+
+@task("report_export")
+def report_export(context: JobContext) -> dict[str, Any]:
+    from core.services.exports import export_task
+
+    return export_task(context)
+
+
+@task("usage_rollup")
+def usage_rollup(context: JobContext) -> dict[str, Any]:
+    from core.services.package import rollup_usage
+
+    return {"rows": rollup_usage()}
+
+
+@task("notifications")
+def notifications(context: JobContext) -> dict[str, Any]:
+    from core.services.notifications import run_notifications
+
+    return run_notifications(_office_id(context))

@@ -64,10 +64,11 @@ def run_job(job: ClaimedJob, worker_id: str) -> str:
 def drain(worker_id: str = "inline", *, max_jobs: int = 10_000, kinds: list[str] | None = None) -> int:
     """Run pending jobs in this thread until none is due (tests and the CLI's `worker run-once`)."""
     import core.jobs.tasks  # noqa: F401
+    from core.services.package import held_offices
 
     count = 0
     while count < max_jobs:
-        jobs = queue.claim(worker_id, limit=1, kinds=kinds)
+        jobs = queue.claim(worker_id, limit=1, kinds=kinds, held_offices=held_offices())
         if not jobs:
             break
         run_job(jobs[0], worker_id)
@@ -121,7 +122,9 @@ class Worker:
             free = self.concurrency - len(self._running)
         if free <= 0:
             return False
-        jobs = queue.claim(self.worker_id, limit=free, lease_seconds=self.lease_seconds)
+        from core.services.package import held_offices
+
+        jobs = queue.claim(self.worker_id, limit=free, lease_seconds=self.lease_seconds, held_offices=held_offices())
         for job in jobs:
             future = pool.submit(run_job, job, self.worker_id)
             with self._lock:
