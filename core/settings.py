@@ -29,6 +29,7 @@ class Settings:
     worker_concurrency: int
     log_level: str
     presigned_hosts: tuple[str, ...]
+    ksef_timeout_seconds: float
 
     @property
     def key_file(self) -> Path:
@@ -60,6 +61,7 @@ def load_settings() -> Settings:
         worker_concurrency=int(_env("WORKER_CONCURRENCY", "16")),
         log_level=_env("LOG_LEVEL", "INFO"),
         presigned_hosts=tuple(h for h in _env("PRESIGNED_HOSTS").split(",") if h),
+        ksef_timeout_seconds=float(_env("KSEF_TIMEOUT_SECONDS", "30")),
     )
 
 

@@ -18,6 +18,7 @@ from core.ksef.errors import KsefFailure, classify, network_failure
 from core.ksef.ratelimit import RateLimiter
 from core.ksef.transcript import Transcript
 from core.ksef.transport import GatewayTransport
+from core.settings import get_settings
 from core.types import ProblemClass
 
 T = TypeVar("T")
@@ -43,12 +44,12 @@ class KsefGateway:
         *,
         limiter: RateLimiter | None = None,
         transcript: Transcript | None = None,
-        timeout: float = 30.0,
+        timeout: float | None = None,
     ) -> None:
         self.environment = environment
         self.context_nip = context_nip
         self.transcript = transcript or Transcript()
-        self.timeout = timeout
+        self.timeout = timeout if timeout is not None else get_settings().ksef_timeout_seconds
         self.transport = GatewayTransport(
             environment=environment,
             context_nip=context_nip,
@@ -58,11 +59,11 @@ class KsefGateway:
         options = KsefClientOptions(
             base_url=environments.host_url(environment),
             base_lighthouse_url=environments.lighthouse_url(environment),
-            timeout_seconds=timeout,
+            timeout_seconds=self.timeout,
         )
         self.client = KsefClient(options)
-        _install_transport(self.client, self.transport, timeout)
-        self._storage = httpx.Client(transport=self.transport, timeout=timeout, follow_redirects=False)
+        _install_transport(self.client, self.transport, self.timeout)
+        self._storage = httpx.Client(transport=self.transport, timeout=self.timeout, follow_redirects=False)
 
     def close(self) -> None:
         self.client.close()
@@ -101,6 +102,16 @@ class KsefGateway:
         with _public_keys_lock:
             _public_keys[self.environment] = (now, listed)
         return listed
+
+    def with_fresh_keys(self, function: Callable[[], T]) -> T:
+        """Run a call that encrypts with a KSeF public key; on 21470 (key rotated) fetch the keys again, once."""
+        try:
+            return function()
+        except KsefFailure as failure:
+            if failure.ksef_code != 21470:
+                raise
+        self.public_key_certificates(refresh=True)
+        return function()
 
     def public_key(self, usage: str) -> tuple[str, str]:
         """(certificate Base64 DER, publicKeyId) for a usage, by the selection rule of PROTOCOL.md §3.1."""

@@ -67,11 +67,14 @@ class ExportedPackage:
 
 def export_invoices(gateway: KsefGateway, access_token: str, filters: dict[str, Any]) -> ExportedPackage:
     """Start an export, wait for its package, fetch and decrypt the parts, unzip XMLs and `_metadata.json`."""
-    encryption = _encryption(gateway)
-    body = {"encryption": _info(encryption), "filters": filters, "onlyMetadata": False, "compressionType": "Zip"}
-    reference = _json(gateway, "POST", "/invoices/exports", access_token, json=body, expected_status={201})[
-        "referenceNumber"
-    ]
+
+    def start() -> tuple[EncryptionData, str]:
+        encryption = _encryption(gateway)
+        body = {"encryption": _info(encryption), "filters": filters, "onlyMetadata": False, "compressionType": "Zip"}
+        started = _json(gateway, "POST", "/invoices/exports", access_token, json=body, expected_status={201})
+        return encryption, started["referenceNumber"]
+
+    encryption, reference = gateway.with_fresh_keys(start)
     package = _wait_for_export(gateway, access_token, reference)
     archive = b"".join(
         decrypt_aes_cbc_pkcs7(gateway.fetch_presigned(part["url"]), encryption.key, encryption.iv)
@@ -120,10 +123,13 @@ class OnlineSession:
 
 
 def open_online_session(gateway: KsefGateway, access_token: str) -> OnlineSession:
-    encryption = _encryption(gateway)
-    body = {"formCode": FA3_FORM_CODE, "encryption": _info(encryption)}
-    opened = _json(gateway, "POST", "/sessions/online", access_token, json=body, expected_status={201})
-    return OnlineSession(opened["referenceNumber"], encryption)
+    def start() -> OnlineSession:
+        encryption = _encryption(gateway)
+        body = {"formCode": FA3_FORM_CODE, "encryption": _info(encryption)}
+        opened = _json(gateway, "POST", "/sessions/online", access_token, json=body, expected_status={201})
+        return OnlineSession(opened["referenceNumber"], encryption)
+
+    return gateway.with_fresh_keys(start)
 
 
 def send_invoice(gateway: KsefGateway, access_token: str, session: OnlineSession, xml: bytes) -> str:
