@@ -45,8 +45,25 @@ def tn(key: str, count: int, **values: Any) -> str:
     return t(f"{key}.{plural_form(count, language())}", count=count, **values)
 
 
+# Keys of widgets whose option labels are translated (see `relabelled`); only names, shared by all sessions.
+_RELABELLED: set[str] = set()
+
+
+def relabelled(key: str) -> str:
+    """Mark a select widget whose option labels go through `t`; returns the key.
+
+    The browser keeps showing the label it was given for the chosen option, so after a language switch such a
+    widget's value is set again, which makes Streamlit send the label in the new language.
+    """
+    _RELABELLED.add(key)
+    return key
+
+
 def _remember_language() -> None:
     st.session_state[state.LANG] = st.session_state[state.LANG_SWITCH]
+    for key in _RELABELLED:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def language_switch() -> None:

@@ -11,7 +11,7 @@ from core.types import KsefEnvironment
 from dashboard.auth import session_actor
 from dashboard.components.errors import attempt_in_callback, show_kept_error
 from dashboard.components.flash import flash
-from dashboard.i18n import t
+from dashboard.i18n import relabelled, t
 
 FIELDS = ("nip", "name", "email", "erp_id", "environment", "notes")
 ADD = {field: f"klienci_add_{field}" for field in FIELDS}
@@ -33,7 +33,10 @@ def _detail_fields(keys: dict[str, str]) -> None:
     email_col.text_input(t("klienci.form.email"), key=keys["email"], max_chars=254)
     erp_col.text_input(t("klienci.form.erp_id"), key=keys["erp_id"], max_chars=100)
     env_col.selectbox(
-        t("klienci.form.environment"), options=ENVIRONMENTS, format_func=_environment_label, key=keys["environment"]
+        t("klienci.form.environment"),
+        options=ENVIRONMENTS,
+        format_func=_environment_label,
+        key=relabelled(keys["environment"]),
     )
     st.text_area(t("klienci.form.notes"), key=keys["notes"], max_chars=2000, height=80)
 

@@ -12,7 +12,7 @@ from core.security import Actor
 from core.services import clients
 from core.types import KsefEnvironment, LinkStatus
 from dashboard.components.tables import show_table
-from dashboard.i18n import t
+from dashboard.i18n import relabelled, t
 
 PAGE_SIZE = 50
 SEARCH = "klienci_search"
@@ -49,14 +49,15 @@ def filters() -> Filters:
         t("klienci.filter.status"),
         options=list(LinkStatus),
         format_func=lambda status: t(f"link_status.{status}"),
-        key=STATUSES,
+        placeholder=t("klienci.filter.all"),
+        key=relabelled(STATUSES),
         on_change=_first_page,
     )
     environment = env_col.selectbox(
         t("klienci.filter.environment"),
         options=["", *KsefEnvironment],
         format_func=lambda env: env or t("klienci.filter.all"),
-        key=ENVIRONMENT,
+        key=relabelled(ENVIRONMENT),
         on_change=_first_page,
     )
     archived = archived_col.checkbox(t("klienci.filter.archived"), key=ARCHIVED, on_change=_first_page)
