@@ -21,7 +21,9 @@ if not actor.can(Permission.manage_clients):
     st.caption(t("klienci.readonly"))
     st.stop()
 
-add_tab, edit_tab, import_tab = st.tabs([t("klienci.tab.add"), t("klienci.tab.edit"), t("klienci.tab.import")])
+# Keyed and tracked, so the open tab survives reruns that add or remove messages above it.
+labels = [t("klienci.tab.add"), t("klienci.tab.edit"), t("klienci.tab.import")]
+add_tab, edit_tab, import_tab = st.tabs(labels, key="klienci_tabs", on_change="rerun")
 with add_tab:
     add_form()
 with edit_tab:
