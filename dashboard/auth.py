@@ -14,7 +14,7 @@ from core.errors import AuthenticationFailed
 from core.security import Actor, Permission
 from core.services import users
 from core.settings import get_settings
-from dashboard import state
+from dashboard import nav, state
 from dashboard.i18n import t
 
 
@@ -109,6 +109,4 @@ def user_box(actor: Actor) -> None:
 
 def require_page(script: str) -> Actor:
     """`require` with the permission the page registry gives the calling page script (pass `__file__`)."""
-    from dashboard import nav
-
     return require(nav.spec_for(script).permission)

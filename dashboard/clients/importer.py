@@ -11,6 +11,7 @@ import streamlit as st
 from core.security import Actor
 from core.services.client_import import start_client_import
 from core.services.jobs import JobProgress
+from core.types import JobStatus
 from dashboard.components.errors import attempt
 from dashboard.components.jobs import follow_job
 from dashboard.i18n import t, tn
@@ -34,7 +35,7 @@ def _dismiss() -> None:
 
 def show_outcome(job: JobProgress) -> None:
     result = job.result
-    if job.status != "done":
+    if job.status != JobStatus.done:
         st.error(t("klienci.import.failed", filename=job.subject, error=job.error))
     elif result.get("status") == "imported":
         st.success(tn("klienci.import.done", int(result.get("imported", 0))))
