@@ -1,0 +1,30 @@
+"""The entry of the UI: `streamlit run dashboard/app.py`.
+
+Page config, the language switch, the login gate and the navigation built for the signed-in user's role. Before
+login only the login page exists; after it, only the pages the role may use (dashboard/nav.py) are registered.
+"""
+
+import sys
+from pathlib import Path
+
+# `streamlit run dashboard/app.py` puts dashboard/ on sys.path, not the project root; make `import dashboard` work
+# even in an environment installed before dashboard/ existed.
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import auth, nav  # noqa: E402
+from dashboard.i18n import language_switch, t  # noqa: E402
+
+st.set_page_config(page_title="KSeF Office Console", page_icon=":material/receipt_long:", layout="wide")
+language_switch()
+actor = auth.signed_in_actor()
+if actor is None:
+    login = st.Page(auth.login_page, title=t("login.title"), icon=":material/login:", url_path="logowanie")
+    page = st.navigation([login])
+else:
+    auth.user_box(actor)
+    page = st.navigation(nav.pages_for(actor))
+page.run()

@@ -1,0 +1,112 @@
+"""The login gate: the login form, the signed-in user of each run, idle timeout, sign-out.
+
+Only the user's id and the time of last activity are kept in session state. Every run re-reads the user from the
+database (`users.actor_for`), so a disabled account or a changed role takes effect on the next click.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from core.errors import AuthenticationFailed
+from core.security import Actor, Permission
+from core.services import users
+from core.settings import get_settings
+from dashboard import nav, state
+from dashboard.i18n import t
+
+
+def idle_expired() -> bool:
+    last = st.session_state.get(state.LAST_ACTIVITY)
+    # Fail closed: a session with a user but no activity time is treated as expired.
+    return last is None or time.time() - float(last) > get_settings().idle_timeout_minutes * 60
+
+
+def sign_out(notice: str | None = None) -> None:
+    """Forget the user and every UI flag; keep the language. `notice` is a text key shown on the login page."""
+    for key in list(st.session_state.keys()):
+        if key not in state.KEPT_ON_SIGN_OUT:
+            del st.session_state[key]
+    if notice:
+        st.session_state[state.LOGIN_NOTICE] = notice
+
+
+def signed_in_actor() -> Actor | None:
+    """The user of this run, or None (then only the login page is offered). Called once per run by app.py."""
+    user_id = st.session_state.get(state.USER_ID)
+    if user_id is None:
+        return None
+    if idle_expired():
+        sign_out("login.idle_logout")
+        return None
+    actor = users.actor_for(int(user_id))
+    if actor is None:
+        sign_out("login.account_gone")
+        return None
+    st.session_state[state.LAST_ACTIVITY] = time.time()
+    return actor
+
+
+def session_actor() -> Actor | None:
+    """The signed-in user, re-read, without side effects (pages and widget callbacks; app.py has done the rest)."""
+    user_id = st.session_state.get(state.USER_ID)
+    return None if user_id is None or idle_expired() else users.actor_for(int(user_id))
+
+
+def require(permission: Permission) -> Actor:
+    """Top of every page: stop unless the signed-in user holds `permission` (services check again)."""
+    actor = session_actor()
+    if actor is None or not actor.can(permission):
+        st.error(t("access.denied"))
+        st.stop()
+    return actor
+
+
+def _submit_login() -> None:
+    """Form callback: runs before the next script run, the only moment the password widget may be cleared."""
+    username = str(st.session_state.get(state.LOGIN_USERNAME, ""))
+    password = str(st.session_state.get(state.LOGIN_PASSWORD, ""))
+    st.session_state[state.LOGIN_PASSWORD] = ""  # the password never outlives the login call in session state
+    st.session_state.pop(state.LOGIN_NOTICE, None)
+    st.session_state.pop(state.LOGIN_ERROR, None)
+    if not username.strip() or not password:
+        st.session_state[state.LOGIN_ERROR] = t("login.missing")
+        return
+    try:
+        actor = users.authenticate(username=username, password=password)
+    except AuthenticationFailed as error:
+        st.session_state[state.LOGIN_ERROR] = str(error)  # Polish, from the service (lockout lives in the db)
+        return
+    st.session_state[state.USER_ID] = actor.user_id
+    st.session_state[state.LAST_ACTIVITY] = time.time()
+    for key in (state.LOGIN_USERNAME, state.LOGIN_PASSWORD):
+        st.session_state.pop(key, None)
+
+
+def login_page() -> None:
+    st.title(t("login.heading"))
+    notice = st.session_state.get(state.LOGIN_NOTICE)
+    if notice:
+        st.info(t(notice, minutes=get_settings().idle_timeout_minutes))
+    error = st.session_state.get(state.LOGIN_ERROR)
+    if error:
+        st.error(error)
+    with st.form("login_form"):
+        st.caption(t("login.intro"))
+        st.text_input(t("login.username"), key=state.LOGIN_USERNAME, autocomplete="username")
+        st.text_input(t("login.password"), type="password", key=state.LOGIN_PASSWORD, autocomplete="current-password")
+        st.form_submit_button(t("login.submit"), key="login_submit", on_click=_submit_login, type="primary")
+
+
+def user_box(actor: Actor) -> None:
+    """Sidebar: who is signed in, in which role, and the sign-out button."""
+    with st.sidebar:
+        st.markdown(t("sidebar.user", user=actor.username, role=t(f"role.{actor.role}")))
+        st.button(t("sidebar.logout"), key="logout", on_click=sign_out, args=("login.signed_out",))
+
+
+def require_page(script: str) -> Actor:
+    """`require` with the permission the page registry gives the calling page script (pass `__file__`)."""
+    return require(nav.spec_for(script).permission)

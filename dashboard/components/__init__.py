@@ -1,0 +1,1 @@
+"""Small pieces the pages share: error display, flash messages, job progress, tables."""

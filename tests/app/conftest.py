@@ -1,0 +1,76 @@
+"""AppTest helpers: the real entry script against the test database (AppTest runs in this process)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "dashboard" / "app.py"
+KLIENCI = ROOT / "pages" / "klienci.py"
+
+
+@pytest.fixture
+def app(office) -> AppTest:
+    """The app before anyone signs in, on the `office` fixture's database."""
+    return AppTest.from_file(APP, default_timeout=30).run()
+
+
+def sign_in(at: AppTest, username: str, password: str) -> AppTest:
+    at.text_input(key="login_username").input(username)
+    at.text_input(key="login_password").input(password)
+    at.button(key="login_submit").click()
+    return at.run()
+
+
+@pytest.fixture
+def signed_in(app, office):
+    """sign_as("manager" | "support" | "analyst") → the app signed in as that user of `office`."""
+
+    def sign_as(role: str) -> AppTest:
+        actor = getattr(office, role)
+        at = sign_in(app, actor.username, office.passwords[actor.username])
+        assert not at.exception, at.exception
+        assert at.session_state["user_id"] == actor.user_id
+        return at
+
+    return sign_as
+
+
+def registered_pages(at: AppTest) -> set[str]:
+    """Script paths (or titles, for callable pages) registered with st.navigation in the last run.
+
+    AppTest has no public accessor for the navigation registry; switch_page() reads the same private map.
+    """
+    return {
+        str(Path(info["script_path"]).resolve()) if info.get("script_path") else str(info["page_name"])
+        for info in at._registered_pages.values()
+    }
+
+
+def values(elements) -> list[str]:
+    return [element.value for element in elements]
+
+
+def table(at: AppTest):
+    """The Klienci table as a DataFrame with its (translated) headers."""
+    frames = at.dataframe
+    assert len(frames) == 1, "expected exactly one table"
+    return frames[0].value
+
+
+def whole_session_state(at: AppTest) -> str:
+    """Every value session state holds, keyless widgets and Streamlit's own keys included, as one string.
+
+    The public mapping hides keyless widgets; a secret must not hide there either, so this reads the inner store.
+    """
+    inner = at.session_state._state._state
+    seen = {}
+    for key in inner._keys():
+        try:
+            seen[key] = inner[key]
+        except KeyError:
+            continue
+    return repr(seen)

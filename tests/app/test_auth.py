@@ -1,0 +1,189 @@
+"""The login gate, navigation per role, idle timeout and sign-out, through the real entry script."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.security import ROLE_PERMISSIONS, Permission
+from core.services import users
+from core.types import Role
+from dashboard import nav
+from tests.app.conftest import KLIENCI, registered_pages, sign_in, values, whole_session_state
+
+LOGIN_WIDGETS = {"login_username", "login_password"}
+
+
+def login_form_shown(at: AppTest) -> bool:
+    return {widget.key for widget in at.text_input} >= LOGIN_WIDGETS
+
+
+def test_before_sign_in_only_the_login_page_exists(app):
+    assert login_form_shown(app)
+    assert registered_pages(app) == {"Logowanie"}
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        app.switch_page(str(KLIENCI))
+    assert not app.dataframe
+
+
+def test_the_page_script_refuses_on_its_own_without_a_user(office):
+    # Defence in depth: even run directly, the page stops before reading anything.
+    at = AppTest.from_file(KLIENCI, default_timeout=30).run()
+    assert values(at.error) == ["Nie masz dostępu do tej strony."]
+    assert not at.dataframe and not at.button
+
+
+@pytest.mark.parametrize("role", ["manager", "support", "analyst"])
+def test_each_role_gets_exactly_the_pages_it_may_use(signed_in, office, role):
+    at = signed_in(role)
+    expected = {str(spec.path) for spec in nav.PAGES if spec.permission in ROLE_PERMISSIONS[Role(role)]}
+    assert expected, "every role may open at least the client register"
+    assert registered_pages(at) == expected
+    assert not login_form_shown(at)
+    assert values(at.title) == ["Klienci"]
+    username = getattr(office, role).username
+    assert any(username in text and "Rola:" in text for text in values(at.sidebar.markdown))
+
+
+@pytest.fixture
+def registry_with_a_manager_page(monkeypatch, tmp_path):
+    """The registry plus a settings page only managers may use (none exists yet), in a copy of the pages folder."""
+    (tmp_path / "klienci.py").write_text(KLIENCI.read_text(encoding="utf-8"), encoding="utf-8")
+    settings_page = tmp_path / "ustawienia.py"
+    settings_page.write_text(
+        "import streamlit as st\n"
+        "from dashboard.auth import require_page\n"
+        "require_page(__file__)\n"
+        "st.title('Ustawienia')\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(nav, "PAGES_DIR", tmp_path)
+    monkeypatch.setattr(
+        nav,
+        "PAGES",
+        (*nav.PAGES, nav.PageSpec("ustawienia.py", "nav.klienci", ":material/settings:", Permission.manage_settings)),
+    )
+    return tmp_path / "klienci.py", settings_page
+
+
+def test_a_page_withheld_from_a_role_is_absent_and_cannot_be_switched_to(registry_with_a_manager_page, signed_in):
+    register, settings_page = registry_with_a_manager_page
+    at = signed_in("analyst")
+    assert registered_pages(at) == {str(register)}
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(str(settings_page))
+
+
+def test_a_manager_reaches_the_page_the_analyst_cannot(registry_with_a_manager_page, signed_in):
+    register, settings_page = registry_with_a_manager_page
+    at = signed_in("manager")
+    assert registered_pages(at) == {str(register), str(settings_page)}
+    at.switch_page(str(settings_page)).run()
+    assert values(at.title) == ["Ustawienia"]
+
+
+def test_the_page_itself_refuses_a_role_without_its_permission(registry_with_a_manager_page, office):
+    # Defence in depth: run the page script directly in an analyst's session, past the navigation.
+    _, settings_page = registry_with_a_manager_page
+    at = AppTest.from_file(settings_page, default_timeout=30)
+    at.session_state["user_id"] = office.analyst.user_id
+    at.session_state["last_activity"] = time.time()
+    at.run()
+    assert values(at.error) == ["Nie masz dostępu do tej strony."]
+    assert not at.title
+
+
+def test_wrong_password_is_refused_in_polish_and_not_kept(app):
+    at = sign_in(app, "kierownik", "zle-haslo")
+    assert values(at.error) == ["Nieprawidłowy login lub hasło."]
+    assert login_form_shown(at)
+    assert at.text_input(key="login_password").value == ""
+    assert "zle-haslo" not in whole_session_state(at)
+    assert "user_id" not in at.session_state
+
+
+def test_unknown_user_gets_the_same_message(app):
+    at = sign_in(app, "nikt", "cokolwiek")
+    assert values(at.error) == ["Nieprawidłowy login lub hasło."]
+
+
+def test_five_failures_lock_the_account(app, office):
+    for _ in range(4):
+        sign_in(app, "wsparcie", "zle-haslo")
+        assert values(app.error) == ["Nieprawidłowy login lub hasło."]
+    sign_in(app, "wsparcie", "zle-haslo")
+    assert values(app.error)[0].startswith("Konto zablokowane po zbyt wielu nieudanych próbach logowania, do ")
+    # The lock is in the database: even the right password is refused now.
+    sign_in(app, "wsparcie", office.passwords["wsparcie"])
+    assert values(app.error)[0].startswith("Konto zablokowane")
+    assert "user_id" not in app.session_state
+
+
+def test_empty_form_asks_for_both_fields(app):
+    at = sign_in(app, "", "")
+    assert values(at.error) == ["Podaj login i hasło."]
+
+
+def test_idle_timeout_signs_out(signed_in):
+    at = signed_in("manager")
+    at.session_state["last_activity"] = time.time() - 31 * 60
+    at.run()
+    assert login_form_shown(at)
+    assert values(at.info) == ["Wylogowano po 30 min bezczynności. Zaloguj się ponownie."]
+    assert "user_id" not in at.session_state
+    assert registered_pages(at) == {"Logowanie"}
+
+
+def test_activity_within_the_timeout_keeps_the_session(signed_in):
+    at = signed_in("manager")
+    at.session_state["last_activity"] = time.time() - 29 * 60
+    at.run()
+    assert values(at.title) == ["Klienci"]
+    assert time.time() - at.session_state["last_activity"] < 60
+
+
+def test_sign_out_button(signed_in):
+    at = signed_in("support")
+    at.button(key="logout").click().run()
+    assert login_form_shown(at)
+    assert values(at.info) == ["Wylogowano."]
+    assert "user_id" not in at.session_state
+
+
+def test_a_disabled_account_is_signed_out_on_the_next_run(signed_in, office):
+    at = signed_in("support")
+    users.disable_user(actor=office.manager, username="wsparcie")
+    at.run()
+    assert login_form_shown(at)
+    assert values(at.info) == ["Konto zostało wyłączone albo usunięte. Skontaktuj się z kierownikiem biura."]
+
+
+def test_a_changed_role_takes_effect_on_the_next_run(signed_in, office):
+    at = signed_in("support")
+    assert at.button(key="klienci_add_submit")
+    users.set_role(actor=office.manager, username="wsparcie", role="analyst")
+    at.run()
+    assert not [button for button in at.button if button.key != "logout"]
+
+
+def test_session_state_holds_only_ids_language_time_and_ui_flags(signed_in, office):
+    at = signed_in("manager")
+    everything = whole_session_state(at)
+    for password in office.passwords.values():
+        assert password not in everything
+    state = at.session_state.to_dict()
+    assert {"user_id", "last_activity", "lang"} <= set(state)
+    assert all(
+        key in {"user_id", "last_activity", "lang", "lang_switch", "logout"} or key.startswith("klienci_")
+        for key in state
+    )
+
+
+def test_english_switch_translates_the_shell(app):
+    app.selectbox(key="lang_switch").select("en").run()
+    assert app.button(key="login_submit").label == "Sign in"
+    assert app.session_state["lang"] == "en"
+    at = sign_in(app, "kierownik", "zle-haslo")
+    assert at.button(key="login_submit").label == "Sign in"  # the language survives a failed login

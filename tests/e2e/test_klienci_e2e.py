@@ -1,0 +1,54 @@
+"""The Klienci page in a real browser against `streamlit run`."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from core.services import clients
+from tests.e2e.conftest import settled, sign_in
+from tests.factories import two_hundred_clients_with_three_bad_rows, valid_nips
+
+pytestmark = pytest.mark.e2e
+
+
+def table_cells(page: Page):
+    return page.get_by_test_id("stDataFrame").locator('td[role="gridcell"]')
+
+
+def test_manager_adds_a_client_and_sees_it_in_the_table(page, ui_url, office):
+    sign_in(page, ui_url, "kierownik", office.passwords["kierownik"])
+    expect(page.get_by_text("Brak klientów spełniających kryteria.")).to_be_visible()
+
+    nip = valid_nips(1, seed=41)[0]
+    page.locator(".st-key-klienci_add_nip input").fill(nip)
+    page.locator(".st-key-klienci_add_name input").fill("Firma z Przeglądarki sp. z o.o.")
+    page.locator(".st-key-klienci_add_email input").fill("biuro@przegladarka.pl")
+    page.locator(".st-key-klienci_add_submit button").click()
+
+    expect(page.get_by_text(f"(NIP {nip})")).to_be_visible()
+    expect(table_cells(page).filter(has_text=nip)).to_have_count(1)
+    expect(table_cells(page).filter(has_text="Firma z Przeglądarki sp. z o.o.")).to_have_count(1)
+    expect(table_cells(page).filter(has_text="biuro@przegladarka.pl")).to_have_count(1)
+    settled(page)
+    assert clients.find_client_by_nip(actor=office.manager, nip=nip).name == "Firma z Przeglądarki sp. z o.o."
+
+
+def test_import_of_200_clients_with_3_bad_rows_names_them_and_saves_nothing(page, ui_url, worker, office, tmp_path):
+    content, expected = two_hundred_clients_with_three_bad_rows()
+    upload = tmp_path / "klienci.csv"
+    upload.write_bytes(content)
+    sign_in(page, ui_url, "kierownik", office.passwords["kierownik"])
+
+    page.get_by_role("tab", name="Import z pliku").click()
+    page.locator(".st-key-klienci_import_file input[type=file]").set_input_files(upload)
+    start = page.locator(".st-key-klienci_import_start button")
+    expect(start).to_be_enabled()
+    start.click()
+
+    # The worker runs the job; the page's progress fragment sees it end and redraws with the outcome.
+    expect(page.get_by_text("Import pliku klienci.csv odrzucony — nic nie zapisano.")).to_be_visible()
+    for line in expected:
+        expect(page.get_by_text(line, exact=True)).to_be_visible()
+    expect(page.get_by_text("Brak klientów spełniających kryteria.")).to_be_visible()
+    assert clients.list_clients(actor=office.manager).total == 0

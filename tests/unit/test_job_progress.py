@@ -1,0 +1,30 @@
+"""core.services.jobs.job_progress: what the UI reads about a job."""
+
+import pytest
+
+from core.errors import NotFound
+from core.jobs import queue
+from core.jobs.worker import drain
+from core.services.client_import import start_client_import
+from core.services.jobs import job_progress
+from tests.conftest import make_office
+from tests.factories import clients_csv, valid_nips
+
+
+def test_progress_follows_the_job_to_its_result(office):
+    content = clients_csv([{"nip": nip, "name": f"Firma {nip}"} for nip in valid_nips(3, seed=11)])
+    job_id = start_client_import(actor=office.support, filename="k.csv", content=content)
+    waiting = job_progress(actor=office.analyst, job_id=job_id)
+    assert (waiting.status, waiting.finished, waiting.done, waiting.total) == ("pending", False, 0, 0)
+    assert waiting.subject == "k.csv" and waiting.kind == "client_import"
+    drain()
+    done = job_progress(actor=office.analyst, job_id=job_id)
+    assert done.finished and (done.done, done.total) == (3, 3)
+    assert done.result == {"status": "imported", "rows": 3, "imported": 3, "errors": []}
+
+
+def test_a_job_of_another_office_reads_as_not_found(office):
+    other = make_office(name="Inne Biuro", account_id="BR-INNE", suffix="2")
+    job_id = queue.enqueue("client_import", subject="x.csv", office_id=other.office_id)
+    with pytest.raises(NotFound):
+        job_progress(actor=office.manager, job_id=job_id)
