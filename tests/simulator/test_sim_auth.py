@@ -99,7 +99,7 @@ def test_refresh_and_revoke_current_session(admin, ksef):
 
 def test_revoked_token_ends_450_and_refresh_fails(admin, ksef):
     seeded = _seed(admin, "token_revoked")
-    with pytest.raises(RuntimeError, match="450.*Token unieważniony"):
+    with pytest.raises(RuntimeError, match=r"450.*Token unieważniony"):
         token_auth(ksef, CLIENT_NIP, seeded["clients"][0]["ksefToken"])
 
 
@@ -169,7 +169,7 @@ def test_revoked_and_offline_certificates_end_460(admin, ksef):
     admin.create_context(CLIENT_NIP)
     revoked = admin.create_certificate(subject_nip=CLIENT_NIP)
     admin.revoke_certificate(revoked["serialNumber"])
-    with pytest.raises(RuntimeError, match="460.*odwołany"):
+    with pytest.raises(RuntimeError, match=r"460.*odwołany"):
         xades_auth(ksef, CLIENT_NIP, revoked["certificatePem"], revoked["privateKeyPem"])
     offline = admin.create_certificate(subject_nip=CLIENT_NIP, certificate_type="Offline")
     with pytest.raises(RuntimeError, match="460"):
@@ -178,7 +178,7 @@ def test_revoked_and_offline_certificates_end_460(admin, ksef):
 
 def test_self_signed_fails_when_chain_is_required(ksef):
     certificate, key = self_signed(nip=CLIENT_NIP)
-    with pytest.raises(RuntimeError, match="460.*Niezaufany"):
+    with pytest.raises(RuntimeError, match=r"460.*Niezaufany"):
         xades_auth(ksef, CLIENT_NIP, certificate, key, verify_certificate_chain=True)
 
 
