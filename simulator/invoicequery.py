@@ -7,6 +7,7 @@ Rules from the spec (PROTOCOL.md §7.2): at most 3 months per range, `to` defaul
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from simulator.state import Invoice
 from simulator.timeutil import WARSAW, add_months, iso_or_none, parse_datetime, start_of_day_warsaw
 
 RESULT_LIMIT = 10_000
+SNAPSHOT_LIMIT = 10_000  # remembered query snapshots; the oldest go first
 KSEF_NUMBER = re.compile(
     r"^([1-9](\d[1-9]|[1-9]\d)\d{7})-(20[2-9][0-9]|2[1-9]\d{2}|[3-9]\d{3})(0[1-9]|1[0-2])"
     r"(0[1-9]|[12]\d|3[01])-([0-9A-F]{6})-?([0-9A-F]{6})-([0-9A-F]{2})$"
@@ -44,10 +46,19 @@ class BeyondHwm(Exception):
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    """The moment a query was answered; later pages of the same query reuse it, so pages stay consistent."""
+
+    now: datetime
+    hwm: datetime | None
+
+
+@dataclass(frozen=True)
 class Selection:
     invoices: list[Invoice]  # ascending by the chosen date
     date_type: str
     hwm: datetime | None
+    snapshot: Snapshot
 
 
 def _date(value: Any, name: str) -> datetime:
@@ -95,18 +106,19 @@ def _extra_filters(filters: dict[str, Any]) -> list[Callable[[Invoice], bool]]:
     return checks
 
 
-def select(sim: Simulator, context_nip: str, filters: dict[str, Any]) -> Selection:
+def select(sim: Simulator, context_nip: str, filters: dict[str, Any], snapshot: Snapshot | None = None) -> Selection:
     date_range = filters["dateRange"]
     date_type = date_range["dateType"]
+    now = snapshot.now if snapshot is not None else sim.now()
     start = _date(date_range["from"], "dateRange.from")
-    end = _date(date_range["to"], "dateRange.to") if date_range.get("to") else sim.now()
+    end = _date(date_range["to"], "dateRange.to") if date_range.get("to") else now
     if end < start:
         raise ApiError(21405, "dateRange: data 'to' jest wcześniejsza niż 'from'.")
     if end > add_months(start, 3):
         raise ApiError(21405, "dateRange: maksymalny dozwolony okres wynosi 3 miesiące.")
     hwm = None
     if date_type == "PermanentStorage":
-        hwm_now = report_hwm(sim, context_nip)
+        hwm_now = snapshot.hwm if snapshot is not None and snapshot.hwm else report_hwm(sim, context_nip)
         if date_range.get("restrictToPermanentStorageHwmDate"):
             if start > hwm_now:
                 raise BeyondHwm
@@ -123,7 +135,6 @@ def select(sim: Simulator, context_nip: str, filters: dict[str, Any]) -> Selecti
         def in_range(invoice: Invoice) -> bool:
             return start <= key(invoice) <= end
 
-    now = sim.now()
     checks = _extra_filters(filters)
     found = [
         invoice
@@ -131,7 +142,7 @@ def select(sim: Simulator, context_nip: str, filters: dict[str, Any]) -> Selecti
         if invoice.permanent_storage_date <= now and in_range(invoice) and all(check(invoice) for check in checks)
     ]
     found.sort(key=lambda invoice: (key(invoice), invoice.ksef_number))
-    return Selection(found, date_type, hwm)
+    return Selection(found, date_type, hwm, Snapshot(now, hwm_now if date_type == "PermanentStorage" else None))
 
 
 @endpoint("POST", "/invoices/query/metadata")
@@ -141,10 +152,18 @@ async def query_metadata(call: Call) -> Response:
     size = call.query_int("pageSize", 10, 10, 250)
     order = call.query_enum("sortOrder", ("Asc", "Desc"), "Asc")
     filters = await call.json()
+    # "The same query" is the same filters paged from page 0: page 0 takes a fresh snapshot, later pages reuse it,
+    # which keeps permanentStorageHwmDate constant across pages as the spec requires.
+    key = (principal.context_nip, json.dumps(filters, sort_keys=True))
+    snapshots = call.sim.query_snapshots
     try:
-        selection = select(call.sim, principal.context_nip, filters)
+        selection = select(call.sim, principal.context_nip, filters, None if offset == 0 else snapshots.get(key))
     except BeyondHwm:
         raise ApiError(21183, HWM_DETAIL) from None
+    snapshots.pop(key, None)
+    snapshots[key] = selection.snapshot
+    while len(snapshots) > SNAPSHOT_LIMIT:
+        del snapshots[next(iter(snapshots))]
     ordered = selection.invoices if order == "Asc" else selection.invoices[::-1]
     total = len(ordered)
     first, last = offset * size, offset * size + size

@@ -224,7 +224,8 @@ class GenerationRequest:
 
 
 def generate(sim: Simulator, request: GenerationRequest, rnd: random.Random) -> list[Invoice]:
-    """Invoices issued over the last `spread_days`, sales and/or purchases of the context, already stored."""
+    """Invoices issued over the last `spread_days`, sales and/or purchases of the context, already stored and
+    visible; never stored below an HWM already reported for any of their parties."""
     now = sim.now()
     created = []
     counterparties = [invoicegen.random_company(rnd, request.counterparty_nip) if request.counterparty_nip else None]
@@ -234,8 +235,9 @@ def generate(sim: Simulator, request: GenerationRequest, rnd: random.Random) -> 
         seller, buyer = (request.context, other) if selling else (other, request.context)
         invoicing = now - timedelta(seconds=rnd.uniform(0, request.spread_days * 86400))
         issue_day = (invoicing - timedelta(hours=rnd.uniform(0, 48))).astimezone(WARSAW).date()
-        acquisition = invoicing + timedelta(milliseconds=rnd.randint(100, 2000))
-        storage = acquisition + timedelta(milliseconds=rnd.randint(200, 3000))
+        # History: already permanently stored when generated, so it is visible at once.
+        storage = min(now, invoicing + timedelta(milliseconds=rnd.randint(300, 5000)))
+        acquisition = min(storage, invoicing + timedelta(milliseconds=rnd.randint(100, 2000)))
         sequence = len(sim.invoice_index.for_subject("Subject1", seller.nip)) + 1
         number = f"FV/{issue_day:%Y/%m}/{sequence:05d}/{rnd.randint(100, 999)}"
         xml = invoicegen.invoice_xml(

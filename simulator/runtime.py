@@ -44,6 +44,7 @@ class Simulator:
         self.invoice_index = InvoiceIndex(self.state.invoices)
         self.challenges: dict[str, Challenge] = {}
         self.exports: dict[str, Any] = {}  # transient: rebuilt packages are cheap and live at most 7 days
+        self.query_snapshots: dict[tuple[str, str], Any] = {}  # metadata query snapshots, see invoicequery
         self.revision = 0  # bumped by every change; persistence saves when it moved
         self._ensure_crypto()
 
@@ -70,6 +71,7 @@ class Simulator:
         self.invoice_index = InvoiceIndex(self.state.invoices)
         self.challenges.clear()
         self.exports.clear()
+        self.query_snapshots.clear()
         self.__dict__.pop("ca_certificate", None)
         self.touch()
 

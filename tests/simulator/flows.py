@@ -105,9 +105,15 @@ def open_session(client: KsefClient, access_token: str) -> Any:
 
 
 def filters(
-    subject: str = "Subject1", date_type: str = "PermanentStorage", days: int = 60, **extra: Any
+    subject: str = "Subject1",
+    date_type: str = "PermanentStorage",
+    days: int = 60,
+    restrict: bool | None = None,
+    **extra: Any,
 ) -> InvoiceQueryFilters:
+    """Filters from `days` ago until now; `extra` are further InvoiceQueryFilters fields."""
     start = (datetime.now(UTC) - timedelta(days=days)).isoformat()
-    return InvoiceQueryFilters(
-        subject_type=subject, date_range=InvoiceQueryDateRange(date_type=date_type, from_=start, **extra)
+    date_range = InvoiceQueryDateRange(
+        date_type=date_type, from_=start, restrict_to_permanent_storage_hwm_date=restrict
     )
+    return InvoiceQueryFilters(subject_type=subject, date_range=date_range, **extra)
