@@ -212,7 +212,7 @@ def is_self_signed(certificate: x509.Certificate) -> bool:
 
 def new_serial_hex() -> str:
     """A 16-hex-digit KSeF certificate serial; the first digit is non-zero so it round-trips through int()."""
-    return f"{secrets.randbelow(15) + 1:X}{secrets.token_hex(7).upper()}"
+    return f"{secrets.randbelow(15) + 1:X}{secrets.token_hex(8).upper()[:15]}"
 
 
 def key_meets_ksef_rules(public_key: Any) -> bool:
