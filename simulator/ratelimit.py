@@ -93,16 +93,21 @@ class RateLimiter:
         cut = bisect_left(hits, moment - WINDOWS[-1])
         if cut:
             del hits[:cut]
+        refusal: Verdict | None = None
         for window, limit, name in zip(WINDOWS, limits, WINDOW_NAMES, strict=True):
             if limit < 0:
                 continue
             start = bisect_left(hits, moment - window)
             inside = len(hits) - start
             if inside >= limit:
-                # The request fits again once enough of the oldest hits in this window have aged out.
+                # The request fits again once enough of the oldest hits in this window have aged out; with several
+                # windows full, the longest wait is the one that matters.
                 oldest_blocking = hits[start + inside - limit] if limit > 0 else moment
                 wait = max(1, math.ceil(oldest_blocking + window - moment))
-                detail = f"Przekroczono limit {limit} żądań na {name}. Spróbuj ponownie po {wait} sekundach."
-                return Verdict(False, wait, detail)
+                if refusal is None or wait > refusal.retry_after:
+                    detail = f"Przekroczono limit {limit} żądań na {name}. Spróbuj ponownie po {wait} sekundach."
+                    refusal = Verdict(False, wait, detail)
+        if refusal is not None:
+            return refusal
         hits.append(moment)
         return Verdict(True)
