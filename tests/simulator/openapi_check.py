@@ -113,6 +113,13 @@ class ResponseValidator:
             assert response.headers.get("retry-after", "").isdigit(), "429 without an integer Retry-After"
         self.validated.add((request.method, template, response.status_code))
 
+    def request_body_is_valid(self, method: str, template: str, body: Any) -> bool:
+        """Whether the official request schema accepts `body` (for deciding what the simulator must refuse)."""
+        spec = self.specs[0]
+        operation = spec.document["paths"][template][method.lower()]
+        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        return self._validator(spec, schema).is_valid(body)
+
     def hook(self, response: httpx.Response) -> None:
         response.read()
         self.check(response)

@@ -11,9 +11,15 @@ from tests.simulator.flows import CLIENT_NIP, OFFICE_NIP, OTHER_NIP, filters, to
 
 
 def _tokens(admin):
-    seeded = admin.seed(OFFICE_NIP, "Biuro", [{"nip": CLIENT_NIP, "name": "A", "scenario": "healthy"},
-                                              {"nip": OTHER_NIP, "name": "B", "scenario": "healthy"}],
-                        invoices_per_client=0)
+    seeded = admin.seed(
+        OFFICE_NIP,
+        "Biuro",
+        [
+            {"nip": CLIENT_NIP, "name": "A", "scenario": "healthy"},
+            {"nip": OTHER_NIP, "name": "B", "scenario": "healthy"},
+        ],
+        invoices_per_client=0,
+    )
     return {client["nip"]: client["ksefToken"] for client in seeded["clients"]}
 
 
@@ -38,8 +44,9 @@ def test_metadata_queries_hit_429_with_retry_after(admin, ksef):
 def test_problem_details_429(admin, ksef, http):
     access = token_auth(ksef, CLIENT_NIP, _tokens(admin)[CLIENT_NIP]).access_token
     headers = {"Authorization": f"Bearer {access}", "X-Error-Format": "problem-details"}
-    statuses = [http.get("/v2/sessions", params={"sessionType": "Online"}, headers=headers).status_code
-                for _ in range(6)]  # sessionList: 5 per second
+    statuses = [
+        http.get("/v2/sessions", params={"sessionType": "Online"}, headers=headers).status_code for _ in range(6)
+    ]  # sessionList: 5 per second
     assert statuses[-1] == 429
     last = http.get("/v2/sessions", params={"sessionType": "Online"}, headers=headers)
     assert last.headers["content-type"].startswith("application/problem+json") and last.json()["status"] == 429
@@ -66,14 +73,18 @@ def test_each_other_endpoint_has_its_own_counter():
     limits = limiter.limits_for("other", None)
     assert limits == (10, 30, 120)
     for _ in range(10):
-        assert limiter.check(context="1", client_ip="ip", group="other", operation_key="GET /tokens",
-                             limits=limits, now=100.0).allowed
-    assert not limiter.check(context="1", client_ip="ip", group="other", operation_key="GET /tokens", limits=limits,
-                             now=100.5).allowed
-    assert limiter.check(context="1", client_ip="ip", group="other", operation_key="GET /rate-limits",
-                         limits=limits, now=100.5).allowed
-    assert limiter.check(context="1", client_ip="ip", group="other", operation_key="GET /tokens", limits=limits,
-                         now=101.01).allowed  # the sliding second has passed
+        assert limiter.check(
+            context="1", client_ip="ip", group="other", operation_key="GET /tokens", limits=limits, now=100.0
+        ).allowed
+    assert not limiter.check(
+        context="1", client_ip="ip", group="other", operation_key="GET /tokens", limits=limits, now=100.5
+    ).allowed
+    assert limiter.check(
+        context="1", client_ip="ip", group="other", operation_key="GET /rate-limits", limits=limits, now=100.5
+    ).allowed
+    assert limiter.check(
+        context="1", client_ip="ip", group="other", operation_key="GET /tokens", limits=limits, now=101.01
+    ).allowed  # the sliding second has passed
 
 
 def test_retry_after_counts_down_to_the_oldest_hit():
