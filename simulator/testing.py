@@ -30,7 +30,7 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait_healthy(url: str, timeout: float, alive: Any = None) -> None:
+def wait_healthy(url: str, timeout: float, alive: Any = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if alive is not None and not alive():
@@ -78,7 +78,7 @@ class SimServer:
 
     def start(self) -> SimServer:
         self._thread.start()
-        _wait_healthy(self.url, 15.0, self._thread.is_alive)
+        wait_healthy(self.url, 15.0, self._thread.is_alive)
         return self
 
     def stop(self) -> None:
@@ -118,7 +118,7 @@ class SimProcess:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        _wait_healthy(self.url, timeout, lambda: self._process is not None and self._process.poll() is None)
+        wait_healthy(self.url, timeout, lambda: self._process is not None and self._process.poll() is None)
         return self
 
     def stop(self) -> None:

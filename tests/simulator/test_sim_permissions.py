@@ -23,7 +23,7 @@ from ksef_client.services.csr import generate_csr_rsa
 
 from tests.simulator.flows import CLIENT_NIP, OFFICE_NIP, self_signed, token_auth, xades_auth
 
-PESEL = "90010112345"
+PESEL = "90010112349"
 
 
 def _grant_office(ksef, client_access: str, can_delegate: bool = True) -> str:
