@@ -7,6 +7,7 @@ limits and `x-required-permissions`, and then calls the handler with a `Call`.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -131,6 +132,22 @@ class Call:
         if len(value) != 36:
             raise ApiError(21405, f"{name}: numer referencyjny musi mieć 36 znaków.")
         return value
+
+
+def continuation_offset(call: Call) -> int:
+    """Continuation tokens are opaque to clients; ours encode an offset. A foreign one is 21418."""
+    raw = call.request.headers.get("x-continuation-token")
+    if not raw:
+        return 0
+    try:
+        value = json.loads(base64.urlsafe_b64decode(raw.encode("ascii")))
+        return int(value["o"])
+    except (ValueError, KeyError, TypeError):
+        raise ApiError(21418) from None
+
+
+def continuation_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode("ascii")
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -7,7 +7,6 @@ time, so an access token keeps working until `exp` even if grants change (as KSe
 
 from __future__ import annotations
 
-import base64
 import ipaddress
 import json
 import secrets
@@ -19,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from simulator import certificates, crypto
-from simulator.api import Call, empty_response, endpoint, json_response
+from simulator.api import Call, endpoint, json_response
 from simulator.errors import ApiError, Forbidden, Gone, Unauthorized
 from simulator.permissions import effective_permissions
 from simulator.runtime import Simulator
@@ -269,7 +268,7 @@ async def xades_signature(call: Call) -> Response:
     return _start(sim, call, operation)
 
 
-def _status_payload(sim: Simulator, operation: AuthOperation, current: str | None = None) -> dict[str, Any]:
+def status_payload(sim: Simulator, operation: AuthOperation, current: str | None = None) -> dict[str, Any]:
     code, details = operation.status_code, operation.status_details
     if sim.now() < operation.ready_at:
         code, details = 100, []
@@ -306,7 +305,7 @@ async def auth_status(call: Call) -> Response:
         raise ApiError(21304, f"Operacja uwierzytelniania o numerze referencyjnym {reference} nie została znaleziona.")
     if call.now - operation.start_date > RETENTION:
         raise Gone(f"Operacja uwierzytelniania {reference} nie jest już dostępna.")
-    return json_response(_status_payload(call.sim, operation))
+    return json_response(status_payload(call.sim, operation))
 
 
 def _permissions_now(sim: Simulator, operation: AuthOperation) -> list[str]:
@@ -326,7 +325,7 @@ async def redeem(call: Call) -> Response:
     reference = operation.reference_number
     if operation.redeemed:
         raise ApiError(21301, f"Tokeny dla operacji uwierzytelniania {reference} zostały już pobrane.")
-    code = _status_payload(sim, operation)["status"]["code"]
+    code = status_payload(sim, operation)["status"]["code"]
     if code != 200:
         raise ApiError(21301, f"Status uwierzytelniania ({code}) nie pozwala na pobranie tokenów.")
     if _token_revoked(sim, operation):
@@ -360,73 +359,3 @@ async def refresh(call: Call) -> Response:
     return json_response(
         {"accessToken": _issue(sim, operation, ACCESS_TOKEN, seconds, _permissions_now(sim, operation))}
     )
-
-
-def _active_sessions(sim: Simulator, context_value: str) -> list[AuthOperation]:
-    now = sim.now()
-    active = [
-        operation
-        for operation in sim.state.auth_operations.values()
-        if operation.context_value == context_value
-        and operation.redeemed
-        and not operation.revoked
-        and operation.refresh_valid_until is not None
-        and operation.refresh_valid_until > now
-    ]
-    return sorted(active, key=lambda operation: operation.start_date, reverse=True)
-
-
-def continuation_offset(call: Call) -> int:
-    """Continuation tokens are opaque to clients; ours encode an offset. A foreign one is 21418."""
-    raw = call.request.headers.get("x-continuation-token")
-    if not raw:
-        return 0
-    try:
-        value = json.loads(base64.urlsafe_b64decode(raw.encode("ascii")))
-        return int(value["o"])
-    except (ValueError, KeyError, TypeError):
-        raise ApiError(21418) from None
-
-
-def continuation_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode("ascii")
-
-
-@endpoint("GET", "/auth/sessions")
-async def list_sessions(call: Call) -> Response:
-    principal = call.require_principal()
-    size = call.query_int("pageSize", 10, 10, 100)
-    offset = continuation_offset(call)
-    sessions = _active_sessions(call.sim, principal.context_nip)
-    page = sessions[offset : offset + size]
-    more = offset + size < len(sessions)
-    current = principal.operation.reference_number
-    return json_response(
-        {
-            "continuationToken": continuation_token(offset + size) if more else None,
-            "items": [_status_payload(call.sim, operation, current) for operation in page],
-        }
-    )
-
-
-def _revoke(sim: Simulator, operation: AuthOperation) -> None:
-    operation.revoked = True
-    operation.refresh_valid_until = None  # the refresh token dies; issued access tokens live until exp
-    sim.touch()
-
-
-@endpoint("DELETE", "/auth/sessions/current", tokens=(ACCESS_TOKEN, REFRESH_TOKEN))
-async def revoke_current(call: Call) -> Response:
-    _revoke(call.sim, call.require_principal().operation)
-    return empty_response(204)
-
-
-@endpoint("DELETE", "/auth/sessions/{referenceNumber}")
-async def revoke_session(call: Call) -> Response:
-    principal = call.require_principal()
-    reference = call.path_reference()
-    operation = call.sim.state.auth_operations.get(reference)
-    if operation is None or operation.context_value != principal.context_nip:
-        raise ApiError(21405, f"Sesja uwierzytelnienia {reference} nie istnieje w bieżącym kontekście.")
-    _revoke(call.sim, operation)
-    return empty_response(204)

@@ -12,6 +12,7 @@ import hmac
 import json
 import secrets
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from cryptography import x509
@@ -50,7 +51,9 @@ def private_key_pem(key: Any) -> str:
     ).decode("ascii")
 
 
+@lru_cache(maxsize=64)
 def load_private_key(pem: str) -> Any:
+    """Parsed once: loading validates the RSA key, which costs tens of milliseconds every time."""
     return serialization.load_pem_private_key(pem.encode("ascii"), password=None)
 
 

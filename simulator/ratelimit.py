@@ -1,8 +1,9 @@
 """KSeF rate limits (PROTOCOL.md §12.1): sliding 1 s / 1 min / 1 h windows per (context, client IP) and group.
 
 Production values come from the official OpenAPI (`x-rate-limits` and the group column of each 429 description).
-Every endpoint in `other` has its own counter, so `other` keys include the operation. Requests refused with 429 are not
-counted: the contract says nothing about it and not counting keeps Retry-After exact.
+Every endpoint in `other` (and every ungrouped one) has its own counter, so those keys include the operation.
+Requests refused with 429 are not counted: the contract says nothing about it and not counting keeps Retry-After
+exact.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from simulator import schema
 WINDOWS = (1.0, 60.0, 3600.0)
 WINDOW_NAMES = ("sekundę", "minutę", "godzinę")
 UNLIMITED = -1
+# `other` has a counter per endpoint (PROTOCOL.md §12.1); so do the ungrouped 60 req/s endpoints ("anonymous"),
+# whose limit the spec states per operation.
+PER_ENDPOINT_GROUPS = ("other", "anonymous")
 # Groups that exist in the 2.8-2.9 answer of GET /rate-limits but have no endpoint of their own in 2.7.
 _SUPERSET_DEFAULTS: dict[str, tuple[int, int, int]] = {
     "anonymous": (60, UNLIMITED, UNLIMITED),
@@ -86,7 +90,7 @@ class RateLimiter:
     ) -> Verdict:
         """Count the request if it fits all three windows; otherwise say how long to wait."""
         moment = time.monotonic() if now is None else now
-        counter = f"{group}:{operation_key}" if group == "other" else group
+        counter = f"{group}:{operation_key}" if group in PER_ENDPOINT_GROUPS else group
         key = (context or "-", client_ip, counter)
         hits = self._hits.setdefault(key, [])
         # Forget what fell out of the longest window; keeps each list at most perHour long.

@@ -7,8 +7,7 @@ from typing import Any
 from starlette.responses import Response
 
 from simulator import upo
-from simulator.api import Call, endpoint, json_response
-from simulator.auth import continuation_offset, continuation_token
+from simulator.api import Call, continuation_offset, continuation_token, endpoint, json_response
 from simulator.crypto import sha256_b64
 from simulator.errors import ApiError
 from simulator.invoicequery import KSEF_NUMBER

@@ -13,8 +13,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from simulator.api import Call, empty_response, endpoint, json_response
-from simulator.auth import continuation_offset, continuation_token
+from simulator.api import Call, continuation_offset, continuation_token, empty_response, endpoint, json_response
 from simulator.errors import ApiError
 from simulator.runtime import Simulator
 from simulator.state import KsefToken
