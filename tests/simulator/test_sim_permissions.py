@@ -220,3 +220,40 @@ def test_entity_permission_model_round_trip():
         "type": "InvoiceRead",
         "canDelegate": True,
     }
+
+
+def test_all_partners_indirect_grant_and_person_linked_to_nip(ksef, http):
+    owner_cert, owner_key = self_signed(nip=CLIENT_NIP)
+    _grant_office(ksef, xades_auth(ksef, CLIENT_NIP, owner_cert, owner_key).access_token)
+    office_cert, office_key = self_signed(nip=OFFICE_NIP)
+    office_access = xades_auth(ksef, OFFICE_NIP, office_cert, office_key).access_token
+    request = IndirectPermissionsGrantRequest.from_dict(
+        {
+            "subjectIdentifier": {"type": "Pesel", "value": PESEL},
+            "targetIdentifier": {"type": "AllPartners"},
+            "permissions": ["InvoiceRead", "InvoiceWrite"],
+            "description": "Księgowa wszystkich klientów",
+            "subjectDetails": {
+                "subjectDetailsType": "PersonByIdentifier",
+                "personById": {"firstName": "Anna", "lastName": "Nowak"},
+            },
+        }
+    )
+    ksef.permissions.grant_indirect(request, access_token=office_access)
+    employee_cert, employee_key = self_signed(pesel=PESEL)
+    employee = xades_auth(ksef, CLIENT_NIP, employee_cert, employee_key)
+    assert ksef.sessions.get_sessions(session_type="Online", access_token=employee.access_token).sessions == []
+    # A PESEL linked to a NIP by /testdata/person owns that NIP's context.
+    assert (
+        http.post(
+            "/v2/testdata/person",
+            json={"nip": "5265877635", "pesel": PESEL, "isBailiff": False, "description": "Właściciel JDG"},
+        ).status_code
+        == 200
+    )
+    assert xades_auth(ksef, "5265877635", employee_cert, employee_key).access_token
+    again = http.post(
+        "/v2/testdata/person",
+        json={"nip": "5265877635", "pesel": PESEL, "isBailiff": False, "description": "Właściciel JDG"},
+    )
+    assert again.json()["exception"]["exceptionDetailList"][0]["exceptionCode"] == 30001
