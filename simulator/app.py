@@ -42,7 +42,7 @@ from simulator import (  # noqa: F401 - importing registers the handlers
 )
 from simulator.admin import ROUTES as ADMIN_ROUTES
 from simulator.api import REGISTRY, Call, json_response
-from simulator.persistence import dumps, write_text
+from simulator.persistence import dumps, encode, snapshot, write_text
 from simulator.runtime import Simulator
 
 log = logging.getLogger("simulator")
@@ -158,14 +158,23 @@ async def dispatch(request: Request) -> Response:
     return response
 
 
+def _write(document: dict, path: Path) -> None:
+    write_text(encode(document), path)
+
+
 async def _save_periodically(sim: Simulator, path: Path) -> None:
-    saved = -1
+    state, invoice_cache = sim.state, {}
+    snapshot(state, invoice_cache)  # converts every invoice once, before the first request is served
+    saved = sim.revision
     while True:
         await asyncio.sleep(SAVE_INTERVAL_SECONDS)
         if sim.revision != saved:
             saved = sim.revision
-            text = dumps(sim.state)  # serialised on the loop, so no handler mutates it halfway
-            await asyncio.to_thread(write_text, text, path)
+            if sim.state is not state:  # /_sim/reset replaced the whole state
+                state, invoice_cache = sim.state, {}
+            # The snapshot is taken on the loop, so no handler changes it halfway; encoding and writing happen in a
+            # thread, on data no handler touches.
+            await asyncio.to_thread(_write, snapshot(state, invoice_cache), path)
 
 
 def warm_up(sim: Simulator) -> None:

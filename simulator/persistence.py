@@ -71,8 +71,30 @@ def from_jsonable(hint: Any, value: Any) -> Any:
     return value
 
 
+def snapshot(simulator_state: SimState, invoice_cache: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Plain data for JSON. Invoices never change once stored, so their converted form can be cached by the caller:
+    that keeps the part done on the event loop small; `json.dumps` of the result can then run in a thread."""
+    cache = invoice_cache if invoice_cache is not None else {}
+    data = {
+        field.name: to_jsonable(getattr(simulator_state, field.name))
+        for field in dataclasses.fields(simulator_state)
+        if field.name != "invoices"
+    }
+    invoices = {}
+    for number, invoice in simulator_state.invoices.items():
+        if number not in cache:
+            cache[number] = to_jsonable(invoice)
+        invoices[number] = cache[number]
+    data["invoices"] = invoices
+    return {"version": FORMAT_VERSION, "state": data}
+
+
+def encode(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False)
+
+
 def dumps(simulator_state: SimState) -> str:
-    return json.dumps({"version": FORMAT_VERSION, "state": to_jsonable(simulator_state)}, ensure_ascii=False)
+    return encode(snapshot(simulator_state))
 
 
 def save(simulator_state: SimState, path: Path) -> None:
