@@ -133,10 +133,12 @@ def _start(sim: Simulator, call: Call, operation: AuthOperation) -> Response:
 
 
 def _final_verdict(sim: Simulator, identity: Identity, context_type: str, context_value: str) -> tuple[int, list[str]]:
-    """480 for a blocked context, 415 without any permission there, otherwise 200."""
+    """480 for a blocked context, 470 for a deceased person, 415 without any permission there, otherwise 200."""
     context = sim.state.contexts.get(context_value)
     if context is not None and context.blocked:
         return 480, [BLOCKED_DETAIL]
+    if identity.pesel and any(p.pesel == identity.pesel and p.is_deceased for p in sim.state.persons.values()):
+        return 470, ["Próba wykorzystania metod autoryzacyjnych osoby zmarłej"]
     if context_type != "Nip" or not effective_permissions(sim, identity, context_value):
         return 415, ["Brak przypisanych uprawnień"]
     return 200, []

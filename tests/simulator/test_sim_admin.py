@@ -193,3 +193,18 @@ def test_state_survives_a_restart(tmp_path):
         assert len(both) == 3
         office = seeded["office"]["certificate"]
         assert xades_auth(client, CLIENT_NIP, office["certificatePem"], office["privateKeyPem"]).access_token
+
+
+def test_state_is_saved_periodically(tmp_path, monkeypatch):
+    from simulator import app as app_module
+
+    monkeypatch.setattr(app_module, "SAVE_INTERVAL_SECONDS", 0.05)
+    path = tmp_path / "state.json"
+    with SimServer(state_file=path) as server, SimAdmin(server.url) as admin:
+        admin.create_context(CLIENT_NIP, "Zapisany Klient")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and "Zapisany Klient" not in (
+            path.read_text("utf-8") if path.exists() else ""
+        ):
+            time.sleep(0.05)
+        assert "Zapisany Klient" in path.read_text("utf-8")  # written while the server still runs

@@ -221,3 +221,23 @@ def test_pending_status_is_100_until_ready(admin, ksef):
     admin.settings(authPendingSeconds=0.3)
     result = token_auth(ksef, CLIENT_NIP, token)  # the SDK polls through the 100s
     assert result.access_token
+
+
+def test_deceased_person_ends_470(ksef, http):
+    pesel = "90010112349"
+    assert (
+        http.post(
+            "/v2/testdata/person",
+            json={
+                "nip": CLIENT_NIP,
+                "pesel": pesel,
+                "isBailiff": False,
+                "isDeceased": True,
+                "description": "Osoba zmarła",
+            },
+        ).status_code
+        == 200
+    )
+    certificate, key = self_signed(pesel=pesel)
+    with pytest.raises(RuntimeError, match="470"):
+        xades_auth(ksef, CLIENT_NIP, certificate, key)
