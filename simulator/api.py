@@ -134,20 +134,34 @@ class Call:
         return value
 
 
-def continuation_offset(call: Call) -> int:
+def _continuation_offset(call: Call) -> int:
     """Continuation tokens are opaque to clients; ours encode an offset. A foreign one is 21418."""
     raw = call.request.headers.get("x-continuation-token")
     if not raw:
         return 0
     try:
-        value = json.loads(base64.urlsafe_b64decode(raw.encode("ascii")))
-        return int(value["o"])
+        offset = int(json.loads(base64.urlsafe_b64decode(raw.encode("ascii")))["o"])
     except (ValueError, KeyError, TypeError):
         raise ApiError(21418) from None
+    if offset < 0:
+        raise ApiError(21418)
+    return offset
 
 
-def continuation_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode("ascii")
+def continuation_page(call: Call, items: list[Any], max_size: int) -> tuple[list[Any], str | None]:
+    """One page of continuation-style paging (`pageSize` 10..max, `x-continuation-token`) and the next token."""
+    size = call.query_int("pageSize", 10, 10, max_size)
+    offset = _continuation_offset(call)
+    following = offset + size
+    token = base64.urlsafe_b64encode(json.dumps({"o": following}).encode()).decode("ascii")
+    return items[offset:following], token if following < len(items) else None
+
+
+def offset_page(call: Call, items: list[Any], max_size: int) -> tuple[list[Any], bool]:
+    """One page of offset-style paging (`pageOffset` is a page index, `pageSize` 10..max) and `hasMore`."""
+    size = call.query_int("pageSize", 10, 10, max_size)
+    first = call.query_int("pageOffset", 0, 0) * size
+    return items[first : first + size], first + size < len(items)
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

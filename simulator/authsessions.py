@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from simulator.api import Call, continuation_offset, continuation_token, empty_response, endpoint, json_response
+from simulator.api import Call, continuation_page, empty_response, endpoint, json_response
 from simulator.auth import ACCESS_TOKEN, REFRESH_TOKEN, status_payload
 from simulator.errors import ApiError
 from simulator.runtime import Simulator
@@ -31,17 +31,10 @@ def _active_sessions(sim: Simulator, context_value: str) -> list[AuthOperation]:
 @endpoint("GET", "/auth/sessions")
 async def list_sessions(call: Call) -> Response:
     principal = call.require_principal()
-    size = call.query_int("pageSize", 10, 10, 100)
-    offset = continuation_offset(call)
-    sessions = _active_sessions(call.sim, principal.context_nip)
-    page = sessions[offset : offset + size]
-    more = offset + size < len(sessions)
+    page, token = continuation_page(call, _active_sessions(call.sim, principal.context_nip), 100)
     current = principal.operation.reference_number
     return json_response(
-        {
-            "continuationToken": continuation_token(offset + size) if more else None,
-            "items": [status_payload(call.sim, operation, current) for operation in page],
-        }
+        {"continuationToken": token, "items": [status_payload(call.sim, operation, current) for operation in page]}
     )
 
 

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes
 from starlette.responses import Response
 
 from simulator import certificates, crypto
-from simulator.api import Call, empty_response, endpoint, json_response
+from simulator.api import Call, empty_response, endpoint, json_response, offset_page
 from simulator.errors import ApiError, Forbidden, Gone
 from simulator.permissions import record_operation
 from simulator.state import Certificate, OperationStatus
@@ -208,13 +208,11 @@ def _matches(record: Certificate, filters: dict[str, Any], call: Call) -> bool:
 @endpoint("POST", "/certificates/query")
 async def query(call: Call) -> Response:
     filters = await call.json()
-    size = call.query_int("pageSize", 10, 10, 50)
-    offset = call.query_int("pageOffset", 0, 0)
     owned = sorted(
         certificates.owned_by(call.sim, call.require_principal().identity), key=lambda r: r.request_date, reverse=True
     )
     matching = [r for r in owned if _matches(r, filters, call)]
-    page = matching[offset * size : offset * size + size]
+    page, more = offset_page(call, matching, 50)
     return json_response(
         {
             "certificates": [
@@ -232,6 +230,6 @@ async def query(call: Call) -> Response:
                 }
                 for r in page
             ],
-            "hasMore": offset * size + size < len(matching),
+            "hasMore": more,
         }
     )

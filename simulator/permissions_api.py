@@ -13,7 +13,7 @@ from typing import Any
 from starlette.responses import Response
 
 from simulator import permissions as store
-from simulator.api import Call, endpoint, json_response
+from simulator.api import Call, endpoint, json_response, offset_page
 from simulator.errors import ApiError, Gone
 from simulator.state import Grant
 from simulator.timeutil import iso
@@ -185,12 +185,6 @@ async def operation_status(call: Call) -> Response:
 # --- queries ------------------------------------------------------------------------------------------------------
 
 
-def _page(call: Call, items: list[Any]) -> tuple[list[Any], bool]:
-    size = call.query_int("pageSize", 10, 10, 100)
-    offset = call.query_int("pageOffset", 0, 0)
-    return items[offset * size : offset * size + size], offset * size + size < len(items)
-
-
 def _target(grant: Grant) -> dict[str, Any] | None:
     if grant.kind != "indirect":
         return None
@@ -240,7 +234,7 @@ async def query_personal(call: Call) -> Response:
     ]
     wanted_context = (body.get("contextIdentifier") or {}).get("value")
     mine = [g for g in _common_filters(mine, body) if not wanted_context or g.context_nip == wanted_context]
-    page, more = _page(call, store.grants_sorted(mine))
+    page, more = offset_page(call, store.grants_sorted(mine), 100)
     return json_response(
         {
             "permissions": [
@@ -277,7 +271,7 @@ async def query_persons(call: Call) -> Response:
         ]
     if authorized := body.get("authorizedIdentifier"):
         grants = [g for g in grants if (g.subject_type, g.subject_value) == (authorized["type"], authorized["value"])]
-    page, more = _page(call, store.grants_sorted(_common_filters(grants, body)))
+    page, more = offset_page(call, store.grants_sorted(_common_filters(grants, body)), 100)
     return json_response(
         {
             "permissions": [
@@ -311,7 +305,7 @@ async def query_entities(call: Call) -> Response:
         for g in call.sim.state.grants.values()
         if g.kind == "entity" and g.subject_value == context and (not wanted or g.context_nip == wanted)
     ]
-    page, more = _page(call, store.grants_sorted(grants))
+    page, more = offset_page(call, store.grants_sorted(grants), 100)
     return json_response(
         {
             "permissions": [
@@ -342,7 +336,7 @@ async def query_authorizations(call: Call) -> Response:
     ]
     if body.get("permissionTypes"):
         grants = [g for g in grants if g.permission in body["permissionTypes"]]
-    page, more = _page(call, store.grants_sorted(grants))
+    page, more = offset_page(call, store.grants_sorted(grants), 100)
     return json_response(
         {
             "authorizationGrants": [
@@ -376,7 +370,7 @@ async def query_roles(call: Call) -> Response:
                 "startDate": iso(context.created),
             }
         )
-    page, more = _page(call, roles)
+    page, more = offset_page(call, roles, 100)
     return json_response({"roles": page, "hasMore": more})
 
 

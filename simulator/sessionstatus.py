@@ -7,7 +7,7 @@ from typing import Any
 from starlette.responses import Response
 
 from simulator import upo
-from simulator.api import Call, continuation_offset, continuation_token, endpoint, json_response
+from simulator.api import Call, continuation_page, endpoint, json_response
 from simulator.crypto import sha256_b64
 from simulator.errors import ApiError
 from simulator.invoicequery import KSEF_NUMBER
@@ -79,8 +79,6 @@ async def list_sessions(call: Call) -> Response:
     session_type = call.query_enum("sessionType", ("Online", "Batch"))
     if session_type is None:
         raise ApiError(21405, "sessionType: parametr jest wymagany.")
-    size = call.query_int("pageSize", 10, 10, 1000)
-    offset = continuation_offset(call)
     statuses = call.query_list("statuses")
     if any(status not in STATUS_GROUPS for status in statuses):
         raise ApiError(21405, f"statuses: dozwolone wartości {list(STATUS_GROUPS)}.")
@@ -132,7 +130,7 @@ async def list_sessions(call: Call) -> Response:
             if wanted(s)
         ]
     )
-    page = sessions[offset : offset + size]
+    page, token = continuation_page(call, sessions, 1000)
     items = []
     for session in page:
         total, ok, failed = _counts(session)
@@ -148,8 +146,7 @@ async def list_sessions(call: Call) -> Response:
                 "failedInvoiceCount": failed,
             }
         )
-    more = offset + size < len(sessions)
-    return json_response({"continuationToken": continuation_token(offset + size) if more else None, "sessions": items})
+    return json_response({"continuationToken": token, "sessions": items})
 
 
 @endpoint("GET", "/sessions/{referenceNumber}")
@@ -181,17 +178,9 @@ async def session_status(call: Call) -> Response:
 
 def _invoice_list(call: Call, only_failed: bool) -> Response:
     session = find_session(call)
-    size = call.query_int("pageSize", 10, 10, 1000)
-    offset = continuation_offset(call)
     entries = [e for e in session.invoices if not only_failed or e.status_code != 200]
-    page = entries[offset : offset + size]
-    more = offset + size < len(entries)
-    return json_response(
-        {
-            "continuationToken": continuation_token(offset + size) if more else None,
-            "invoices": [_invoice_view(call, session, entry) for entry in page],
-        }
-    )
+    page, token = continuation_page(call, entries, 1000)
+    return json_response({"continuationToken": token, "invoices": [_invoice_view(call, session, e) for e in page]})
 
 
 @endpoint("GET", "/sessions/{referenceNumber}/invoices")

@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from simulator.api import Call, continuation_offset, continuation_token, empty_response, endpoint, json_response
+from simulator.api import Call, continuation_page, empty_response, endpoint, json_response
 from simulator.errors import ApiError
 from simulator.runtime import Simulator
 from simulator.state import KsefToken
@@ -105,8 +105,6 @@ async def generate(call: Call) -> Response:
 
 @endpoint("GET", "/tokens")
 async def list_tokens(call: Call) -> Response:
-    size = call.query_int("pageSize", 10, 10, 100)
-    offset = continuation_offset(call)
     statuses = call.query_list("status")
     description = call.request.query_params.get("description")
     author = call.request.query_params.get("authorIdentifier")
@@ -123,14 +121,8 @@ async def list_tokens(call: Call) -> Response:
         and (not author or author in token.author_value)
         and (not author_type or token.author_type == author_type)
     ]
-    page = tokens[offset : offset + size]
-    more = offset + size < len(tokens)
-    return json_response(
-        {
-            "continuationToken": continuation_token(offset + size) if more else None,
-            "tokens": [_view(token) for token in page],
-        }
-    )
+    page, following = continuation_page(call, tokens, 100)
+    return json_response({"continuationToken": following, "tokens": [_view(token) for token in page]})
 
 
 def _find(call: Call, wider: tuple[str, ...]) -> KsefToken:

@@ -257,3 +257,17 @@ def test_all_partners_indirect_grant_and_person_linked_to_nip(ksef, http):
         json={"nip": "5265877635", "pesel": PESEL, "isBailiff": False, "description": "Właściciel JDG"},
     )
     assert again.json()["exception"]["exceptionDetailList"][0]["exceptionCode"] == 30001
+
+
+def test_token_list_continuation_paging(admin, ksef):
+    owner_cert, owner_key = self_signed(nip=CLIENT_NIP)
+    owner = xades_auth(ksef, CLIENT_NIP, owner_cert, owner_key).access_token
+    for index in range(12):
+        admin.create_token(CLIENT_NIP, ["InvoiceRead"], f"Token numer {index}")
+    first = ksef.tokens.list_tokens(access_token=owner, page_size=10)
+    second = ksef.tokens.list_tokens(access_token=owner, page_size=10, continuation_token=first.continuation_token)
+    assert (len(first.tokens), len(second.tokens), second.continuation_token) == (10, 2, None)
+    assert not {t.reference_number for t in first.tokens} & {t.reference_number for t in second.tokens}
+    with pytest.raises(KsefApiError) as error:
+        ksef.tokens.list_tokens(access_token=owner, continuation_token="nie-nasz-token")
+    assert error.value.response_body["exception"]["exceptionDetailList"][0]["exceptionCode"] == 21418
