@@ -123,15 +123,7 @@ async def start_export(call: Call) -> Response:
             f"Dla uwierzytelnionego podmiotu w bieżącym kontekście osiągnięto maksymalny limit "
             f"{MAX_CONCURRENT} równoczesnych eksportów faktur. Spróbuj ponownie później.",
         )
-    encryption = body["encryption"]
-    key_record = sim.key_for("SymmetricKeyEncryption", encryption.get("publicKeyId"))
-    try:
-        iv = crypto.b64decode_strict(encryption["initializationVector"])
-        encrypted_key = crypto.b64decode_strict(encryption["encryptedSymmetricKey"])
-    except ValueError:
-        raise ApiError(21405, "encryption: wartości muszą być poprawnym Base64.") from None
-    if len(iv) != 16:
-        raise ApiError(21405, "encryption.initializationVector: wymagane 16 bajtów.")
+    key, iv = sim.symmetric_key(body["encryption"])
     now = sim.now()
     export = Export(
         reference_number=sim.reference_number("EH"),
@@ -141,12 +133,8 @@ async def start_export(call: Call) -> Response:
         status_code=200,
         compression=body.get("compressionType") or "Zip",
     )
-    try:
-        key = crypto.rsa_oaep_decrypt(key_record.private_key_pem, encrypted_key)
-        if len(key) != 32:
-            raise ValueError("AES-256 needs 32 bytes")
-    except ValueError:
-        export.status_code = 415
+    if key is None:
+        export.status_code = 415  # the export key could not be decrypted
     else:
         _build(sim, export, body, key, iv)
     sim.exports[export.reference_number] = export

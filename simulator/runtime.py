@@ -159,6 +159,25 @@ class Simulator:
             raise ApiError(21470, f"Klucz o identyfikatorze {public_key_id} nie jest wspierany.")
         return max(candidates, key=lambda key: key.valid_from)
 
+    def symmetric_key(self, encryption: dict[str, Any]) -> tuple[bytes | None, bytes]:
+        """(AES key, IV) from an EncryptionInfo; the key is None when it cannot be decrypted (status 415 later).
+
+        Malformed Base64 or an IV that is not 16 bytes is bad input (21405); an unknown publicKeyId is 21470.
+        """
+        record = self.key_for("SymmetricKeyEncryption", encryption.get("publicKeyId"))
+        try:
+            iv = crypto.b64decode_strict(encryption["initializationVector"])
+            encrypted_key = crypto.b64decode_strict(encryption["encryptedSymmetricKey"])
+        except ValueError:
+            raise ApiError(21405, "encryption: wartości muszą być poprawnym Base64.") from None
+        if len(iv) != 16:
+            raise ApiError(21405, "encryption.initializationVector: wymagane 16 bajtów.")
+        try:
+            key = crypto.rsa_oaep_decrypt(record.private_key_pem, encrypted_key)
+        except ValueError:
+            return None, iv
+        return (key if len(key) == 32 else None), iv  # AES-256 only
+
     @cached_property
     def ca_certificate(self) -> x509.Certificate:
         return x509.load_der_x509_certificate(self.state.ca_certificate_der)

@@ -86,22 +86,8 @@ async def open_session(call: Call) -> Response:
     form = body["formCode"]
     if (form["systemCode"], form["schemaVersion"], form["value"]) != SUPPORTED_FORM:
         raise ApiError(21405, "Wskazany kod formularza nie jest wspierany.")
-    encryption = body["encryption"]
-    key_record = sim.key_for("SymmetricKeyEncryption", encryption.get("publicKeyId"))
-    try:
-        iv = crypto.b64decode_strict(encryption["initializationVector"])
-        encrypted_key = crypto.b64decode_strict(encryption["encryptedSymmetricKey"])
-    except ValueError:
-        raise ApiError(21405, "encryption: wartości muszą być poprawnym Base64.") from None
-    if len(iv) != 16:
-        raise ApiError(21405, "encryption.initializationVector: wymagane 16 bajtów.")
-    status, key = 100, b""
-    try:
-        key = crypto.rsa_oaep_decrypt(key_record.private_key_pem, encrypted_key)
-    except ValueError:
-        status = 415
-    if len(key) != 32:
-        status = 415
+    key, iv = sim.symmetric_key(body["encryption"])
+    status = 100 if key is not None else 415  # 415: the session key could not be decrypted
     now = sim.now()
     session = OnlineSession(
         reference_number=sim.reference_number("SO"),
@@ -109,7 +95,7 @@ async def open_session(call: Call) -> Response:
         auth_reference=principal.operation.reference_number,
         author=principal.identity,
         form_code=dict(form),
-        key=key,
+        key=key or b"",
         iv=iv,
         created=now,
         updated=now,

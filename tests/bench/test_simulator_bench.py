@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import random
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
@@ -137,8 +138,6 @@ async def _run(url: str, clients: list[dict]) -> tuple[Recorder, float]:
 
 
 def test_simulator_own_time_under_concurrency():
-    import random
-
     rnd = random.Random(7)
     nips = sorted({random_nip(rnd) for _ in range(CONTEXTS * 2)})[:CONTEXTS]
     with SimProcess() as sim, SimAdmin(sim.url) as admin:

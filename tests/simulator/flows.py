@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -86,8 +87,6 @@ def xades_auth(
 
 
 def invoice(seller_nip: str, number: str, buyer_nip: str = OTHER_NIP, issue: datetime | None = None) -> bytes:
-    import random
-
     rnd = random.Random(number)
     seller = invoicegen.random_company(rnd, seller_nip)
     buyer = invoicegen.random_company(rnd, buyer_nip)

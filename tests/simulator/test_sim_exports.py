@@ -13,6 +13,7 @@ from ksef_client.exceptions import KsefApiError
 from ksef_client.models import InvoiceExportRequest, InvoiceQueryDateRange, InvoiceQueryFilters
 from ksef_client.services.crypto import build_encryption_data, decrypt_aes_cbc_pkcs7
 from ksef_client.services.hwm import update_continuation_point
+from ksef_client.services.workflows import ExportWorkflow
 
 from tests.simulator.flows import CLIENT_NIP, OFFICE_NIP, token_auth
 
@@ -97,7 +98,6 @@ def test_multi_part_and_targz_export(admin, ksef, access):
     start = (datetime.now(UTC) - timedelta(days=10)).isoformat()
     status, encryption = _export(ksef, access, start, compression="TarGz")
     assert len(status.package.parts) > 1
-    from ksef_client.services.workflows import ExportWorkflow
 
     class _Plain:  # the SDK refuses loopback pre-signed URLs, so serve its workflow plain httpx responses
         def request(self, method, url, **kwargs):
