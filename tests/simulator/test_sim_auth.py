@@ -241,3 +241,14 @@ def test_deceased_person_ends_470(ksef, http):
     certificate, key = self_signed(pesel=pesel)
     with pytest.raises(RuntimeError, match="470"):
         xades_auth(ksef, CLIENT_NIP, certificate, key)
+
+
+def test_revoking_another_auth_session(admin, ksef):
+    token = _seed(admin)["clients"][0]["ksefToken"]
+    first, second = token_auth(ksef, CLIENT_NIP, token), token_auth(ksef, CLIENT_NIP, token)
+    listed = ksef.auth.get_active_sessions(access_token=second.access_token)
+    assert {item.reference_number for item in listed.items} == {first.reference_number, second.reference_number}
+    ksef.auth.revoke_session(first.reference_number, second.access_token)
+    with pytest.raises(KsefApiError):
+        ksef.auth.refresh_access_token(first.refresh_token)
+    assert ksef.auth.refresh_access_token(second.refresh_token).access_token.token

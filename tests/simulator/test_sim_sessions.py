@@ -8,11 +8,12 @@ import hashlib
 import httpx
 import pytest
 from ksef_client.exceptions import KsefApiError
+from ksef_client.models import SetSessionLimitsRequest
 from lxml import etree
 
 import ksef_spec
 from core.ids import validate_ksef_number
-from tests.simulator.flows import CLIENT_NIP, OFFICE_NIP, invoice, open_session, token_auth
+from tests.simulator.flows import CLIENT_NIP, OFFICE_NIP, invoice, open_session, token_auth, xades_auth
 
 
 @pytest.fixture
@@ -169,3 +170,26 @@ def test_sending_needs_invoice_write(admin, ksef):
     body = error.value.response_body
     assert error.value.status_code == 403 and body["reasonCode"] == "missing-permissions"
     assert body["security"]["presentPermissions"] == ["CredentialsRead"]
+
+
+def test_office_certificate_session_upo_and_invoice_limit(admin, ksef):
+    seeded = admin.seed(
+        OFFICE_NIP, "Biuro", [{"nip": CLIENT_NIP, "name": "Klient", "scenario": "healthy"}], invoices_per_client=0
+    )
+    office = seeded["office"]["certificate"]
+    access = xades_auth(ksef, CLIENT_NIP, office["certificatePem"], office["privateKeyPem"]).access_token
+    owner = token_auth(ksef, CLIENT_NIP, seeded["clients"][0]["ksefToken"]).access_token
+    limits = ksef.limits.get_context_limits(access_token=owner).to_dict()
+    limits["onlineSession"]["maxInvoices"] = 1
+    ksef.testdata.change_session_limits(SetSessionLimitsRequest.from_dict(limits), access_token=owner)
+    session = open_session(ksef, access)
+    reference = session.send_invoice(invoice(CLIENT_NIP, "FV/biuro/1")).reference_number
+    with pytest.raises(KsefApiError) as error:
+        session.send_invoice(invoice(CLIENT_NIP, "FV/biuro/2"))
+    assert error.value.response_body["exception"]["exceptionDetailList"][0]["exceptionCode"] == 21155
+    upo = ksef.sessions.get_session_invoice_upo_by_ref(session.reference_number, reference, access_token=access)
+    root = _valid_upo(upo)
+    proof = root.findtext(
+        "u:Uwierzytelnienie/u:SkrotDokumentuUwierzytelniajacego", namespaces={"u": ksef_spec.UPO_NAMESPACE}
+    )
+    assert proof and len(proof) == 44  # XAdES route: the hash of the signed AuthTokenRequest
