@@ -73,7 +73,8 @@ def _authorise(call: Call, tokens_accepted: tuple[str, ...], auth_error: errors.
         raise errors.Unauthorized()
     if principal.token_type not in tokens_accepted:
         raise errors.Unauthorized("Token tego typu nie uprawnia do tej operacji.")
-    auth.check_ip_policy(principal, call.client_ip)
+    if principal.token_type == auth.ACCESS_TOKEN:  # the policy binds the access token (PROTOCOL.md §4.5)
+        auth.check_ip_policy(principal, call.client_ip)
     required = call.operation.required_permissions
     if required and not set(required) & set(principal.permissions):
         raise errors.Forbidden(

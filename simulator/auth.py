@@ -91,13 +91,16 @@ def check_ip_policy(principal: Principal, client_ip: str) -> None:
     policy = principal.operation.ip_policy
     if not policy or not any(policy.values()):
         return
-    address = ipaddress.ip_address(client_ip)
-    allowed = address in {ipaddress.ip_address(ip) for ip in policy.get("ip4Addresses") or []}
-    for item in policy.get("ip4Ranges") or []:
-        low, _, high = item.partition("-")
-        allowed |= ipaddress.ip_address(low) <= address <= ipaddress.ip_address(high)
-    for item in policy.get("ip4Masks") or []:
-        allowed |= address in ipaddress.ip_network(item, strict=False)
+    try:
+        address = ipaddress.ip_address(client_ip)
+        allowed = address in {ipaddress.ip_address(ip) for ip in policy.get("ip4Addresses") or []}
+        for item in policy.get("ip4Ranges") or []:
+            low, _, high = item.partition("-")
+            allowed |= ipaddress.ip_address(low) <= address <= ipaddress.ip_address(high)
+        for item in policy.get("ip4Masks") or []:
+            allowed |= address in ipaddress.ip_network(item, strict=False)
+    except ValueError:  # the policy passed the schema patterns; an odd client address is simply not allowed
+        allowed = False
     if not allowed:
         raise Forbidden("ip-not-allowed", {"clientIp": client_ip})
 

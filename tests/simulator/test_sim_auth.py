@@ -252,3 +252,27 @@ def test_revoking_another_auth_session(admin, ksef):
     with pytest.raises(KsefApiError):
         ksef.auth.refresh_access_token(first.refresh_token)
     assert ksef.auth.refresh_access_token(second.refresh_token).access_token.token
+
+
+def test_ip_policy_is_enforced_on_later_calls(admin, ksef):
+    from ksef_client.models import AuthorizationPolicy
+
+    token = _seed(admin)["clients"][0]["ksefToken"]
+    allowed = token_auth(
+        ksef,
+        CLIENT_NIP,
+        token,
+        authorization_policy=AuthorizationPolicy.from_dict({"allowedIps": {"ip4Masks": ["127.0.0.0/8"]}}),
+    )
+    assert ksef.limits.get_context_limits(access_token=allowed.access_token)
+    denied = token_auth(
+        ksef,
+        CLIENT_NIP,
+        token,
+        authorization_policy=AuthorizationPolicy.from_dict(
+            {"allowedIps": {"ip4Addresses": ["10.1.2.3"], "ip4Ranges": ["10.0.0.1-10.0.0.9"]}}
+        ),
+    )
+    with pytest.raises(KsefApiError) as error:
+        ksef.limits.get_context_limits(access_token=denied.access_token)
+    assert error.value.status_code == 403 and error.value.response_body["reasonCode"] == "ip-not-allowed"
