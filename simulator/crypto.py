@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -204,13 +205,9 @@ def issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
         return False
     try:
         certificate.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, Exception):  # InvalidSignature has no common base besides Exception
+    except (InvalidSignature, ValueError, TypeError):  # a wrong key, or a key type that cannot sign certificates
         return False
     return True
-
-
-def is_self_signed(certificate: x509.Certificate) -> bool:
-    return issued_by(certificate, certificate)
 
 
 def new_serial_hex() -> str:
