@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -164,7 +165,8 @@ def _write(document: dict, path: Path) -> None:
 
 
 async def _save_periodically(sim: Simulator, path: Path) -> None:
-    state, invoice_cache = sim.state, {}
+    state = sim.state
+    invoice_cache: dict[str, Any] = {}
     snapshot(state, invoice_cache)  # converts every invoice once, before the first request is served
     saved = sim.revision
     while True:

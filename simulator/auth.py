@@ -92,11 +92,11 @@ def check_ip_policy(principal: Principal, client_ip: str) -> None:
     if not policy or not any(policy.values()):
         return
     try:
-        address = ipaddress.ip_address(client_ip)
-        allowed = address in {ipaddress.ip_address(ip) for ip in policy.get("ip4Addresses") or []}
+        address = ipaddress.IPv4Address(client_ip)
+        allowed = address in {ipaddress.IPv4Address(ip) for ip in policy.get("ip4Addresses") or []}
         for item in policy.get("ip4Ranges") or []:
             low, _, high = item.partition("-")
-            allowed |= ipaddress.ip_address(low) <= address <= ipaddress.ip_address(high)
+            allowed |= ipaddress.IPv4Address(low) <= address <= ipaddress.IPv4Address(high)
         for item in policy.get("ip4Masks") or []:
             allowed |= address in ipaddress.ip_network(item, strict=False)
     except ValueError:  # the policy passed the schema patterns; an odd client address is simply not allowed
@@ -358,7 +358,7 @@ async def refresh(call: Call) -> Response:
         raise ApiError(21301, "Token KSeF został unieważniony.")
     operation.last_refresh = sim.now()
     sim.touch()
-    seconds = sim.state.settings.access_token_seconds
+    seconds = float(sim.state.settings.access_token_seconds)
     if operation.refresh_valid_until is not None:  # an access token never outlives its refresh token
         seconds = min(seconds, max(1.0, (operation.refresh_valid_until - sim.now()).total_seconds()))
     return json_response(

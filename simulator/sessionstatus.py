@@ -108,8 +108,10 @@ async def list_sessions(call: Call) -> Response:
         )
         for prefix, value in checks:
             low, high = bounds.get(f"{prefix}From"), bounds.get(f"{prefix}To")
-            if (low or high) and value is None:
-                return False
+            if value is None:
+                if low or high:
+                    return False
+                continue
             if (low and value < low) or (high and value > high):
                 return False
         mine = (session.author.type, session.author.value) == (principal.identity.type, principal.identity.value)

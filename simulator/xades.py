@@ -100,7 +100,7 @@ def _certificate(signature: etree._Element) -> tuple[x509.Certificate, bytes]:
 def _verify(root: etree._Element, signature: etree._Element, der: bytes) -> None:
     context = xmlsec.SignatureContext()
     try:
-        context.key = xmlsec.Key.from_memory(der, xmlsec.KeyFormat.CERT_DER, None)
+        context.key = xmlsec.Key.from_memory(der, xmlsec.constants.KeyDataFormatCertDer, None)
         for node in root.iter(f"{{{XADES}}}SignedProperties"):
             if node.get("Id"):
                 context.register_id(node, "Id")

@@ -66,6 +66,10 @@ def token_context_nip(token: str) -> str | None:
 
 
 def authenticate_with_token(gateway: KsefGateway, *, token: str, on_step: StepCallback | None = None) -> AuthTokens:
+    return gateway.with_fresh_keys(lambda: _authenticate_with_token(gateway, token, on_step))
+
+
+def _authenticate_with_token(gateway: KsefGateway, token: str, on_step: StepCallback | None) -> AuthTokens:
     started = time.perf_counter()
     certificate, key_id = gateway.public_key("KsefTokenEncryption")
     _step(on_step, "public_keys", started)

@@ -89,14 +89,20 @@ def authenticator(
                 raise KsefFailure(
                     ProblemClass.invalid_credentials, "Certyfikat typu Offline nie służy do uwierzytelniania."
                 )
-            credentials.set_status(facts.credential_id, CredentialStatus.accepted)
+            prior = credentials.status_of(facts.credential_id)
+            if prior == CredentialStatus.submitted:
+                credentials.set_status(facts.credential_id, CredentialStatus.accepted)
             try:
                 tokens = authenticate_with_certificate(
                     gateway, certificate_pem=certificate_pem, private_key_pem=key_pem, on_step=on_step
                 )
             except KsefFailure as failure:
-                if failure.problem_class == ProblemClass.invalid_credentials:
-                    credentials.set_status(facts.credential_id, CredentialStatus.auth_failed)
+                # The certificate itself worked when KSeF only lacks rights for it in this context (415).
+                outcome = {
+                    ProblemClass.invalid_credentials: CredentialStatus.auth_failed,
+                    ProblemClass.missing_rights: CredentialStatus.authorized,
+                }.get(failure.problem_class, prior)
+                credentials.set_status(facts.credential_id, outcome)
                 raise
             credentials.set_status(facts.credential_id, CredentialStatus.authorized)
             return tokens

@@ -228,6 +228,12 @@ def revoke_credential(*, actor: Actor, credential_id: int) -> CredentialPublic:
     return public
 
 
+def status_of(credential_id: int) -> str:
+    with session_scope() as session:
+        row = session.get(Credential, credential_id)
+        return row.status if row is not None else ""
+
+
 def set_status(credential_id: int, status: str) -> None:
     """Record the certificate's authorization progress (submitted → accepted → authorized / auth_failed)."""
     with session_scope(write=True) as session:

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from simulator.testing import SimAdmin, SimServer
 
 from core import db
 from core.models import Client, ClientCreate, Office
 from core.services.clients import insert_client
 from core.settings import reload_settings
+from simulator.testing import SimAdmin, SimServer
 from tests.conftest import OfficeActors
 from tests.factories import valid_nips
 
@@ -77,3 +77,18 @@ def seed_clients(sim: SimAdmin, office: OfficeActors, scenarios: list[str], seed
             )
             ids[name] = client.id
     return SeededClients(office, seeded, ids, {name: e["nip"] for name, e in zip(names, entries, strict=True)})
+
+
+def grant_office(
+    sim: SimAdmin, context_nip: str, permissions: tuple[str, ...] = ("InvoiceRead", "InvoiceWrite")
+) -> None:
+    """What the client does in the KSeF taxpayer app: grant the office its rights (the TEST-only shortcut)."""
+    response = sim._http.post(
+        "/v2/testdata/permissions",
+        json={
+            "contextIdentifier": {"type": "Nip", "value": context_nip},
+            "authorizedIdentifier": {"type": "Nip", "value": OFFICE_NIP},
+            "permissions": [{"permissionType": p, "description": "uprawnienia dla biura"} for p in permissions],
+        },
+    )
+    assert response.status_code < 300, response.text

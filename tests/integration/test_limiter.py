@@ -21,6 +21,10 @@ from core.types import AuthMethod
 from tests.integration.conftest import seed_clients
 
 LIMIT = {"perSecond": 4, "perMinute": 1000, "perHour": 10000}
+# The groups SetRateLimitsRequest requires in the official 2.7 contract.
+GROUPS_2_7 = ("onlineSession", "batchSession", "invoiceSend", "invoiceStatus", "sessionList", "sessionInvoiceList",
+              "sessionMisc", "invoiceMetadata", "invoiceExport", "invoiceExportStatus", "invoiceDownload",
+              "collectiveIdentifier", "other")  # fmt: skip
 WORKER = textwrap.dedent(
     """
     import sys
@@ -44,8 +48,10 @@ def test_two_worker_processes_share_one_context_limit(sim, office, sqlite_db):
     ).ok
     # KSeF (the simulator) and the console agree on 4 metadata queries a second for this context.
     with open_ksef(load_facts(client_id)) as call:
+        current = call.run(call.gateway.rate_limits)
+        override = {group: current[group] for group in GROUPS_2_7} | {"invoiceMetadata": LIMIT}
         call.run(lambda access: call.gateway.client.http_client.request(
-            "POST", "/testdata/rate-limits", json={"rateLimits": {"invoiceMetadata": LIMIT}}, access_token=access,
+            "POST", "/testdata/rate-limits", json={"rateLimits": override}, access_token=access,
         ))  # fmt: skip
     store_limits("SIM", nip, {"invoiceMetadata": LIMIT})
     sim.reset_stats()

@@ -15,7 +15,7 @@ from core.models import Credential, KsefSession, Link, Problem
 from core.services import company_keys, credentials, links, rights, selftest, signature
 from core.services.links import LinkRequest
 from core.types import AuthMethod, LinkStatus, ProblemClass, utcnow
-from tests.integration.conftest import seed_clients
+from tests.integration.conftest import grant_office, seed_clients
 
 TOKEN = LinkRequest(auth_method=AuthMethod.ksef_token)
 CERTIFICATE = LinkRequest(auth_method=AuthMethod.ksef_certificate)
@@ -71,12 +71,7 @@ def test_the_office_certificate_serves_every_client_that_granted_rights(sim, off
     assert statuses == {"authorized"}  # submitted → accepted → authorized by the successful logins
 
     # The client grants the office its rights in KSeF; the next attempt closes the problem by itself.
-    sim._call("POST", "/v2/testdata/permissions", {
-        "contextIdentifier": {"type": "Nip", "value": seeded.nips["rights_missing"]},
-        "authorizedIdentifier": {"type": "Nip", "value": "5265877635"},
-        "permissions": [{"permissionType": "InvoiceRead", "description": "biuro"},
-                        {"permissionType": "InvoiceWrite", "description": "biuro"}],
-    })  # fmt: skip
+    grant_office(sim, seeded.nips["rights_missing"])
     assert links.verify_link(actor=office.support, client_id=seeded.ids["rights_missing"]).status == LinkStatus.linked
     assert _open_problems(seeded.ids["rights_missing"]) == []
 
@@ -248,6 +243,7 @@ def test_a_timeout_is_a_network_problem(sim, office, monkeypatch):
     client_id = _linked_client(sim, office)
     monkeypatch.setenv("KSEF_CONSOLE_KSEF_TIMEOUT_SECONDS", "1")
     reload_settings()
+    sim.settings(timeoutSeconds=3)
     sim.set_faults(timeoutRate=1.0)
     outcome = links.verify_link(actor=office.support, client_id=client_id)
     sim.clear_faults()
