@@ -9,9 +9,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from core.cli import admin, clients, common, invoices, ksef, users
+from core.cli import admin, clients, common, invoices, ksef, reports, users
 
-MODULES = [admin, users, clients, ksef, invoices]
+MODULES = [admin, users, clients, ksef, invoices, reports]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -59,6 +59,7 @@ class Notice:
     key: str
     subject: str
     body: str
+    covered: bool = False  # logged as handled by a tighter notice, never mailed
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,7 @@ def _certificate_notices(session: Session, office_id: int, now: datetime) -> lis
                     "(Certyfikaty i tokeny), zanim połączenie przestanie działać.",
                 ))  # fmt: skip
                 notices.extend(
-                    Notice("covered", f"{k}:{credential.id}", "", "") for d, k in EXPIRY_THRESHOLDS if d > days
+                    Notice(k, f"{k}:{credential.id}", "", "", covered=True) for d, k in EXPIRY_THRESHOLDS if d > days
                 )
                 break
     return notices
@@ -278,7 +279,7 @@ def _package_notices(office_id: int, now: datetime) -> list[Notice]:
         if usage.limit and usage.share >= threshold:
             notices.append(Notice(
                 kind, f"{kind}:{usage.period.label}",
-                f"Pakiet KSeF wykorzystany w {usage.share * 100:.0f}%",
+                f"Pakiet KSeF wykorzystany w {threshold * 100:.0f}%",
                 f"W okresie od {format_date(usage.period.start)} wykorzystano {usage.used} z {usage.limit} operacji "
                 f"pakietu „{usage.name}”. Prognoza na koniec okresu: {usage.forecast}."
                 + (held if threshold >= 1 else ""),
@@ -321,7 +322,7 @@ def run_notifications(office_id: int, now: datetime | None = None) -> dict[str, 
         recipients = {kind: _recipients(session, office_id, kind) for kind in {n.kind for n in notices}}
     counts = {"sent": 0, "failed": 0, "skipped": 0}
     for notice in notices:
-        if notice.kind == "covered":
+        if notice.covered:
             _claim(office_id, notice, [], status="covered")
             continue
         if notice.kind not in enabled:

@@ -1,0 +1,165 @@
+"""E-mail notifications over real SMTP to a local aiosmtpd server: each event exactly once."""
+
+from __future__ import annotations
+
+import socket
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from core import db
+from core.models import ClientCreate, Invoice, NotificationLog, SmtpSettings, UsageEvent, User
+from core.notify import MailError
+from core.services import clients, credentials, notifications
+from core.services.package import rebuild_rollup, update_package
+from tests.factories import valid_nips
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 OK"
+
+    def subjects(self) -> list[str]:
+        return [str(m["Subject"]) for _, m in self.messages]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+@pytest.fixture
+def configured(office, smtp):
+    inbox, port = smtp
+    notifications.update_smtp(
+        actor=office.manager, host="127.0.0.1", port=port, security="none", sender="konsola@biuro.example.pl"
+    )
+    with db.session_scope(write=True) as session:
+        session.execute(sa.update(User).where(User.username == "kierownik").values(email="kierownik@biuro.example.pl"))
+    return inbox
+
+
+def _use_package(office, used: int, limit: int) -> None:
+    client = clients.add_client(actor=office.manager, data=ClientCreate(nip=valid_nips(1, seed=9)[0], name="A"))
+    update_package(actor=office.manager, monthly_limit=limit, billing_day=1, policy="warn")
+    now = datetime.now(UTC)
+    with db.session_scope(write=True) as session:
+        for _ in range(used):
+            invoice = Invoice(client_id=client.id, subject_type="Subject2")
+            session.add(invoice)
+            session.flush()
+            session.add(UsageEvent(office_id=office.office_id, client_id=client.id, invoice_id=invoice.id,
+                                   kind="invoice_received", occurred_at=now))  # fmt: skip
+    rebuild_rollup(now.date() - timedelta(days=1))
+
+
+def test_the_manager_gets_the_80_percent_mail_exactly_once(office, configured):
+    inbox = configured
+    _use_package(office, used=8, limit=10)
+    first = notifications.run_notifications(office.office_id)
+    second = notifications.run_notifications(office.office_id)
+    assert first["sent"] == 1 and second["sent"] == 0
+    assert inbox.subjects() == ["Pakiet KSeF wykorzystany w 80%"]
+    assert inbox.messages[0][0] == ["kierownik@biuro.example.pl"]
+    log = notifications.sent_log(actor=office.manager)
+    assert [(r.kind, r.status) for r in log] == [("package_80", "sent")]
+
+
+def _certificate(days: int) -> tuple[bytes, bytes]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Certyfikat biura"),
+                      x509.NameAttribute(NameOID.SERIAL_NUMBER, "TINPL-5265877635")])  # fmt: skip
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=300))
+        .not_valid_after(now + timedelta(days=days)).sign(key, hashes.SHA256())
+    )  # fmt: skip
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+def test_an_expiring_certificate_is_mailed_once_at_its_tightest_threshold(office, configured):
+    inbox = configured
+    certificate, key = _certificate(days=10)
+    credentials.add_certificate(actor=office.manager, client_id=None, certificate=certificate, private_key=key)
+    notifications.run_notifications(office.office_id)
+    notifications.run_notifications(office.office_id)
+    assert len(inbox.messages) == 1
+    assert "wygasa" in inbox.subjects()[0]
+    with db.session_scope() as session:
+        logged = dict(session.execute(sa.select(NotificationLog.kind, NotificationLog.status)).all())
+    assert logged == {"cert_expiring_14": "sent", "cert_expiring_30": "covered"}
+
+
+def test_a_switched_off_kind_is_not_sent(office, configured):
+    inbox = configured
+    notifications.set_switch(actor=office.manager, kind="package_80", enabled=False)
+    _use_package(office, used=9, limit=10)
+    assert notifications.run_notifications(office.office_id)["skipped"] >= 1
+    assert inbox.messages == []
+
+
+def test_a_failed_send_is_retried_and_then_sent_once(office, smtp):
+    inbox, port = smtp
+    notifications.update_smtp(
+        actor=office.manager, host="127.0.0.1", port=_free_port(), security="none", sender="k@b.pl"
+    )
+    with db.session_scope(write=True) as session:
+        session.execute(sa.update(User).where(User.username == "kierownik").values(email="kierownik@biuro.example.pl"))
+    _use_package(office, used=10, limit=10)
+    assert notifications.run_notifications(office.office_id)["failed"] == 2  # 80 % and 100 %, server down
+    notifications.update_smtp(actor=office.manager, host="127.0.0.1", port=port, security="none", sender="k@b.pl")
+    assert notifications.run_notifications(office.office_id)["sent"] == 2
+    assert notifications.run_notifications(office.office_id)["sent"] == 0
+    assert set(inbox.subjects()) == {"Pakiet KSeF wykorzystany w 100%", "Pakiet KSeF wykorzystany w 80%"}
+    assert len(inbox.messages) == 2
+
+
+def test_the_test_mail_goes_out_and_is_logged(office, configured):
+    inbox = configured
+    assert notifications.send_test(actor=office.manager, to="ktos@biuro.example.pl") == "ktos@biuro.example.pl"
+    assert inbox.subjects() == ["KSeF Office Console: wiadomość testowa"]
+    assert notifications.sent_log(actor=office.manager)[0].status == "sent"
+
+
+def test_a_server_without_login_support_gives_a_polish_error(office, configured):
+    view = notifications.smtp_settings(actor=office.manager)
+    notifications.update_smtp(actor=office.manager, host=view.host, port=view.port, security="none",
+                              sender=view.sender, username="biuro", password="tajne-haslo")  # fmt: skip
+    with pytest.raises(MailError, match="Nie udało się wysłać"):
+        notifications.send_test(actor=office.manager, to="ktos@biuro.example.pl")
+
+
+def test_the_smtp_password_is_sealed_kept_and_removable(office, configured):
+    view = notifications.smtp_settings(actor=office.manager)
+    arguments = {"host": view.host, "port": view.port, "security": "none", "sender": view.sender}
+    notifications.update_smtp(actor=office.manager, **arguments, password="tajne-haslo")
+    with db.session_scope() as session:
+        blob = session.execute(sa.select(SmtpSettings.password_ciphertext)).scalar_one()
+    assert blob.startswith(b"k1") and b"tajne-haslo" not in blob
+    assert notifications.update_smtp(actor=office.manager, **arguments, password=None).has_password
+    assert not notifications.update_smtp(actor=office.manager, **arguments, password="").has_password
