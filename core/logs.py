@@ -7,7 +7,7 @@ import logging
 from core.settings import get_settings
 
 # httpx logs every request line at INFO; pre-signed URLs carry credentials in their query string.
-QUIET_LOGGERS = ("httpx", "httpcore", "ksef_client", "apscheduler.executors.default", "urllib3")
+QUIET_LOGGERS = ("httpx", "httpcore", "ksef_client", "apscheduler", "alembic", "urllib3")
 
 
 def configure_logging(level: str | None = None) -> None:
