@@ -23,8 +23,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["simulator"]:
+        # The simulator has its own options; hand them over untouched.
+        from simulator.__main__ import main as simulator_main
+
+        simulator_main(arguments[1:])
+        return 0
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     return common.execute(args)
 
 

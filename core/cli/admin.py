@@ -41,9 +41,8 @@ def register(commands: Any) -> None:
     run.add_argument("--demo", action="store_true", help="seed the demo office and start the simulator")
     run.set_defaults(needs_db=False)
 
-    simulator = commands.add_parser("simulator", help="the local KSeF simulator (python -m simulator)", add_help=False)
-    simulator.add_argument("rest", nargs=argparse.REMAINDER)
-    simulator.set_defaults(handler=_simulator, needs_db=False)
+    # Listed for --help; `ksef-console simulator …` is handed to `python -m simulator` before parsing.
+    commands.add_parser("simulator", help="the local KSeF simulator (same options as python -m simulator)")
 
 
 def _db_upgrade(args: argparse.Namespace) -> dict[str, str]:
@@ -112,9 +111,3 @@ def _run(args: argparse.Namespace) -> None:
     from core.launcher import run
 
     sys.exit(run(demo=args.demo))
-
-
-def _simulator(args: argparse.Namespace) -> None:
-    from simulator.__main__ import main as simulator_main
-
-    simulator_main(args.rest)
