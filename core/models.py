@@ -299,7 +299,10 @@ class SyncState(SQLModel, table=True):
 
 
 class UsageEvent(SQLModel, table=True):
-    """One counted document operation; unique per invoice and kind, so a retry never counts twice."""
+    """One counted document operation; unique per invoice and kind, so a retry never counts twice.
+
+    Usage is billing history: it outlives the invoice rows (retention may purge them), hence the nullable reference.
+    """
 
     __tablename__ = "usage_event"
     __table_args__ = (
@@ -311,7 +314,7 @@ class UsageEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     office_id: int = Field(foreign_key="office.id")
     client_id: int = Field(foreign_key="client.id")
-    invoice_id: int = Field(foreign_key="invoice.id")
+    invoice_id: int | None = Field(default=None, foreign_key="invoice.id", ondelete="SET NULL")
     kind: str = Field(sa_type=sa.String(20))  # UsageKind
     occurred_at: datetime = _created()
 

@@ -93,7 +93,7 @@ def _usage_event_rows(office_id: int, filters: UsageFilters) -> Iterator[list[An
     query = (
         sa.select(event.occurred_at, client.nip, client.name, event.kind, invoice.ksef_number, invoice.invoice_number)
         .join(client.id.table, client.id == event.client_id)
-        .join(invoice.id.table, invoice.id == event.invoice_id)
+        .join(invoice.id.table, invoice.id == event.invoice_id, isouter=True)
         .where(
             event.office_id == office_id,
             event.occurred_at >= warsaw_midnight(filters.first),
@@ -108,7 +108,7 @@ def _usage_event_rows(office_id: int, filters: UsageFilters) -> Iterator[list[An
         query = query.where(event.kind.in_(filters.kinds))
     with session_scope() as session:
         for at, nip, name, kind, ksef, number in session.execute(query):
-            yield [at, nip, name, KIND_NAMES_PL.get(kind, kind), ksef or "", number]
+            yield [at, nip, name, KIND_NAMES_PL.get(kind, kind), ksef or "", number or ""]
 
 
 def links_and_credentials(office_id: int) -> Report:

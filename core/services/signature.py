@@ -149,3 +149,41 @@ def sign_in_simulator(*, actor: Actor, client_id: int, xml: str) -> bytes:
             raise InvalidInput("Podpis certyfikatem testowym jest dostępny tylko w środowisku symulatora (SIM).")
         nip, name = client.nip, client.name
     return sign_with_test_seal(xml, nip=nip, name=name).encode()
+
+
+def start_signatures(*, actor: Actor, client_ids: list[int], method: str, confirm_production: bool = False) -> bytes:
+    """Many clients at once: a ZIP of AuthTokenRequests to sign in one go (signature software signs a folder)."""
+    import io
+    import zipfile
+
+    if not client_ids:
+        raise InvalidInput("Wybierz co najmniej jednego klienta.")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for client_id in client_ids:
+            prepared = start_signature(
+                actor=actor, client_id=client_id, method=method, confirm_production=confirm_production
+            )
+            archive.writestr(prepared.file_name, prepared.xml)
+    return buffer.getvalue()
+
+
+def _context_nip(signed_xml: bytes) -> str:
+    document = etree.fromstring(signed_xml, ksef_spec.safe_xml_parser())
+    found = document.find(".//{*}ContextIdentifier/{*}Nip")
+    return (found.text or "").strip() if found is not None else ""
+
+
+def complete_signatures(*, actor: Actor, method: str, files: list[tuple[str, bytes]]) -> dict[str, LinkOutcome | str]:
+    """Upload many signed files at once; each is matched to its client by the NIP inside. Returns file → outcome."""
+    from core.services.clients import find_client_by_nip
+
+    outcomes: dict[str, LinkOutcome | str] = {}
+    for name, data in files:
+        try:
+            _check_signed_file(data)
+            client = find_client_by_nip(actor=actor, nip=_context_nip(data))
+            outcomes[name] = complete_signature(actor=actor, client_id=client.id, method=method, signed_xml=data)
+        except (InvalidInput, NotFound, etree.XMLSyntaxError) as error:
+            outcomes[name] = str(error)
+    return outcomes

@@ -331,3 +331,27 @@ def test_analyst_runs_no_operation(sim, office):
     ):
         with pytest.raises(PermissionDenied):
             call()
+
+
+def test_signatures_for_many_clients_at_once(sim, office):
+    import io
+    import zipfile
+
+    seeded = seed_clients(sim, office, ["healthy", "healthy", "no_invoices"])
+    bundle = signature.start_signatures(
+        actor=office.support, client_ids=list(seeded.ids.values()), method=AuthMethod.qualified_signature
+    )
+    files = []
+    with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
+        assert len(archive.namelist()) == 3
+        for name in archive.namelist():
+            nip = name.removeprefix("AuthTokenRequest-").removesuffix(".xml")
+            client_id = next(i for n, i in seeded.ids.items() if seeded.nips[n] == nip)
+            signed = signature.sign_in_simulator(
+                actor=office.support, client_id=client_id, xml=archive.read(name).decode()
+            )
+            files.append((name, signed))
+    files.append(("obcy.xml", b"<AuthTokenRequest/>"))
+    outcomes = signature.complete_signatures(actor=office.support, method=AuthMethod.qualified_signature, files=files)
+    assert [o.status for n, o in outcomes.items() if n != "obcy.xml"] == [LinkStatus.linked] * 3
+    assert "nie jest podpisany" in outcomes["obcy.xml"]
