@@ -96,11 +96,18 @@ class InvoiceFacts:
     warnings: list[str] = field(default_factory=list)
 
 
-def _element(path: str | None) -> str:
-    if not path:
-        return ""
-    parts = [re.sub(r"^\{[^}]*\}|^\w+:", "", p).split("[")[0] for p in path.strip("/").split("/")]
-    return "/".join(p for p in parts if p)
+def _element(document: etree._Element, path: str | None, message: str) -> str:
+    """`Faktura/Podmiot1/DaneIdentyfikacyjne/NIP` for libxml2's `/*/*[2]/*[1]/*[1]`, or the name in the message."""
+    try:
+        found = document.xpath(path) if path else []
+    except etree.XPathError:
+        found = []
+    if found and isinstance(found[0], etree._Element):
+        element = found[0]
+        names = [etree.QName(a).localname for a in reversed(list(element.iterancestors()))]
+        return "/".join([*names, etree.QName(element).localname])
+    named = re.match(r"Element '(?:\{[^}]*\})?([^']+)'", message)
+    return named.group(1) if named else "?"
 
 
 def translate(message: str) -> str:
@@ -157,7 +164,8 @@ def check_invoice(data: bytes) -> tuple[bytes, InvoiceFacts]:
     schema = ksef_spec.fa3_schema()
     if not schema.validate(document):
         problems = [
-            f"wiersz {e.line}, element {_element(e.path) or '?'}: {translate(e.message)}" for e in schema.error_log
+            f"wiersz {e.line}, element {_element(document, e.path, e.message)}: {translate(e.message)}"
+            for e in schema.error_log
         ]
         raise InvoiceFileError(problems[:50])
     facts = InvoiceFacts(
