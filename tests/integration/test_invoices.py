@@ -167,18 +167,29 @@ def test_a_duplicate_is_resolved_to_the_original_ksef_number(sim, office):
     assert _usage(client_id) == 1
 
 
-def test_ksef_s_own_rejection_is_stored_with_its_details(sim, office):
-    """KSeF can refuse what our offline check let through (430/450): the details are kept for the user."""
+def _future_issue_date(xml: bytes) -> bytes:
+    from datetime import date, timedelta
+
+    issued = xml.split(b"<P_1>")[1].split(b"</P_1>")[0]
+    return xml.replace(b"<P_1>" + issued, b"<P_1>" + (date.today() + timedelta(days=5)).isoformat().encode())
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [(lambda xml: xml.replace(b"<P_2>", b"<P_2_X>").replace(b"</P_2>", b"</P_2_X>"), 430), (_future_issue_date, 450)],
+)
+def test_ksef_s_own_rejection_is_stored_with_its_details(sim, office, change, code):
+    """KSeF can refuse what our offline check let through (430 schema, 450 semantics): the details are kept."""
     client_id, nip = _linked(sim, office)
     batch = sending.queue_invoices(actor=office.support, client_id=client_id, files=[("r.xml", _invoice(nip, "R/1"))])
-    broken = _invoice(nip, "R/1").replace(b"<P_2>", b"<P_2_X>").replace(b"</P_2>", b"</P_2_X>")
+    broken = change(_invoice(nip, "R/1"))
     with db.session_scope(write=True) as session:  # as if the file changed after our check
         session.execute(
             sa.update(InvoiceDocument).values(xml=broken).where(InvoiceDocument.invoice_id == batch.invoice_ids[0])
         )
     drain()
     row = invoices.list_invoices(actor=office.support, client_id=client_id).items[0]
-    assert row.status == "rejected" and row.error_code in (430, 450) and row.error_details
+    assert row.status == "rejected" and row.error_code == code and row.error_details
     assert _usage(client_id) == 0
 
 
