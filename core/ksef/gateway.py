@@ -17,7 +17,7 @@ from core.ksef import environments
 from core.ksef.errors import KsefFailure, classify, network_failure
 from core.ksef.ratelimit import RateLimiter
 from core.ksef.transcript import Transcript
-from core.ksef.transport import GatewayTransport
+from core.ksef.transport import GatewayTransport, tls_context
 from core.settings import get_settings
 from core.types import ProblemClass
 
@@ -60,10 +60,11 @@ class KsefGateway:
             base_url=environments.host_url(environment),
             base_lighthouse_url=environments.lighthouse_url(environment),
             timeout_seconds=self.timeout,
+            verify_ssl=tls_context(),  # type: ignore[arg-type]  # httpx takes a context; building one is costly
         )
         self.client = KsefClient(options)
         _install_transport(self.client, self.transport, self.timeout)
-        self._storage = httpx.Client(transport=self.transport, timeout=self.timeout, follow_redirects=False)
+        self._storage = _client(self.transport, self.timeout)
 
     def close(self) -> None:
         self.client.close()
@@ -220,4 +221,9 @@ def _install_transport(client: KsefClient, transport: GatewayTransport, timeout:
     """Put our transport under the SDK. The SDK builds its httpx clients itself; 0.20 keeps them in `_client`."""
     for http in (client.http_client, client._lighthouse_http):
         http._client.close()
-        http._client = httpx.Client(transport=transport, timeout=timeout, follow_redirects=False)
+        http._client = _client(transport, timeout)
+
+
+def _client(transport: GatewayTransport, timeout: float) -> httpx.Client:
+    # trust_env=False: no proxy transports of our own to build; the pool below is shared by every gateway.
+    return httpx.Client(transport=transport, timeout=timeout, follow_redirects=False, trust_env=False)

@@ -141,24 +141,33 @@ class RateLimiter:
     ) -> float:
         slots = RateSlot.__table__  # type: ignore[attr-defined]
         same_key = (slots.c.environment == environment, slots.c.context_nip == context_nip, slots.c.group == group)
+        windows = [(s, name, m, getattr(row, name)) for s, name, m in WINDOWS if getattr(row, name, -1) is not None]
+        windows = [(s, name, m, limit) for s, name, m, limit in windows if limit >= 0]
+        if not windows:
+            return 0.0
+        # One aggregate for every window; the boundary query runs only for a window that is full.
+        starts = [now - timedelta(seconds=s + m) for s, _name, m, _limit in windows]
+        counts = session.execute(
+            sa.select(*(sa.func.count().filter(slots.c.at > start) for start in starts)).where(
+                *same_key, slots.c.at > min(starts)
+            )
+        ).one()
         wait = 0.0
-        for seconds, name, margin in WINDOWS:
-            limit = getattr(row, name)
-            if limit is None or limit < 0:
+        for (seconds, _name, _margin, limit), start, count in zip(windows, starts, counts, strict=True):
+            if count < limit:
                 continue
-            window_start = now - timedelta(seconds=seconds + margin)
+            if limit == 0:
+                return seconds
             # The limit-th newest slot inside the window: when it leaves the window, one more request fits.
             boundary = session.execute(
                 sa.select(slots.c.at)
-                .where(*same_key, slots.c.at > window_start)
+                .where(*same_key, slots.c.at > start)
                 .order_by(slots.c.at.desc())
-                .offset(max(limit - 1, 0))
+                .offset(limit - 1)
                 .limit(1)
             ).scalar()
-            if limit == 0:
-                return seconds
             if boundary is not None:
-                wait = max(wait, (boundary - window_start).total_seconds())
+                wait = max(wait, (boundary - start).total_seconds())
         return wait
 
     def block(self, environment: str, context_nip: str, group: str, seconds: float) -> None:

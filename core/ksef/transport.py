@@ -6,6 +6,8 @@ requests; we decide when a request may leave, remember what was said, and turn a
 
 from __future__ import annotations
 
+import ssl
+import threading
 import time
 from typing import Any
 
@@ -21,6 +23,44 @@ DEFAULT_RETRY_AFTER_SECONDS = 1.0
 # A 429 is answered before KSeF does anything, so the same request may simply go again after Retry-After.
 MAX_429_RETRIES = 3
 MAX_TRANSPARENT_WAIT_SECONDS = 60.0
+
+
+_shared: httpx.HTTPTransport | None = None
+_shared_lock = threading.Lock()
+
+
+def tls_context() -> ssl.SSLContext:
+    """One verified TLS context per process: building one reads the CA bundle (tens of milliseconds)."""
+    return _tls_context()
+
+
+def _make_tls_context() -> ssl.SSLContext:
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+_tls: ssl.SSLContext | None = None
+
+
+def _tls_context() -> ssl.SSLContext:
+    global _tls
+    with _shared_lock:
+        if _tls is None:
+            _tls = _make_tls_context()
+        return _tls
+
+
+def shared_transport() -> httpx.HTTPTransport:
+    """The process's connection pool: gateways come and go, connections (and TLS sessions) are kept and reused."""
+    global _shared
+    context = _tls_context()
+    with _shared_lock:
+        if _shared is None:
+            _shared = httpx.HTTPTransport(
+                verify=context, limits=httpx.Limits(max_connections=200, max_keepalive_connections=100)
+            )
+        return _shared
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -46,7 +86,7 @@ class GatewayTransport(httpx.BaseTransport):
         self.context_nip = context_nip
         self.limiter = limiter
         self.transcript = transcript
-        self.inner = inner or httpx.HTTPTransport()
+        self.inner = inner or shared_transport()
         self.waited_seconds = 0.0
 
     def _limit_key(self, request: httpx.Request) -> tuple[str, str] | None:
@@ -107,4 +147,6 @@ class GatewayTransport(httpx.BaseTransport):
         )
 
     def close(self) -> None:
-        self.inner.close()
+        """The shared pool outlives one gateway; only a private inner transport is closed."""
+        if self.inner is not _shared:
+            self.inner.close()

@@ -6,6 +6,7 @@ really needed, and the database is never held open while KSeF answers.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -129,18 +130,27 @@ def _secret(credential_id: int) -> tuple[str, str, str]:
 class KsefCall:
     """A gateway for the client plus its access token, with one transparent retry after a 401."""
 
+    # The session cache hands out tokens valid for at least 90 more seconds; one operation reuses its token this
+    # long instead of reading the database before every call.
+    REUSE_SECONDS = 60.0
+
     def __init__(self, facts: LinkFacts, gateway: KsefGateway, on_step: StepCallback | None = None) -> None:
         self.facts = facts
         self.gateway = gateway
         self._authenticate = authenticator(facts, gateway, on_step)
+        self._token: tuple[str, float] | None = None
 
     def access_token(self) -> str:
-        return session_cache.access_token(
+        if self._token is not None and time.monotonic() - self._token[1] < self.REUSE_SECONDS:
+            return self._token[0]
+        token = session_cache.access_token(
             self.gateway,
             client_id=self.facts.client_id,
             credential_id=self.facts.credential_id,
             authenticate=self._authenticate,
         )
+        self._token = (token, time.monotonic())
+        return token
 
     def permissions(self, access_token: str) -> list[str]:
         """What the office may do in the context: its grants there, for a token the token's own permission set, and
@@ -160,6 +170,7 @@ class KsefCall:
             if failure.http_status != 401:
                 raise
         session_cache.forget(client_id=self.facts.client_id, credential_id=self.facts.credential_id, access_only=True)
+        self._token = None
         return function(self.access_token())
 
 
