@@ -87,7 +87,7 @@ def store_limits(environment: str, context_nip: str, effective: dict[str, dict[s
             )
             session.execute(
                 statement.on_conflict_do_update(
-                    index_elements=["environment", "context_nip", "group"], set_={**row, "updated_at": now}
+                    index_elements=KEY, set_={**row, "updated_at": now}
                 )
             )
 
@@ -113,21 +113,8 @@ class RateLimiter:
         now = utcnow()
         table = RateLimit.__table__  # type: ignore[attr-defined]
         key = (table.c.environment == environment, table.c.context_nip == context_nip, table.c.group == group)
-        defaults = default_limits(group)
         with session_scope(write=True) as session:
-            session.execute(
-                _insert(table)
-                .values(
-                    environment=environment,
-                    context_nip=context_nip,
-                    group=group,
-                    per_second=defaults.per_second,
-                    per_minute=defaults.per_minute,
-                    per_hour=defaults.per_hour,
-                    updated_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["environment", "context_nip", "group"])
-            )
+            session.execute(_new_key(environment, context_nip, group).on_conflict_do_nothing(index_elements=KEY))
             row = session.execute(sa.select(table).where(*key).with_for_update()).one()
             if row.blocked_until is not None and row.blocked_until > now:
                 return (row.blocked_until - now).total_seconds()
@@ -141,19 +128,23 @@ class RateLimiter:
     ) -> float:
         slots = RateSlot.__table__  # type: ignore[attr-defined]
         same_key = (slots.c.environment == environment, slots.c.context_nip == context_nip, slots.c.group == group)
-        windows = [(s, name, m, getattr(row, name)) for s, name, m in WINDOWS if getattr(row, name, -1) is not None]
-        windows = [(s, name, m, limit) for s, name, m, limit in windows if limit >= 0]
+        # (window seconds, limit, start of the window); -1 means no limit in that window.
+        windows = [
+            (seconds, getattr(row, name), now - timedelta(seconds=seconds + margin))
+            for seconds, name, margin in WINDOWS
+            if getattr(row, name) >= 0
+        ]
         if not windows:
             return 0.0
         # One aggregate for every window; the boundary query runs only for a window that is full.
-        starts = [now - timedelta(seconds=s + m) for s, _name, m, _limit in windows]
+        starts = [start for _seconds, _limit, start in windows]
         counts = session.execute(
             sa.select(*(sa.func.count().filter(slots.c.at > start) for start in starts)).where(
                 *same_key, slots.c.at > min(starts)
             )
         ).one()
         wait = 0.0
-        for (seconds, _name, _margin, limit), start, count in zip(windows, starts, counts, strict=True):
+        for (seconds, limit, start), count in zip(windows, counts, strict=True):
             if count < limit:
                 continue
             if limit == 0:
@@ -173,22 +164,24 @@ class RateLimiter:
     def block(self, environment: str, context_nip: str, group: str, seconds: float) -> None:
         """Honour a 429's Retry-After for every process using this key."""
         until = utcnow() + timedelta(seconds=seconds)
-        table = RateLimit.__table__  # type: ignore[attr-defined]
-        defaults = default_limits(group)
+        statement = _new_key(environment, context_nip, group, blocked_until=until)
         with session_scope(write=True) as session:
-            session.execute(
-                _insert(table)
-                .values(
-                    environment=environment,
-                    context_nip=context_nip,
-                    group=group,
-                    per_second=defaults.per_second,
-                    per_minute=defaults.per_minute,
-                    per_hour=defaults.per_hour,
-                    updated_at=utcnow(),
-                    blocked_until=until,
-                )
-                .on_conflict_do_update(
-                    index_elements=["environment", "context_nip", "group"], set_={"blocked_until": until}
-                )
-            )
+            session.execute(statement.on_conflict_do_update(index_elements=KEY, set_={"blocked_until": until}))
+
+
+KEY = ["environment", "context_nip", "group"]
+
+
+def _new_key(environment: str, context_nip: str, group: str, **values: Any) -> Any:
+    """An INSERT of a key's row with the default limits (GET /rate-limits overwrites them when read)."""
+    defaults = default_limits(group)
+    return _insert(RateLimit.__table__).values(  # type: ignore[attr-defined]
+        environment=environment,
+        context_nip=context_nip,
+        group=group,
+        per_second=defaults.per_second,
+        per_minute=defaults.per_minute,
+        per_hour=defaults.per_hour,
+        updated_at=utcnow(),
+        **values,
+    )

@@ -37,7 +37,8 @@ from simulator.invoicegen import random_nip
 from simulator.testing import SimAdmin, SimProcess
 
 OFFICE_NIP = "5265877635"
-WORKER_CONCURRENCY = 64
+WORKER_PROCESSES = int(os.environ.get("KSEF_BENCH_WORKERS", "2"))  # one per core, as an office would run them
+WORKER_CONCURRENCY = int(os.environ.get("KSEF_BENCH_THREADS", "32"))
 
 
 def _say(text: str) -> None:
@@ -86,7 +87,7 @@ def _office_with_clients(admin: SimAdmin, count: int) -> tuple[Actor, list[int]]
 class Workers:
     """Worker processes as in production (`python -m core.jobs.worker`), with the benchmark's environment."""
 
-    def __init__(self, count: int = 1) -> None:
+    def __init__(self, count: int = WORKER_PROCESSES) -> None:
         self.processes = [
             subprocess.Popen([sys.executable, "-m", "core.jobs.worker", "--no-scheduler"], env={**os.environ},
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -193,7 +194,9 @@ def test_fleet_sync_of_three_hundred_clients(console):
     sequential = time.monotonic() - started
     stats = admin.stats()
 
-    _say(f"\n[sync] 300 clients, production limits, 50 ms latency, {WORKER_CONCURRENCY} worker threads:")
+    _say(
+        f"\n[sync] 300 clients, production limits, 50 ms latency, {WORKER_PROCESSES} workers × {WORKER_CONCURRENCY} threads:"
+    )
     _say(
         f"[sync] fleet wall {wall:.1f} s; critical-path bound {bound:.2f} s "
         f"(chains {', '.join(f'{c:.2f}' for c in chains)})"
