@@ -195,7 +195,8 @@ def test_fleet_sync_of_three_hundred_clients(console):
     stats = admin.stats()
 
     _say(
-        f"\n[sync] 300 clients, production limits, 50 ms latency, {WORKER_PROCESSES} workers × {WORKER_CONCURRENCY} threads:"
+        f"\n[sync] 300 clients, production limits, 50 ms latency, "
+        f"{WORKER_PROCESSES} workers × {WORKER_CONCURRENCY} threads:"
     )
     _say(
         f"[sync] fleet wall {wall:.1f} s; critical-path bound {bound:.2f} s "
