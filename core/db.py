@@ -92,6 +92,17 @@ def session_scope(*, write: bool = False) -> Iterator[Session]:
             raise
 
 
+@contextmanager
+def write_connection() -> Iterator[sa.Connection]:
+    """One writing transaction on a Core connection (BEGIN IMMEDIATE on SQLite), for hot paths without the ORM."""
+    engine = get_engine()
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.execution_options(sqlite_write=True)
+        with connection.begin():
+            yield connection
+
+
 def alembic_config(url: str | None = None) -> Any:
     from alembic.config import Config
 

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.db import get_engine, session_scope
+from core.db import get_engine, session_scope, write_connection
 from core.ksef.groups import ANONYMOUS_GROUP, limits_key
 from core.models import RateLimit, RateSlot
 from core.types import utcnow
@@ -85,11 +85,7 @@ def store_limits(environment: str, context_nip: str, effective: dict[str, dict[s
             statement = _insert(table).values(
                 environment=environment, context_nip=context_nip, group=group, updated_at=now, **row
             )
-            session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=KEY, set_={**row, "updated_at": now}
-                )
-            )
+            session.execute(statement.on_conflict_do_update(index_elements=KEY, set_={**row, "updated_at": now}))
 
 
 class RateLimiter:
@@ -113,14 +109,18 @@ class RateLimiter:
         now = utcnow()
         table = RateLimit.__table__  # type: ignore[attr-defined]
         key = (table.c.environment == environment, table.c.context_nip == context_nip, table.c.group == group)
-        with session_scope(write=True) as session:
-            session.execute(_new_key(environment, context_nip, group).on_conflict_do_nothing(index_elements=KEY))
-            row = session.execute(sa.select(table).where(*key).with_for_update()).one()
+        # Core, not the ORM: this runs before every single request to KSeF.
+        with write_connection() as connection:
+            connection.execute(_new_key(environment, context_nip, group).on_conflict_do_nothing(index_elements=KEY))
+            row = connection.execute(sa.select(table).where(*key).with_for_update()).one()
             if row.blocked_until is not None and row.blocked_until > now:
-                return (row.blocked_until - now).total_seconds()
-            wait = self._wait_for_windows(session, environment, context_nip, group, row, now)
+                return float((row.blocked_until - now).total_seconds())
+            wait = self._wait_for_windows(connection, environment, context_nip, group, row, now)
             if wait <= 0:
-                session.add(RateSlot(environment=environment, context_nip=context_nip, group=group, at=now))
+                slots = RateSlot.__table__  # type: ignore[attr-defined]
+                connection.execute(
+                    slots.insert().values(environment=environment, context_nip=context_nip, group=group, at=now)
+                )
             return wait
 
     def _wait_for_windows(
@@ -165,8 +165,8 @@ class RateLimiter:
         """Honour a 429's Retry-After for every process using this key."""
         until = utcnow() + timedelta(seconds=seconds)
         statement = _new_key(environment, context_nip, group, blocked_until=until)
-        with session_scope(write=True) as session:
-            session.execute(statement.on_conflict_do_update(index_elements=KEY, set_={"blocked_until": until}))
+        with write_connection() as connection:
+            connection.execute(statement.on_conflict_do_update(index_elements=KEY, set_={"blocked_until": until}))
 
 
 KEY = ["environment", "context_nip", "group"]

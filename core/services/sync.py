@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+from sqlmodel import select
+
 from core import audit
 from core.db import session_scope
 from core.ksef.errors import KsefFailure
@@ -112,6 +114,12 @@ def _interval(office_id: int) -> timedelta:
 
 
 def _start_of(facts: LinkFacts, subject_type: str) -> datetime:
+    with session_scope() as session:
+        hwm = session.exec(
+            select(SyncState.hwm).where(SyncState.client_id == facts.client_id, SyncState.subject_type == subject_type)
+        ).first()
+    if hwm is not None:
+        return hwm
     with session_scope(write=True) as session:
         state = sync_state(session, facts.client_id, subject_type)
         if state.hwm is not None:
@@ -228,7 +236,6 @@ class SyncStatus:
 
 def sync_status(*, actor: Actor, client_id: int) -> list[SyncStatus]:
     actor.require(Permission.view)
-    from sqlmodel import select
 
     with session_scope() as session:
         client = session.get(Client, client_id)

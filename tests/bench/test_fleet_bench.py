@@ -37,8 +37,8 @@ from simulator.invoicegen import random_nip
 from simulator.testing import SimAdmin, SimProcess
 
 OFFICE_NIP = "5265877635"
-WORKER_PROCESSES = int(os.environ.get("KSEF_BENCH_WORKERS", "2"))  # one per core, as an office would run them
-WORKER_CONCURRENCY = int(os.environ.get("KSEF_BENCH_THREADS", "32"))
+WORKER_PROCESSES = int(os.environ.get("KSEF_BENCH_WORKERS", "1"))  # SQLite: one writer process does best
+WORKER_CONCURRENCY = int(os.environ.get("KSEF_BENCH_THREADS", "64"))
 
 
 def _say(text: str) -> None:
