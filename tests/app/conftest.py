@@ -10,6 +10,10 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "app.py"
 KLIENCI = ROOT / "pages" / "klienci.py"
+PRZEGLAD = ROOT / "pages" / "przeglad.py"
+FAKTURY = ROOT / "pages" / "faktury.py"
+RAPORTY = ROOT / "pages" / "raporty.py"
+USTAWIENIA = ROOT / "pages" / "ustawienia.py"
 
 
 @pytest.fixture
@@ -37,6 +41,13 @@ def signed_in(app, office):
         return at
 
     return sign_as
+
+
+def open_page(at: AppTest, page: Path) -> AppTest:
+    """Go to a page through the navigation, as a click in the menu does (signed-in users land on Przegląd)."""
+    at.switch_page(str(page)).run()
+    assert not at.exception, at.exception
+    return at
 
 
 def registered_pages(at: AppTest) -> set[str]:
