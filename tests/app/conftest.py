@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from tests.integration.conftest import sim, sim_server  # noqa: F401  (the simulator fixtures, for sending)
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "app.py"
@@ -85,3 +89,12 @@ def whole_session_state(at: AppTest) -> str:
         except KeyError:
             continue
     return repr(seen)
+
+
+def figures(at: AppTest) -> list[dict[str, Any]]:
+    """The plotly figures the last run drew, as their JSON (AppTest has no plotly element of its own)."""
+    return [json.loads(node.proto.spec) for node in at.get("plotly_chart")]
+
+
+def figure_titles(at: AppTest) -> list[str]:
+    return [figure["layout"]["title"]["text"] for figure in figures(at)]
