@@ -3,6 +3,8 @@ ready. The file's bytes (a report, never a secret) wait in session state until t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from core.formatting import format_int
@@ -10,7 +12,7 @@ from core.security import Actor
 from core.services import exports
 from core.types import JobStatus
 from dashboard.auth import session_actor
-from dashboard.components.errors import attempt, attempt_in_callback, show_kept_error
+from dashboard.components.errors import attempt_in_callback, show_kept_error
 from dashboard.components.jobs import follow_job
 from dashboard.i18n import t, tn
 from dashboard.reports.filters import Choice, current_choice
@@ -45,7 +47,14 @@ def _dismiss() -> None:
     st.session_state.pop(EXPORT_DATA, None)
 
 
-def _download(file_name: str, mime: str, data: bytes, rows: int) -> None:
+def _deferred(actor: Actor, job_id: int) -> Callable[[], bytes]:
+    def read() -> bytes:
+        return exports.download_export(actor=actor, job_id=job_id)[2]
+
+    return read
+
+
+def _download(file_name: str, mime: str, data: bytes | Callable[[], bytes], rows: int) -> None:
     st.download_button(
         t("raporty.export.download", file=file_name), data=data, file_name=file_name, mime=mime,
         key="raporty_export_download", type="primary", on_click="ignore", icon=":material/download:",
@@ -75,8 +84,7 @@ def export_section(actor: Actor, choice: Choice) -> None:
         if job.status != JobStatus.done:
             st.error(t("raporty.export.failed", error=job.error or job.status))
         else:
-            found = attempt(lambda: exports.download_export(actor=actor, job_id=int(job_id)))
-            if found is not None:
-                file_name, mime, data = found
-                _download(file_name, mime, data, int(job.result.get("rows", prepared["rows"])))
+            # A large file is read only when the user clicks (deferred download), not on every rerun of the page.
+            file_name = str(job.result.get("file_name") or prepared["file_name"])
+            _download(file_name, prepared["mime"], _deferred(actor, int(job_id)), int(job.result.get("rows", 0)))
     st.button(t("raporty.export.dismiss"), key="raporty_export_dismiss", on_click=_dismiss)

@@ -11,9 +11,8 @@ import streamlit as st
 
 from core.errors import ServiceError
 from core.formatting import format_datetime
-from core.notify import MailError
 from core.services import notifications
-from core.services.notifications import SmtpView
+from core.services.notifications import MailError, SmtpView
 from core.types import NotificationKind
 from dashboard.auth import session_actor
 from dashboard.components.errors import attempt, attempt_in_callback, error_lines, show_kept_error
