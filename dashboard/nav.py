@@ -34,7 +34,13 @@ class PageSpec:
 
 
 # In menu order; the first page a user may open is where they land after signing in.
-PAGES: tuple[PageSpec, ...] = (PageSpec("klienci.py", "nav.klienci", ":material/groups:", Permission.view),)
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("przeglad.py", "nav.przeglad", ":material/dashboard:", Permission.view),
+    PageSpec("klienci.py", "nav.klienci", ":material/groups:", Permission.view),
+    PageSpec("faktury.py", "nav.faktury", ":material/receipt_long:", Permission.view),
+    PageSpec("raporty.py", "nav.raporty", ":material/bar_chart:", Permission.export_reports),
+    PageSpec("ustawienia.py", "nav.ustawienia", ":material/settings:", Permission.manage_settings),
+)
 
 
 def allowed(actor: Actor) -> list[PageSpec]:

@@ -153,6 +153,38 @@ def set_switch(*, actor: Actor, kind: str, enabled: bool, recipients: str | None
         audit.record(session, actor, "notification.switch", kind, enabled=enabled)
 
 
+def set_switches(*, actor: Actor, settings: dict[str, tuple[bool, str]]) -> None:
+    """Every kind's switch and recipients at once (the settings form): all are checked first, then all are saved
+    in one transaction, so a bad address saves nothing."""
+    actor.require(Permission.manage_settings)
+    problems = []
+    clean: dict[str, tuple[bool, str]] = {}
+    for kind, (enabled, recipients) in settings.items():
+        if kind not in set(NotificationKind):
+            problems.append(f"Nieznany rodzaj powiadomienia {kind!r}.")
+            continue
+        addresses = [a.strip() for a in (recipients or "").split(",") if a.strip()]
+        wrong = [a for a in addresses if "@" not in a]
+        if wrong:
+            problems.append(f"{KIND_NAMES_PL[NotificationKind(kind)]}: {', '.join(wrong)} nie jest adresem e-mail.")
+        clean[kind] = (bool(enabled), ", ".join(addresses))
+    if problems:
+        raise InvalidInput(problems)
+    with session_scope(write=True) as session:
+        rows = {
+            r.kind: r
+            for r in session.exec(select(NotificationSetting).where(NotificationSetting.office_id == actor.office_id))
+        }
+        for kind, (enabled, recipients) in clean.items():
+            row = rows.get(kind) or NotificationSetting(office_id=actor.office_id, kind=kind)
+            row.enabled, row.recipients = enabled, recipients
+            session.add(row)
+        audit.record(
+            session, actor, "notification.switches", f"office:{actor.office_id}",
+            enabled=sorted(k for k, (on, _) in clean.items() if on),
+        )  # fmt: skip
+
+
 def sent_log(*, actor: Actor, limit: int = 200) -> list[NotificationLog]:
     actor.require(Permission.manage_settings)
     with session_scope() as session:

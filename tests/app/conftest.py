@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.integration.conftest import sim, sim_server  # noqa: F401  (the simulator fixtures, for sending)
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "app.py"
 KLIENCI = ROOT / "pages" / "klienci.py"
+PRZEGLAD = ROOT / "pages" / "przeglad.py"
+FAKTURY = ROOT / "pages" / "faktury.py"
+RAPORTY = ROOT / "pages" / "raporty.py"
+USTAWIENIA = ROOT / "pages" / "ustawienia.py"
 
 
 @pytest.fixture
@@ -37,6 +45,13 @@ def signed_in(app, office):
         return at
 
     return sign_as
+
+
+def open_page(at: AppTest, page: Path) -> AppTest:
+    """Go to a page through the navigation, as a click in the menu does (signed-in users land on Przegląd)."""
+    at.switch_page(str(page)).run()
+    assert not at.exception, at.exception
+    return at
 
 
 def registered_pages(at: AppTest) -> set[str]:
@@ -74,3 +89,12 @@ def whole_session_state(at: AppTest) -> str:
         except KeyError:
             continue
     return repr(seen)
+
+
+def figures(at: AppTest) -> list[dict[str, Any]]:
+    """The plotly figures the last run drew, as their JSON (AppTest has no plotly element of its own)."""
+    return [json.loads(node.proto.spec) for node in at.get("plotly_chart")]
+
+
+def figure_titles(at: AppTest) -> list[str]:
+    return [figure["layout"]["title"]["text"] for figure in figures(at)]

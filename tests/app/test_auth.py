@@ -7,11 +7,11 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.security import ROLE_PERMISSIONS, Permission
+from core.security import ROLE_PERMISSIONS
 from core.services import users
 from core.types import Role
 from dashboard import nav
-from tests.app.conftest import KLIENCI, registered_pages, sign_in, values, whole_session_state
+from tests.app.conftest import KLIENCI, USTAWIENIA, open_page, registered_pages, sign_in, values, whole_session_state
 
 LOGIN_WIDGETS = {"login_username", "login_password"}
 
@@ -42,57 +42,33 @@ def test_each_role_gets_exactly_the_pages_it_may_use(signed_in, office, role):
     assert expected, "every role may open at least the client register"
     assert registered_pages(at) == expected
     assert not login_form_shown(at)
-    assert values(at.title) == ["Klienci"]
+    assert values(at.title) == ["Przegląd"]  # the landing page, open to every role
     username = getattr(office, role).username
     assert any(username in text and "Rola:" in text for text in values(at.sidebar.markdown))
 
 
-@pytest.fixture
-def registry_with_a_manager_page(monkeypatch, tmp_path):
-    """The registry plus a settings page only managers may use (none exists yet), in a copy of the pages folder."""
-    (tmp_path / "klienci.py").write_text(KLIENCI.read_text(encoding="utf-8"), encoding="utf-8")
-    settings_page = tmp_path / "ustawienia.py"
-    settings_page.write_text(
-        "import streamlit as st\n"
-        "from dashboard.auth import require_page\n"
-        "require_page(__file__)\n"
-        "st.title('Ustawienia')\n",
-        encoding="utf-8",
-    )
-    monkeypatch.setattr(nav, "PAGES_DIR", tmp_path)
-    monkeypatch.setattr(
-        nav,
-        "PAGES",
-        (*nav.PAGES, nav.PageSpec("ustawienia.py", "nav.klienci", ":material/settings:", Permission.manage_settings)),
-    )
-    return tmp_path / "klienci.py", settings_page
-
-
-def test_a_page_withheld_from_a_role_is_absent_and_cannot_be_switched_to(registry_with_a_manager_page, signed_in):
-    register, settings_page = registry_with_a_manager_page
+def test_a_page_withheld_from_a_role_is_absent_and_cannot_be_switched_to(signed_in):
     at = signed_in("analyst")
-    assert registered_pages(at) == {str(register)}
+    assert str(USTAWIENIA) not in registered_pages(at)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page(str(settings_page))
+        at.switch_page(str(USTAWIENIA))
 
 
-def test_a_manager_reaches_the_page_the_analyst_cannot(registry_with_a_manager_page, signed_in):
-    register, settings_page = registry_with_a_manager_page
+def test_a_manager_reaches_the_page_the_analyst_cannot(signed_in):
     at = signed_in("manager")
-    assert registered_pages(at) == {str(register), str(settings_page)}
-    at.switch_page(str(settings_page)).run()
+    assert str(USTAWIENIA) in registered_pages(at)
+    open_page(at, USTAWIENIA)
     assert values(at.title) == ["Ustawienia"]
 
 
-def test_the_page_itself_refuses_a_role_without_its_permission(registry_with_a_manager_page, office):
+def test_the_page_itself_refuses_a_role_without_its_permission(office):
     # Defence in depth: run the page script directly in an analyst's session, past the navigation.
-    _, settings_page = registry_with_a_manager_page
-    at = AppTest.from_file(settings_page, default_timeout=30)
+    at = AppTest.from_file(USTAWIENIA, default_timeout=30)
     at.session_state["user_id"] = office.analyst.user_id
     at.session_state["last_activity"] = time.time()
     at.run()
     assert values(at.error) == ["Nie masz dostępu do tej strony."]
-    assert not at.title
+    assert not at.title and not at.text_input
 
 
 def test_wrong_password_is_refused_in_polish_and_not_kept(app):
@@ -140,7 +116,7 @@ def test_activity_within_the_timeout_keeps_the_session(signed_in):
     at = signed_in("manager")
     at.session_state["last_activity"] = time.time() - 29 * 60
     at.run()
-    assert values(at.title) == ["Klienci"]
+    assert values(at.title) == ["Przegląd"]
     assert time.time() - at.session_state["last_activity"] < 60
 
 
@@ -161,7 +137,7 @@ def test_a_disabled_account_is_signed_out_on_the_next_run(signed_in, office):
 
 
 def test_a_changed_role_takes_effect_on_the_next_run(signed_in, office):
-    at = signed_in("support")
+    at = open_page(signed_in("support"), KLIENCI)
     assert at.button(key="klienci_add_submit")
     users.set_role(actor=office.manager, username="wsparcie", role="analyst")
     at.run()
@@ -175,8 +151,9 @@ def test_session_state_holds_only_ids_language_time_and_ui_flags(signed_in, offi
         assert password not in everything
     state = at.session_state.to_dict()
     assert {"user_id", "last_activity", "lang"} <= set(state)
+    page_prefixes = tuple(f"{spec.path.stem}_" for spec in nav.PAGES)
     assert all(
-        key in {"user_id", "last_activity", "lang", "lang_switch", "logout"} or key.startswith("klienci_")
+        key in {"user_id", "last_activity", "lang", "lang_switch", "logout"} or key.startswith(page_prefixes)
         for key in state
     )
 

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import pytest
+
 from core.jobs import queue
 from core.jobs.worker import drain
 from core.models import ClientCreate, ClientUpdate
 from core.services import clients
-from tests.app.conftest import table, values
+from tests.app.conftest import KLIENCI, open_page, table, values
 from tests.factories import clients_csv, two_hundred_clients_with_three_bad_rows, valid_nips
 
 HEADERS = ["NIP", "Nazwa", "E-mail", "Id w ERP", "Środowisko", "Status połączenia"]
+
+
+@pytest.fixture
+def signed_in(signed_in):
+    """Signed in and on the Klienci page (users land on Przegląd)."""
+
+    def sign_as(role: str):
+        return open_page(signed_in(role), KLIENCI)
+
+    return sign_as
 
 
 def add_clients(office, count: int, seed: int = 21) -> list[str]:

@@ -20,6 +20,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from core.launcher import _wait_until_up
 from tests.conftest import IN_CI
+from tests.integration.conftest import sim, sim_server  # noqa: F401  (the simulator fixtures, for sending)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("KSEF_CONSOLE_CHROMIUM", "/usr/bin/chromium"))
@@ -120,5 +121,12 @@ def sign_in(page: Page, url: str, username: str, password: str) -> None:
     page.locator(".st-key-login_username input").fill(username)
     page.locator(".st-key-login_password input").fill(password)
     page.get_by_role("button", name="Zaloguj").click()
-    expect(page.get_by_role("heading", name="Klienci")).to_be_visible()
+    expect(page.get_by_role("heading", name="Przegląd")).to_be_visible()  # everyone lands on the overview
+    settled(page)
+
+
+def open_page(page: Page, title: str) -> None:
+    """Open a page from the sidebar menu, as a user does (a new URL would start a new, signed-out session)."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+    expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
     settled(page)

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from core.services import clients
-from tests.e2e.conftest import settled, sign_in
+from tests.e2e.conftest import open_page, settled, sign_in
 from tests.factories import two_hundred_clients_with_three_bad_rows, valid_nips
 
 pytestmark = pytest.mark.e2e
@@ -18,6 +18,7 @@ def table_cells(page: Page):
 
 def test_manager_adds_a_client_and_sees_it_in_the_table(page, ui_url, office):
     sign_in(page, ui_url, "kierownik", office.passwords["kierownik"])
+    open_page(page, "Klienci")
     expect(page.get_by_text("Brak klientów spełniających kryteria.")).to_be_visible()
 
     nip = valid_nips(1, seed=41)[0]
@@ -39,6 +40,7 @@ def test_import_of_200_clients_with_3_bad_rows_names_them_and_saves_nothing(page
     upload = tmp_path / "klienci.csv"
     upload.write_bytes(content)
     sign_in(page, ui_url, "kierownik", office.passwords["kierownik"])
+    open_page(page, "Klienci")
 
     page.get_by_role("tab", name="Import z pliku").click()
     page.locator(".st-key-klienci_import_file input[type=file]").set_input_files(upload)

@@ -1,0 +1,1 @@
+"""The Przegląd page: KPI tiles, alerts and charts of the whole office."""

@@ -1,0 +1,1 @@
+"""The Raporty page: report previews, charts and exports."""

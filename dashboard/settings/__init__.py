@@ -1,0 +1,1 @@
+"""The Ustawienia page: office, package, environments, schedule, notifications, users."""
