@@ -331,6 +331,30 @@ class UsageDaily(SQLModel, table=True):
     count: int = 0
 
 
+class UsageOfficeDaily(SQLModel, table=True):
+    """Usage of the whole office per Warsaw day and kind: the burn-down chart and the package gauge read this."""
+
+    __tablename__ = "usage_office_daily"
+
+    office_id: int = Field(foreign_key="office.id", primary_key=True)
+    day: date = Field(primary_key=True)
+    kind: str = Field(sa_type=sa.String(20), primary_key=True)
+    count: int = 0
+
+
+class UsagePeriod(SQLModel, table=True):
+    """Usage per client, package month (its first day) and kind: the client table's package share reads this."""
+
+    __tablename__ = "usage_period"
+    __table_args__ = (sa.Index("ix_usage_period_office_period", "office_id", "period_start"),)
+
+    client_id: int = Field(foreign_key="client.id", primary_key=True)
+    period_start: date = Field(primary_key=True)
+    kind: str = Field(sa_type=sa.String(20), primary_key=True)
+    office_id: int = Field(foreign_key="office.id")
+    count: int = 0
+
+
 # --- support, jobs, audit ----
 
 
@@ -542,6 +566,8 @@ __all__ = [
     "UsageDaily",
     "UsageEvent",
     "UsageKind",
+    "UsageOfficeDaily",
+    "UsagePeriod",
     "User",
     "UserCreate",
     "UserPublic",

@@ -85,7 +85,11 @@ def estimate_rows(office_id: int, kind: str, filters: UsageFilters | None) -> in
                 col(UsageEvent.occurred_at) < warsaw_midnight(filters.last + timedelta(days=1)),
             )
         else:
-            query = select(func.count()).where(UsageDaily.office_id == office_id, col(UsageDaily.day) >= filters.first)
+            query = select(func.count()).where(
+                UsageDaily.office_id == office_id,
+                col(UsageDaily.day) >= filters.first,
+                col(UsageDaily.day) <= filters.last,
+            )
         return int(session.exec(query).one())
 
 

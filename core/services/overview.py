@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import col, func, select
 
 from core.db import columns, session_scope
-from core.models import Client, Credential, EnvironmentStatus, Link, Problem, SyncState, UsageDaily
+from core.models import Client, Credential, EnvironmentStatus, Link, Problem, SyncState, UsageOfficeDaily, UsagePeriod
 from core.security import Actor, Permission
 from core.services.package import PackageUsage, office_package_usage
 from core.types import AuthMethod, LinkStatus, ProblemStatus, utcnow
@@ -67,7 +67,7 @@ def kpis(*, actor: Actor, now: datetime | None = None) -> Kpis:
 
 def usage_per_day(*, actor: Actor, first: date, last: date) -> list[tuple[date, int]]:
     actor.require(Permission.view)
-    usage = columns(UsageDaily)
+    usage = columns(UsageOfficeDaily)
     with session_scope() as session:
         rows = session.execute(
             sa.select(usage.day, func.sum(usage.count))
@@ -133,16 +133,15 @@ def client_table(*, actor: Actor, include_archived: bool = False, now: datetime 
     """One row per client with everything the Klienci table shows, in a handful of aggregate queries."""
     actor.require(Permission.view)
     package = office_package_usage(actor.office_id, now)
-    first, last = package.period.start, package.period.end - timedelta(days=1)
     client, link, credential = columns(Client), columns(Link), columns(Credential)
-    daily, problem, state = columns(UsageDaily), columns(Problem), columns(SyncState)
+    per_period, problem, state = columns(UsagePeriod), columns(Problem), columns(SyncState)
     active_link = (
         sa.select(link.client_id, link.auth_method, link.credential_id).where(link.unlinked_at.is_(None)).subquery()
     )
     usage = (
-        sa.select(daily.client_id, func.sum(daily.count).label("used"))
-        .where(daily.office_id == actor.office_id, daily.day >= first, daily.day <= last)
-        .group_by(daily.client_id)
+        sa.select(per_period.client_id, func.sum(per_period.count).label("used"))
+        .where(per_period.office_id == actor.office_id, per_period.period_start == package.period.start)
+        .group_by(per_period.client_id)
         .subquery()
     )
     problems = (

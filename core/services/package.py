@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from core import audit
-from core.db import session_scope
+from core.db import columns, session_scope
 from core.errors import InvalidInput, NotFound
 from core.formatting import WARSAW
-from core.models import Package, UsageDaily, UsageEvent
+from core.models import Package, UsageDaily, UsageEvent, UsageOfficeDaily, UsagePeriod
 from core.security import Actor, Permission
 from core.types import PackagePolicy, utcnow
 
@@ -105,10 +105,11 @@ def _package(session: Session, office_id: int) -> Package:
 
 
 def usage_by_kind(session: Session, office_id: int, first: date, last: date) -> dict[str, int]:
-    rows = session.exec(
-        select(UsageDaily.kind, func.sum(UsageDaily.count))
-        .where(UsageDaily.office_id == office_id, col(UsageDaily.day) >= first, col(UsageDaily.day) <= last)
-        .group_by(UsageDaily.kind)
+    daily = columns(UsageOfficeDaily)
+    rows = session.execute(
+        sa.select(daily.kind, func.sum(daily.count))
+        .where(daily.office_id == office_id, daily.day >= first, daily.day <= last)
+        .group_by(daily.kind)
     ).all()
     return {kind: int(total or 0) for kind, total in rows}
 
@@ -160,21 +161,24 @@ def update_package(*, actor: Actor, monthly_limit: int, billing_day: int, policy
         package.updated_at = utcnow()
         session.add(package)
         audit.record(session, actor, "package.update", f"office:{actor.office_id}", before=before, limit=monthly_limit)
+    refresh_summaries(office_id=actor.office_id)
     _policy_cache.clear()
 
 
 # --- rollups ---------------------------------------------------------------------------------------------------------
+# usage_event → usage_daily (per client and Warsaw day) → usage_office_daily (per office and day) and usage_period
+# (per client and package month). Screens read only the last two, so they never sum hundreds of thousands of rows.
 
 ROLLUP_RECENT_DAYS = 2
 
 
 def rollup_usage(*, days: int = ROLLUP_RECENT_DAYS, now: datetime | None = None) -> int:
-    """Rebuild `usage_daily` for the last `days` Warsaw days from the events (late commits included)."""
+    """Rebuild the last `days` Warsaw days from the events (late commits included), then the summaries."""
     first = warsaw_today(now) - timedelta(days=days - 1)
-    return rebuild_rollup(first)
+    return rebuild_rollup(first, now=now)
 
 
-def rebuild_rollup(first: date) -> int:
+def rebuild_rollup(first: date, *, now: datetime | None = None) -> int:
     since = warsaw_midnight(first)
     with session_scope(write=True) as session:
         session.execute(sa.delete(UsageDaily).where(col(UsageDaily.day) >= first))
@@ -190,7 +194,47 @@ def rebuild_rollup(first: date) -> int:
         session.add_all(
             UsageDaily(office_id=o, client_id=c, day=d, kind=k, count=n) for (o, c, d, k), n in counts.items()
         )
+    refresh_summaries(since=first, now=now)
     return len(counts)
+
+
+def refresh_summaries(*, office_id: int | None = None, since: date | None = None, now: datetime | None = None) -> None:
+    """Recompute the office's daily totals (from `since` or the current package month) and its clients' totals for
+    the current package month, from `usage_daily`, in one transaction per office."""
+    daily, office_daily, per_period = columns(UsageDaily), columns(UsageOfficeDaily), columns(UsagePeriod)
+    with session_scope() as session:
+        query = select(Package.office_id, Package.billing_day)
+        if office_id is not None:
+            query = query.where(Package.office_id == office_id)
+        packages = session.exec(query).all()
+    for office, billing_day in packages:
+        period = period_containing(warsaw_today(now), billing_day)
+        first = min(period.start, since) if since else period.start
+        with session_scope(write=True) as session:
+            session.execute(
+                sa.delete(UsageOfficeDaily).where(office_daily.office_id == office, office_daily.day >= first)
+            )
+            session.execute(
+                sa.insert(UsageOfficeDaily).from_select(
+                    ["office_id", "day", "kind", "count"],
+                    sa.select(daily.office_id, daily.day, daily.kind, func.sum(daily.count))
+                    .where(daily.office_id == office, daily.day >= first)
+                    .group_by(daily.office_id, daily.day, daily.kind),
+                )
+            )
+            session.execute(
+                sa.delete(UsagePeriod).where(per_period.office_id == office, per_period.period_start == period.start)
+            )
+            session.execute(
+                sa.insert(UsagePeriod).from_select(
+                    ["client_id", "period_start", "kind", "office_id", "count"],
+                    sa.select(
+                        daily.client_id, sa.literal(period.start), daily.kind, daily.office_id, func.sum(daily.count)
+                    )
+                    .where(daily.office_id == office, daily.day >= period.start, daily.day < period.end)
+                    .group_by(daily.client_id, daily.kind, daily.office_id),
+                )
+            )
 
 
 # --- the policy in the queue -----------------------------------------------------------------------------------------

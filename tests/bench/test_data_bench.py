@@ -26,6 +26,7 @@ from core.models import Client, Invoice, UsageEvent
 from core.reports import UsageFilters, usage_events, warsaw_midnight, write_csv
 from core.security import Actor
 from core.services import overview
+from core.services.package import refresh_summaries
 from core.settings import reload_settings
 from core.types import Role
 from tests.conftest import POSTGRES_URL, postgres_available
@@ -164,6 +165,7 @@ def build_dataset(postgres: bool) -> float:
             _insert(connection, table, columns.split(), rows, postgres)
         rollup = ((owner, day, kind, 1, count) for (owner, day, kind), count in days.items())
         _insert(connection, "usage_daily", ["client_id", "day", "kind", "office_id", "count"], rollup, postgres)
+    refresh_summaries(office_id=1)  # the worker's rollup: office days and the package month per client
     with engine.connect() as connection:
         connection.exec_driver_sql("ANALYZE")
     return time.monotonic() - started
