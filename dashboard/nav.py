@@ -34,7 +34,15 @@ class PageSpec:
 
 
 # In menu order; the first page a user may open is where they land after signing in.
-PAGES: tuple[PageSpec, ...] = (PageSpec("klienci.py", "nav.klienci", ":material/groups:", Permission.view),)
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("klienci.py", "nav.klienci", ":material/groups:", Permission.view),
+    # --- linking (issue 4) ---
+    PageSpec("klient.py", "nav.klient", ":material/domain:", Permission.view),
+    PageSpec("polacz.py", "nav.polacz", ":material/link:", Permission.run_operations),
+    PageSpec("certyfikaty.py", "nav.certyfikaty", ":material/badge:", Permission.manage_credentials),
+    PageSpec("wsparcie.py", "nav.wsparcie", ":material/support_agent:", Permission.run_operations),
+    # --- end of linking ---
+)
 
 
 def allowed(actor: Actor) -> list[PageSpec]:

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.integration.conftest import sim, sim_server  # noqa: F401 - the simulator fixtures, for pages that call KSeF
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "app.py"
 KLIENCI = ROOT / "pages" / "klienci.py"
@@ -74,3 +76,31 @@ def whole_session_state(at: AppTest) -> str:
         except KeyError:
             continue
     return repr(seen)
+
+
+def page_path(name: str) -> str:
+    return str(ROOT / "pages" / f"{name}.py")
+
+
+def open_page(at: AppTest, name: str) -> AppTest:
+    """Switch to a registered page, as the menu does (ValueError when the role was not given that page)."""
+    return at.switch_page(page_path(name)).run()
+
+
+def open_client(at: AppTest, client_id: int, tab: str | None = None) -> AppTest:
+    """The Klient page for one client, on the tab with this label (the first tab by default)."""
+    at.session_state["klient_selected"] = client_id
+    if tab is not None:
+        at.session_state["klient_tabs"] = tab
+    return open_page(at, "klient")
+
+
+def buttons(at: AppTest) -> set[str]:
+    return {button.key for button in at.button}
+
+
+def frame_with(at: AppTest, column: str):
+    """The one table on the page that has this column (read-only tables carry no key)."""
+    found = [element.value for element in at.dataframe if column in element.value.columns]
+    assert len(found) == 1, f"{len(found)} tables have the column {column!r}"
+    return found[0]
