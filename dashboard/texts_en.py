@@ -48,7 +48,7 @@ TEXTS: dict[str, str] = {
     "klienci.col.usage": "Package usage",
     "klienci.col.last_sync": "Last sync",
     "klienci.col.open_problems": "Open problems",
-    "klienci.open_hint": "click a row to open the client",
+    "klienci.open_hint": "Tick a row (the box on its left) to open the client's page.",
     "klienci.count": "Clients {first}–{last} of {total}",
     "klienci.empty": "No clients match the filters.",
     "klienci.page": "Page",

@@ -51,7 +51,7 @@ TEXTS: dict[str, str] = {
     "klienci.col.usage": "Wykorzystanie pakietu",
     "klienci.col.last_sync": "Ostatnia synchronizacja",
     "klienci.col.open_problems": "Otwarte problemy",
-    "klienci.open_hint": "kliknij wiersz, aby otworzyć klienta",
+    "klienci.open_hint": "Zaznacz wiersz (pole po lewej), aby otworzyć stronę klienta.",
     "klienci.count": "Klienci {first}–{last} z {total}",
     "klienci.empty": "Brak klientów spełniających kryteria.",
     "klienci.page": "Strona",
