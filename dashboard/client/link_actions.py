@@ -82,6 +82,12 @@ def connect_section(actor: Actor, client: ClientPublic, link: LinkDetails | None
     method = st.selectbox(
         t("klient.connect.method"), options=list(AuthMethod), format_func=method_label, key=relabelled(METHOD)
     )
+    if method in SIGNATURE_METHODS:  # a signature always authenticates in the client's own environment
+        if client.environment == KsefEnvironment.PROD:
+            st.checkbox(t("connect.confirm_prod"), key=CONFIRM_PROD)
+        signature_section(actor, client, str(method))
+        show_kept_error(ERROR)
+        return
     environment = st.selectbox(
         t("klient.connect.environment"),
         options=["", *KsefEnvironment],
@@ -90,10 +96,6 @@ def connect_section(actor: Actor, client: ClientPublic, link: LinkDetails | None
     )
     if (environment or client.environment) == KsefEnvironment.PROD:
         st.checkbox(t("connect.confirm_prod"), key=CONFIRM_PROD)
-    if method in SIGNATURE_METHODS:
-        signature_section(actor, client, str(method))
-        show_kept_error(ERROR)
-        return
     options = _credential_options(actor, client, str(method))
     if st.session_state.get(CREDENTIAL) not in options:
         st.session_state.pop(CREDENTIAL, None)

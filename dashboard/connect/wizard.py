@@ -94,7 +94,7 @@ def pick_clients(rows: Sequence[ClientRow]) -> list[int]:
     )
     all_col, clear_col, count_col = st.columns([2, 1, 3], vertical_alignment="center")
     all_col.button(
-        tn("polacz.select_all", len(shown)),
+        t("polacz.select_all", count=len(shown)),
         key="polacz_select_all",
         on_click=_select_all,
         args=([row.id for row in shown],),
@@ -272,7 +272,7 @@ def job_section(actor: Actor, rows: Mapping[int, ClientRow]) -> None:
     retry_col, close_col = st.columns([1, 3])
     if failed:
         retry_col.button(
-            tn("polacz.retry", len(failed)),
+            t("polacz.retry", count=len(failed)),
             key="polacz_retry",
             on_click=_retry_failed,
             args=(failed,),

@@ -47,23 +47,23 @@ def credential_table(items: Sequence[CredentialPublic], client_names: Mapping[in
     columns = {
         "kind": t("credential.col.kind"),
         "owner": t("credential.col.owner"),
-        "label": t("credential.col.label"),
-        "subject": t("credential.col.subject"),
-        "serial": t("credential.col.serial"),
         "valid_to": t("credential.col.valid_to"),
         "days_left": t("credential.col.days_left"),
         "status": t("credential.col.status"),
+        "label": t("credential.col.label"),
+        "serial": t("credential.col.serial"),
+        "subject": t("credential.col.subject"),
     }
     rows = [
         {
             columns["kind"]: kind_label(c),
             columns["owner"]: owner_label(c, client_names),
-            columns["label"]: c.label,
-            columns["subject"]: c.subject or c.subject_identifier or c.context_nip,
-            columns["serial"]: c.serial_number,
             columns["valid_to"]: format_date(c.valid_to),
             columns["days_left"]: days_left(c),
             columns["status"]: STATUS_NAMES_PL.get(c.status, c.status),
+            columns["label"]: c.label,
+            columns["serial"]: c.serial_number,
+            columns["subject"]: c.subject or c.subject_identifier or c.context_nip,
         }
         for c in items
     ]

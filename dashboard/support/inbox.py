@@ -167,7 +167,7 @@ def _group(actor: Actor, problem_class: str, group: list[ProblemView]) -> None:
         retryable = any(p.client_id is not None and p.operation in (LINK, SYNC) for p in group)
         if retryable:
             st.button(
-                tn("wsparcie.group.retry", len(group)),
+                t("wsparcie.group.retry", count=len(group)),
                 key=f"wsparcie_retry_{problem_class}",
                 on_click=_retry_group,
                 args=(problem_class, group),

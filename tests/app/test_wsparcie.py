@@ -34,7 +34,7 @@ def test_problems_are_grouped_with_cause_and_fix(broken, signed_in, office):
     assert "**Co zrobić:** Użyj klucza tej firmy (strona Klient → Klucz firmy)" in text
     captions = values(at.caption)
     assert any(c.startswith("Dotyczy 1 klienta: Firma rights_missing (NIP ") for c in captions)
-    assert "2 otwarte problemy w grupach: 2." in captions
+    assert "2 otwarte problemy (rodzajów: 2)." in captions
     wrong = open_problem(office, ProblemClass.wrong_company_key)
     missing = open_problem(office, ProblemClass.missing_rights)
     assert {f"wsparcie_use_key_{wrong.id}", f"wsparcie_verify_{wrong.id}", f"wsparcie_verify_{missing.id}"} <= buttons(
