@@ -117,7 +117,19 @@ def client_history(*, actor: Actor, client_id: int, limit: int = HISTORY_LIMIT) 
             .order_by(col(Problem.closed_at).desc())
             .limit(limit)
         ).all()
-        entries = [HistoryEntry(e.at, "event", e.actor, e.action, dict(e.details or {}), "") for e in events]
+        # Credential events carry kinds and serial numbers: only for roles that may see credential metadata.
+        shown = actor.can(Permission.view_secrets_metadata)
+        entries = [
+            HistoryEntry(
+                e.at,
+                "event",
+                e.actor,
+                e.action,
+                dict(e.details or {}) if shown or e.target.startswith("client:") else {},
+                "",
+            )
+            for e in events
+        ]
         for problem in closed:
             assert problem.closed_at is not None
             title = EXPLANATIONS[problem.problem_class].title

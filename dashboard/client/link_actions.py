@@ -13,10 +13,10 @@ from core.services.client_detail import LinkDetails
 from core.services.links import LinkRequest
 from core.types import AuthMethod, CertificateType, KsefEnvironment
 from dashboard.auth import session_actor
-from dashboard.client.outcome import report_outcome
 from dashboard.client.signature import signature_section
 from dashboard.components.errors import attempt, show_kept_error
 from dashboard.components.flash import flash
+from dashboard.components.outcome import report_outcome
 from dashboard.components.status import method_label
 from dashboard.i18n import relabelled, t
 

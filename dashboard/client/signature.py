@@ -16,8 +16,8 @@ from core.security import Actor
 from core.services import signature
 from core.types import KsefEnvironment, utcnow
 from dashboard.auth import idle_expired, session_actor
-from dashboard.client.outcome import report_outcome
 from dashboard.components.errors import attempt_in_callback, show_kept_error
+from dashboard.components.outcome import report_outcome
 from dashboard.i18n import t
 
 PENDING = "klient_signature"  # {client_id, method, xml, file_name, started_at, expires_at}

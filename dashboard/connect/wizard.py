@@ -19,9 +19,9 @@ from core.services.links import LinkRequest
 from core.services.overview import ClientRow
 from core.types import AuthMethod, CertificateType, KsefEnvironment, LinkStatus
 from dashboard.auth import idle_expired, session_actor
-from dashboard.client.outcome import report_outcome
 from dashboard.components.errors import attempt, attempt_in_callback, show_kept_error
 from dashboard.components.jobs import draw_progress
+from dashboard.components.outcome import report_outcome
 from dashboard.components.status import problem_title, status_text
 from dashboard.credentials.table import credential_label
 from dashboard.i18n import relabelled, t, tn

@@ -18,11 +18,11 @@ from core.services.problems import EXPLANATIONS, ProblemView
 from core.types import JobStatus, ProblemClass
 from dashboard.auth import session_actor
 from dashboard.client.activity import bundle_button
-from dashboard.client.outcome import report_outcome
 from dashboard.client.selection import open_client
 from dashboard.components.errors import attempt, attempt_in_callback, show_kept_error
 from dashboard.components.flash import flash
 from dashboard.components.jobs import follow_job
+from dashboard.components.outcome import report_outcome
 from dashboard.components.status import problem_title
 from dashboard.i18n import t, tn
 

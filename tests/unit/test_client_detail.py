@@ -11,7 +11,7 @@ from core import db
 from core.errors import NotFound, NotLinked
 from core.ksef.errors import KsefFailure
 from core.models import ClientCreate, Link
-from core.services import client_detail, clients, company_keys, links, problems, rights, selftest
+from core.services import client_detail, clients, company_keys, credentials, links, problems, rights, selftest
 from core.types import AuthMethod, ProblemClass, utcnow
 from tests.conftest import make_office
 from tests.factories import valid_nips
@@ -88,3 +88,13 @@ def test_history_lists_events_and_closed_problems_newest_first(office):
     assert history[0].text == "Brak uprawnień: Biuro nie ma uprawnienia InvoiceRead. — kolejna próba udana"
     assert history[1].actor == "wsparcie" and history[1].details == {"ok": False, "failure": "malformed"}
     assert [entry.at for entry in history] == sorted((entry.at for entry in history), reverse=True)
+
+
+def test_an_analyst_reads_credential_events_without_their_details(office):
+    client_id = _client(office)
+    credentials.add_ksef_token(actor=office.support, client_id=client_id, token="x" * 40, label="Token klienta")
+    support_view = client_detail.client_history(actor=office.support, client_id=client_id)
+    analyst_view = client_detail.client_history(actor=office.analyst, client_id=client_id)
+    assert [e.action for e in analyst_view] == [e.action for e in support_view] == ["credential.add", "client.add"]
+    assert support_view[0].details["kind"] == AuthMethod.ksef_token and analyst_view[0].details == {}
+    assert analyst_view[1].details == support_view[1].details  # the client's own events keep theirs
