@@ -75,7 +75,6 @@ TEXTS: dict[str, str] = {
         "Archive client **{name}** (NIP {nip})? Its KSeF link will be unlinked; its history is kept."
     ),
     "klienci.archive.confirm": "Archive",
-    "klienci.archive.cancel": "Cancel",
     "klienci.archive.done": "Archived client **{name}**.",
     "klienci.archive.already": "Client archived on {date}.",
     "klienci.import.help": (

@@ -79,7 +79,6 @@ TEXTS: dict[str, str] = {
         "zachowana."
     ),
     "klienci.archive.confirm": "Archiwizuj",
-    "klienci.archive.cancel": "Anuluj",
     "klienci.archive.done": "Zarchiwizowano klienta **{name}**.",
     "klienci.archive.already": "Klient zarchiwizowany {date}.",
     "klienci.import.help": (

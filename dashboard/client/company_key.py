@@ -8,8 +8,8 @@ from core.models import ClientPublic
 from core.security import Actor, Permission
 from core.services import company_keys
 from dashboard.auth import session_actor
+from dashboard.components.confirm import ask, confirmation
 from dashboard.components.errors import attempt, attempt_in_callback, show_kept_error
-from dashboard.components.flash import flash
 from dashboard.i18n import t
 
 CHECK_INPUT = "klient_key_check"
@@ -58,41 +58,28 @@ def company_key_section(actor: Actor, client: ClientPublic) -> None:
         st.button(
             t("klient.key.reissue"),
             key="klient_key_reissue",
-            on_click=_ask_reissue,
-            args=(client.id,),
+            on_click=ask,
+            args=(REISSUE_ID, client.id),
             icon=":material/autorenew:",
         )
 
 
-def _ask_reissue(client_id: int) -> None:
-    st.session_state[REISSUE_ID] = client_id
-
-
-def _forget_reissue() -> None:
-    st.session_state.pop(REISSUE_ID, None)
-
-
 def reissue_dialog(actor: Actor, client: ClientPublic) -> None:
     """The confirmation, drawn on every run while one was asked for."""
-    if st.session_state.get(REISSUE_ID) != client.id or not actor.can(Permission.manage_clients):
+    if not actor.can(Permission.manage_clients):
         return
+    confirmation(
+        REISSUE_ID,
+        client.id,
+        title=t("klient.key.reissue_title"),
+        question=t("klient.key.reissue_question", name=client.name, nip=client.nip),
+        confirm_label=t("klient.key.reissue_confirm"),
+        key="klient_key_reissue",
+        run=lambda current: company_keys.reissue_company_key(actor=current, client_id=client.id),
+        done=lambda _key: _after_reissue(client),
+    )
 
-    @st.dialog(t("klient.key.reissue_title"), on_dismiss=_forget_reissue)
-    def confirm() -> None:
-        st.markdown(t("klient.key.reissue_question", name=client.name, nip=client.nip))
-        confirm_col, cancel_col = st.columns(2)
-        if confirm_col.button(t("klient.key.reissue_confirm"), key="klient_key_reissue_confirm", type="primary"):
-            current = session_actor()
-            if current is None:
-                st.rerun()
-            fresh = attempt(lambda: company_keys.reissue_company_key(actor=current, client_id=client.id))
-            if fresh is not None:
-                _forget_reissue()
-                st.session_state.pop(CHECK_RESULT, None)
-                flash(t("klient.key.reissued", name=client.name))
-                st.rerun()
-        if cancel_col.button(t("common.cancel"), key="klient_key_reissue_cancel"):
-            _forget_reissue()
-            st.rerun()
 
-    confirm()
+def _after_reissue(client: ClientPublic) -> str:
+    st.session_state.pop(CHECK_RESULT, None)  # a check of the old key no longer says anything
+    return t("klient.key.reissued", name=client.name)

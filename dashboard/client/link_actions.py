@@ -14,8 +14,8 @@ from core.services.links import LinkRequest
 from core.types import AuthMethod, CertificateType, KsefEnvironment
 from dashboard.auth import session_actor
 from dashboard.client.signature import signature_section
+from dashboard.components.confirm import ask, confirmation
 from dashboard.components.errors import attempt, show_kept_error
-from dashboard.components.flash import flash
 from dashboard.components.outcome import report_outcome
 from dashboard.components.status import method_label
 from dashboard.i18n import relabelled, t
@@ -126,39 +126,22 @@ def actions_section(actor: Actor, client: ClientPublic, link: LinkDetails | None
         unlink_col.button(
             t("klient.actions.unlink"),
             key="klient_unlink",
-            on_click=_ask_unlink,
-            args=(client.id,),
+            on_click=ask,
+            args=(UNLINK_ID, client.id),
             icon=":material/link_off:",
         )
 
 
-def _ask_unlink(client_id: int) -> None:
-    st.session_state[UNLINK_ID] = client_id
-
-
-def _forget_unlink() -> None:
-    st.session_state.pop(UNLINK_ID, None)
-
-
 def unlink_dialog(actor: Actor, client: ClientPublic) -> None:
-    if st.session_state.get(UNLINK_ID) != client.id or not actor.can(Permission.archive_clients):
+    if not actor.can(Permission.archive_clients):
         return
-
-    @st.dialog(t("klient.unlink.title"), on_dismiss=_forget_unlink)
-    def confirm() -> None:
-        st.markdown(t("klient.unlink.question", name=client.name, nip=client.nip))
-        confirm_col, cancel_col = st.columns(2)
-        if confirm_col.button(t("klient.unlink.confirm"), key="klient_unlink_confirm", type="primary"):
-            current = session_actor()
-            if current is None:
-                st.rerun()
-            status = attempt(lambda: links.unlink_client(actor=current, client_id=client.id))
-            if status is not None:
-                _forget_unlink()
-                flash(t("klient.unlink.done", name=client.name))
-                st.rerun()
-        if cancel_col.button(t("common.cancel"), key="klient_unlink_cancel"):
-            _forget_unlink()
-            st.rerun()
-
-    confirm()
+    confirmation(
+        UNLINK_ID,
+        client.id,
+        title=t("klient.unlink.title"),
+        question=t("klient.unlink.question", name=client.name, nip=client.nip),
+        confirm_label=t("klient.unlink.confirm"),
+        key="klient_unlink",
+        run=lambda current: links.unlink_client(actor=current, client_id=client.id),
+        done=lambda _status: t("klient.unlink.done", name=client.name),
+    )

@@ -9,15 +9,13 @@ import streamlit as st
 from core.security import Actor, Permission
 from core.services import credentials
 from core.services.credentials import CredentialPublic
-from dashboard.auth import session_actor
-from dashboard.components.errors import attempt
-from dashboard.components.flash import flash
+from dashboard.components.confirm import ask, confirmation
 from dashboard.credentials.table import credential_label
 from dashboard.i18n import t
 
 
 def _ask(prefix: str) -> None:
-    st.session_state[f"{prefix}_revoke_id"] = st.session_state.get(f"{prefix}_revoke_pick")
+    ask(f"{prefix}_revoke_id", st.session_state.get(f"{prefix}_revoke_pick"))
 
 
 def revoke_picker(prefix: str, items: Sequence[CredentialPublic], client_names: Mapping[int, str]) -> None:
@@ -37,31 +35,17 @@ def revoke_picker(prefix: str, items: Sequence[CredentialPublic], client_names: 
 def revoke_dialog(
     actor: Actor, prefix: str, items: Sequence[CredentialPublic], client_names: Mapping[int, str]
 ) -> None:
-    state_key = f"{prefix}_revoke_id"
-    chosen = st.session_state.get(state_key)
+    chosen = st.session_state.get(f"{prefix}_revoke_id")
     credential = next((c for c in items if c.id == chosen), None)
     if credential is None or not actor.can(Permission.manage_credentials):
-        st.session_state.pop(state_key, None)
         return
-
-    def forget() -> None:
-        st.session_state.pop(state_key, None)
-
-    @st.dialog(t("credential.revoke.title"), on_dismiss=forget)
-    def confirm() -> None:
-        st.markdown(t("credential.revoke.question", credential=credential_label(credential, client_names)))
-        confirm_col, cancel_col = st.columns(2)
-        if confirm_col.button(t("credential.revoke.confirm"), key=f"{prefix}_revoke_confirm", type="primary"):
-            current = session_actor()
-            if current is None:
-                st.rerun()
-            revoked = attempt(lambda: credentials.revoke_credential(actor=current, credential_id=credential.id))
-            if revoked is not None:
-                forget()
-                flash(t("credential.revoke.done", label=revoked.label))
-                st.rerun()
-        if cancel_col.button(t("common.cancel"), key=f"{prefix}_revoke_cancel"):
-            forget()
-            st.rerun()
-
-    confirm()
+    confirmation(
+        f"{prefix}_revoke_id",
+        credential.id,
+        title=t("credential.revoke.title"),
+        question=t("credential.revoke.question", credential=credential_label(credential, client_names)),
+        confirm_label=t("credential.revoke.confirm"),
+        key=f"{prefix}_revoke",
+        run=lambda current: credentials.revoke_credential(actor=current, credential_id=credential.id),
+        done=lambda revoked: t("credential.revoke.done", label=revoked.label),
+    )
