@@ -29,3 +29,15 @@ class InvalidInput(ServiceError):
 
 class AuthenticationFailed(ServiceError):
     pass
+
+
+class NotLinked(ServiceError):
+    """The operation needs a working way into the client's KSeF context and the client has none."""
+
+
+class KsefUnreachable(ServiceError):
+    """KSeF could not be asked (network, outage, rate limit) or refused; the message says why in Polish."""
+
+    def __init__(self, message: str, problem_class: str = "") -> None:
+        super().__init__(message)
+        self.problem_class = problem_class

@@ -37,7 +37,11 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("przeglad.py", "nav.przeglad", ":material/dashboard:", Permission.view),
     PageSpec("klienci.py", "nav.klienci", ":material/groups:", Permission.view),
+    PageSpec("klient.py", "nav.klient", ":material/domain:", Permission.view),
+    PageSpec("polacz.py", "nav.polacz", ":material/link:", Permission.run_operations),
+    PageSpec("certyfikaty.py", "nav.certyfikaty", ":material/badge:", Permission.manage_credentials),
     PageSpec("faktury.py", "nav.faktury", ":material/receipt_long:", Permission.view),
+    PageSpec("wsparcie.py", "nav.wsparcie", ":material/support_agent:", Permission.run_operations),
     PageSpec("raporty.py", "nav.raporty", ":material/bar_chart:", Permission.export_reports),
     PageSpec("ustawienia.py", "nav.ustawienia", ":material/settings:", Permission.manage_settings),
 )

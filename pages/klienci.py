@@ -27,7 +27,7 @@ add_tab, edit_tab, import_tab = st.tabs(labels, key="klienci_tabs", on_change="r
 with add_tab:
     add_form()
 with edit_tab:
-    client = pick_client(shown)
+    client = pick_client(actor, shown)
     if client is not None:
         edit_form(client)
         archive_button(actor, client)

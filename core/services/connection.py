@@ -15,7 +15,7 @@ from typing import TypeVar
 from sqlmodel import Session
 
 from core.db import session_scope
-from core.errors import NotFound
+from core.errors import NotFound, NotLinked
 from core.ksef import session_cache
 from core.ksef.auth import AuthTokens, StepCallback, authenticate_with_certificate, authenticate_with_token
 from core.ksef.errors import KsefFailure
@@ -70,6 +70,19 @@ def link_facts(session: Session, client_id: int) -> LinkFacts:
 def load_facts(client_id: int) -> LinkFacts:
     with session_scope() as session:
         return link_facts(session, client_id)
+
+
+def facts_for(actor_office_id: int, client_id: int) -> LinkFacts:
+    """`load_facts` for a user's request: a client of another office is not found, and a client without a link
+    is refused with a ServiceError the caller can show (rather than a KsefFailure)."""
+    with session_scope() as session:
+        client = session.get(Client, client_id)
+        if client is None or client.office_id != actor_office_id:
+            raise NotFound(f"Nie ma klienta o numerze {client_id}.")
+        try:
+            return link_facts(session, client_id)
+        except KsefFailure as failure:
+            raise NotLinked(str(failure)) from None
 
 
 def authenticator(

@@ -66,6 +66,7 @@ def verify_link(*, actor: Actor, client_id: int) -> LinkOutcome:
     """Re-check an existing link (the support inbox's "retry" and the scheduled health check)."""
     actor.require(Permission.run_operations)
     with session_scope(write=True) as session:
+        _own_client(session, actor, client_id)
         try:
             facts = link_facts(session, client_id)
         except KsefFailure as failure:
@@ -93,6 +94,7 @@ def use_current_key(*, actor: Actor, client_id: int) -> LinkOutcome:
 def unlink_client(*, actor: Actor, client_id: int) -> str:
     actor.require(Permission.archive_clients)
     with session_scope(write=True) as session:
+        _own_client(session, actor, client_id)
         link = active_link(session, client_id)
         if link is None:
             raise NotFound("Klient nie jest połączony.")
@@ -101,6 +103,13 @@ def unlink_client(*, actor: Actor, client_id: int) -> str:
         problems.resolve(session, client_id=client_id, operations=[OPERATION], reason="połączenie usunięte")
         audit.record(session, actor, "link.unlink", f"client:{client_id}")
         return refresh_link_status(session, client_id)
+
+
+def _own_client(session: Session, actor: Actor, client_id: int) -> Client:
+    client = session.get(Client, client_id)
+    if client is None or client.office_id != actor.office_id:
+        raise NotFound(f"Nie ma klienta o numerze {client_id}.")
+    return client
 
 
 def _check_request(request: LinkRequest) -> None:

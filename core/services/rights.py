@@ -13,7 +13,7 @@ from core.ksef.transcript import Transcript
 from core.models import Link, Office
 from core.security import Actor, Permission
 from core.services import problems
-from core.services.connection import LinkFacts, load_facts, open_ksef
+from core.services.connection import LinkFacts, facts_for, open_ksef
 from core.services.link_status import READ, WRITE, refresh_link_status
 from core.types import AuthMethod, ProblemClass, utcnow
 
@@ -90,7 +90,7 @@ def instruction_for_client(*, office: Office, facts: LinkFacts, missing: list[st
 
 def check_rights(*, actor: Actor, client_id: int) -> RightsReport:
     actor.require(Permission.run_operations)
-    facts = load_facts(client_id)
+    facts = facts_for(actor.office_id, client_id)
     transcript = Transcript()
     held: list[str] = []
     error = ""

@@ -19,7 +19,7 @@ from core.ksef.errors import KsefFailure
 from core.ksef.ratelimit import store_limits
 from core.ksef.transcript import Transcript
 from core.security import Actor, Permission
-from core.services.connection import KsefCall, LinkFacts, authenticator, load_facts, open_ksef
+from core.services.connection import KsefCall, LinkFacts, authenticator, facts_for, open_ksef
 from core.services.problems import EXPLANATIONS
 from core.types import ProblemClass, utcnow
 
@@ -76,7 +76,7 @@ def _failed(step: str, started: float, failure: KsefFailure) -> StepResult:
 
 def run_self_test(*, actor: Actor, client_id: int) -> SelfTestReport:
     actor.require(Permission.run_operations)
-    facts = load_facts(client_id)
+    facts = facts_for(actor.office_id, client_id)
     report = SelfTestReport(client_id)
     with open_ksef(facts, transcript=Transcript()) as call:
         _run_steps(report, facts, call)

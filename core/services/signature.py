@@ -13,7 +13,7 @@ from sqlmodel import Session
 import ksef_spec
 from core import audit
 from core.db import session_scope
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, KsefUnreachable, NotFound
 from core.ksef import session_cache
 from core.ksef.auth import signature_challenge, submit_signed_request
 from core.ksef.errors import KsefFailure
@@ -60,8 +60,11 @@ def start_signature(*, actor: Actor, client_id: int, method: str, confirm_produc
         environment, nip = client.environment, client.nip
     if environment == KsefEnvironment.PROD and not confirm_production:
         raise InvalidInput("Środowisko produkcyjne wymaga wyraźnego potwierdzenia.")
-    with KsefGateway(environment, nip) as gateway:
-        prepared = signature_challenge(gateway)
+    try:
+        with KsefGateway(environment, nip) as gateway:
+            prepared = signature_challenge(gateway)
+    except KsefFailure as failure:
+        raise KsefUnreachable(str(failure), failure.problem_class) from None
     with session_scope(write=True) as session:
         audit.record(session, actor, "signature.start", f"client:{client_id}", method=method)
     return SignatureRequest(

@@ -6,10 +6,12 @@ from __future__ import annotations
 import streamlit as st
 
 from core.models import ClientCreate, ClientPublic, ClientUpdate
+from core.security import Actor
 from core.services import clients
+from core.services.overview import ClientRow
 from core.types import KsefEnvironment
 from dashboard.auth import session_actor
-from dashboard.components.errors import attempt_in_callback, show_kept_error
+from dashboard.components.errors import attempt, attempt_in_callback, show_kept_error
 from dashboard.components.flash import flash
 from dashboard.i18n import relabelled, t
 
@@ -84,19 +86,21 @@ def _submit_edit(client_id: int) -> None:
         flash(t("klienci.edit.done", name=client.name))
 
 
-def pick_client(shown: list[ClientPublic]) -> ClientPublic | None:
-    """The client chosen among those on the current table page (a register can hold thousands)."""
+def pick_client(actor: Actor, shown: list[ClientRow]) -> ClientPublic | None:
+    """The client chosen among those on the current table page (a register can hold thousands), read in full."""
     if not shown:
         st.info(t("klienci.edit.none"))
         return None
-    by_id = {client.id: client for client in shown}
+    by_id = {row.id: row for row in shown}
     chosen = st.selectbox(
         t("klienci.edit.pick"),
         options=list(by_id),
         format_func=lambda client_id: f"{by_id[client_id].name} — NIP {by_id[client_id].nip}",
         key=EDIT_CLIENT,
     )
-    return by_id.get(chosen) if chosen is not None else None
+    if chosen is None:
+        return None
+    return attempt(lambda: clients.get_client(actor=actor, client_id=int(chosen)))
 
 
 def edit_form(client: ClientPublic) -> None:

@@ -47,9 +47,10 @@ def signed_in(app, office):
     return sign_as
 
 
-def open_page(at: AppTest, page: Path) -> AppTest:
-    """Go to a page through the navigation, as a click in the menu does (signed-in users land on Przegląd)."""
-    at.switch_page(str(page)).run()
+def open_page(at: AppTest, page: Path | str) -> AppTest:
+    """Go to a page (a path, or a page name such as "klient") through the navigation, as a click in the menu does
+    (signed-in users land on Przegląd); a page the role was not given raises ValueError."""
+    at.switch_page(page_path(page) if isinstance(page, str) and "/" not in page else str(page)).run()
     assert not at.exception, at.exception
     return at
 
@@ -98,3 +99,26 @@ def figures(at: AppTest) -> list[dict[str, Any]]:
 
 def figure_titles(at: AppTest) -> list[str]:
     return [figure["layout"]["title"]["text"] for figure in figures(at)]
+
+
+def page_path(name: str) -> str:
+    return str(ROOT / "pages" / f"{name}.py")
+
+
+def open_client(at: AppTest, client_id: int, tab: str | None = None) -> AppTest:
+    """The Klient page for one client, on the tab with this label (the first tab by default)."""
+    at.session_state["klient_selected"] = client_id
+    if tab is not None:
+        at.session_state["klient_tabs"] = tab
+    return open_page(at, "klient")
+
+
+def buttons(at: AppTest) -> set[str]:
+    return {button.key for button in at.button}
+
+
+def frame_with(at: AppTest, column: str):
+    """The one table on the page that has this column (read-only tables carry no key)."""
+    found = [element.value for element in at.dataframe if column in element.value.columns]
+    assert len(found) == 1, f"{len(found)} tables have the column {column!r}"
+    return found[0]

@@ -11,7 +11,17 @@ from core.services import clients
 from tests.app.conftest import KLIENCI, open_page, table, values
 from tests.factories import clients_csv, two_hundred_clients_with_three_bad_rows, valid_nips
 
-HEADERS = ["NIP", "Nazwa", "E-mail", "Id w ERP", "Środowisko", "Status połączenia"]
+HEADERS = [
+    "NIP",
+    "Nazwa",
+    "Środowisko",
+    "Status połączenia",
+    "Metoda",
+    "Certyfikat ważny do",
+    "Wykorzystanie pakietu",
+    "Ostatnia synchronizacja",
+    "Otwarte problemy",
+]
 
 
 @pytest.fixture
@@ -43,7 +53,7 @@ def test_the_table_has_polish_headers_and_values(signed_in, office):
     at = signed_in("analyst")
     frame = table(at)
     assert list(frame.columns) == HEADERS
-    assert frame.iloc[0].tolist() == [nip, "Firma 001", "", "", "SIM", "niepołączony"]
+    assert frame.iloc[0].tolist() == [nip, "Firma 001", "SIM", "⚪ niepołączony", "", "", 0.0, "", 0]
     assert "Klienci 1–1 z 1" in values(at.caption)
 
 
@@ -55,7 +65,7 @@ def test_manager_adds_a_client_and_sees_it_in_the_table(signed_in, office):
     assert not at.exception and not at.error
     assert values(at.success) == [f"Dodano klienta **Nowa Firma sp. z o.o.** (NIP {nip})."]
     assert table(at)["NIP"].tolist() == [nip]
-    assert table(at)["E-mail"].tolist() == ["biuro@nowa.pl"]
+    assert clients.find_client_by_nip(actor=office.manager, nip=nip).email == "biuro@nowa.pl"
     assert at.text_input(key="klienci_add_nip").value == ""  # the form is empty for the next client
     at.run()
     assert not at.success  # the confirmation shows once
@@ -138,7 +148,7 @@ def test_manager_archives_after_confirming_in_a_dialog(signed_in, office):
     assert "Brak klientów spełniających kryteria." in values(at.info)
     at.checkbox(key="klienci_archived").check().run()
     frame = table(at)
-    assert frame["NIP"].tolist() == [nip] and frame["Status połączenia"].tolist() == ["rozłączony"]
+    assert frame["NIP"].tolist() == [nip] and frame["Status połączenia"].tolist() == ["⚫ rozłączony"]
     assert frame["Zarchiwizowano"].iloc[0].count(".") == 2  # DD.MM.RRRR
 
 
@@ -230,8 +240,9 @@ def test_english_headers(signed_in, office):
     add_clients(office, 1)
     at = signed_in("analyst")
     at.selectbox(key="lang_switch").select("en").run()
-    assert list(table(at).columns) == ["NIP", "Name", "E-mail", "ERP id", "Environment", "Link status"]
-    assert table(at)["Link status"].tolist() == ["not linked"]
+    assert list(table(at).columns)[:5] == ["NIP", "Name", "Environment", "Link status", "Method"]
+    assert list(table(at).columns)[5:] == ["Certificate valid until", "Package usage", "Last sync", "Open problems"]
+    assert table(at)["Link status"].tolist() == ["⚪ not linked"]
 
 
 def _id(office, nip: str) -> int:
@@ -248,3 +259,20 @@ def _buttons(at) -> set[str]:
 
 def _has(at, key: str) -> bool:
     return key in _buttons(at)
+
+
+def test_the_table_shows_each_client_s_link_method_and_open_problems(sim, signed_in, office):
+    from core.services import credentials, links
+    from tests.integration.conftest import seed_clients
+    from tests.linking import TOKEN, link_with_token
+
+    seeded = seed_clients(sim, office, ["healthy", "token_revoked"])
+    link_with_token(seeded, "healthy")
+    revoked = seeded.ids["token_revoked"]
+    credentials.add_ksef_token(actor=office.support, client_id=revoked, token=seeded.token("token_revoked"))
+    links.connect_client(actor=office.support, client_id=revoked, request=TOKEN)
+    frame = table(signed_in("analyst")).set_index("Nazwa")
+    assert frame.loc["Firma healthy", "Status połączenia"] == "🟢 połączony"
+    assert frame.loc["Firma token_revoked", "Status połączenia"] == "🔴 wymaga działania"
+    assert frame["Metoda"].tolist() == ["token KSeF", "token KSeF"]
+    assert frame["Otwarte problemy"].tolist() == [0, 1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from core.models import ClientCreate
 from core.services import clients
 from tests.e2e.conftest import open_page, settled, sign_in
 from tests.factories import two_hundred_clients_with_three_bad_rows, valid_nips
@@ -30,9 +31,10 @@ def test_manager_adds_a_client_and_sees_it_in_the_table(page, ui_url, office):
     expect(page.get_by_text(f"(NIP {nip})")).to_be_visible()
     expect(table_cells(page).filter(has_text=nip)).to_have_count(1)
     expect(table_cells(page).filter(has_text="Firma z Przeglądarki sp. z o.o.")).to_have_count(1)
-    expect(table_cells(page).filter(has_text="biuro@przegladarka.pl")).to_have_count(1)
+    expect(table_cells(page).filter(has_text="niepołączony")).to_have_count(1)
     settled(page)
-    assert clients.find_client_by_nip(actor=office.manager, nip=nip).name == "Firma z Przeglądarki sp. z o.o."
+    added = clients.find_client_by_nip(actor=office.manager, nip=nip)
+    assert (added.name, added.email) == ("Firma z Przeglądarki sp. z o.o.", "biuro@przegladarka.pl")
 
 
 def test_import_of_200_clients_with_3_bad_rows_names_them_and_saves_nothing(page, ui_url, worker, office, tmp_path):
@@ -54,3 +56,26 @@ def test_import_of_200_clients_with_3_bad_rows_names_them_and_saves_nothing(page
         expect(page.get_by_text(line, exact=True)).to_be_visible()
     expect(page.get_by_text("Brak klientów spełniających kryteria.")).to_be_visible()
     assert clients.list_clients(actor=office.manager).total == 0
+
+
+def test_ticking_a_row_opens_the_client_and_the_register_stays_reachable(page, ui_url, office):
+    nips = valid_nips(3, seed=43)
+    for index, nip in enumerate(nips):
+        clients.add_client(actor=office.manager, data=ClientCreate(nip=nip, name=f"Firma {index}"))
+    sign_in(page, ui_url, "analityk", office.passwords["analityk"])
+    open_page(page, "Klienci")
+    grid = page.get_by_test_id("stDataFrame")
+    expect(table_cells(page).filter(has_text="Firma 1")).to_have_count(1)
+    box = grid.bounding_box()
+    assert box is not None
+    # The grid is a canvas: tick the row-marker box of the second row (header and rows are about 35 px high).
+    page.mouse.click(box["x"] + 15, box["y"] + 35 + 35 + 17)
+    expect(page.get_by_role("heading", name="Firma 1")).to_be_visible()
+    expect(page.get_by_text(f"NIP {nips[1]} · środowisko SIM")).to_be_visible()
+    settled(page)
+    # Back in the register, the earlier tick does not send the user to the client again.
+    page.get_by_role("link", name="Klienci").click()
+    expect(page.get_by_role("heading", name="Klienci")).to_be_visible()
+    expect(page.get_by_text("Klienci 1–3 z 3")).to_be_visible()
+    settled(page)
+    expect(page.get_by_role("heading", name="Klienci")).to_be_visible()

@@ -1,0 +1,52 @@
+"""Certyfikaty i tokeny: every credential with its validity and status, uploads for a client or the office, tokens,
+revoking, and the token sunset counter (manager and support). Services check every permission again."""
+
+import streamlit as st
+
+from core.services import clients, credentials, overview
+from dashboard.auth import require_page
+from dashboard.components.errors import attempt
+from dashboard.components.flash import show_flashes
+from dashboard.credentials.forms import OFFICE, certificate_form, token_form
+from dashboard.credentials.revoke import revoke_dialog, revoke_picker
+from dashboard.credentials.sunset import token_sunset
+from dashboard.credentials.table import credential_table
+from dashboard.i18n import t
+
+PREFIX = "certyfikaty"
+
+actor = require_page(__file__)
+st.title(t("certyfikaty.title"))
+show_flashes()
+register = attempt(lambda: clients.list_clients(actor=actor, include_archived=True))
+everyone = register.items if register is not None else []
+names = {client.id: f"{client.name} (NIP {client.nip})" for client in everyone}
+active = {client.id: names[client.id] for client in everyone if client.archived_at is None}
+items = attempt(lambda: credentials.list_credentials(actor=actor)) or []
+
+labels = [
+    t("certyfikaty.tab.list"),
+    t("certyfikaty.tab.upload"),
+    t("certyfikaty.tab.token"),
+    t("certyfikaty.tab.sunset"),
+]
+list_tab, upload_tab, token_tab, sunset_tab = st.tabs(labels, key="certyfikaty_tabs", on_change="rerun")
+if list_tab.open:
+    with list_tab:
+        if items:
+            credential_table(items, names, key="certyfikaty_table")
+            revoke_picker(PREFIX, items, names)
+        else:
+            st.info(t("certyfikaty.none"))
+if upload_tab.open:
+    with upload_tab:
+        st.caption(t("certyfikaty.upload.help"))
+        certificate_form(PREFIX, targets={OFFICE: t("owner.office_all"), **active})
+if token_tab.open:
+    with token_tab:
+        st.caption(t("certyfikaty.token.help"))
+        token_form(PREFIX, targets=active)
+if sunset_tab.open:
+    with sunset_tab:
+        token_sunset(attempt(lambda: overview.client_table(actor=actor)) or [])
+revoke_dialog(actor, PREFIX, items, names)

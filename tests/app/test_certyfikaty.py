@@ -1,0 +1,182 @@
+"""The Certyfikaty i tokeny page: the credential list with days left and Polish statuses, uploads (PEM + key and
+PKCS#12 + password, for the office or a client) with each certificate error in Polish, tokens, revoking in a
+dialog, and the token sunset counter. No secret stays in session state."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+from core.services import credentials, links
+from core.services.links import LinkRequest
+from core.types import AuthMethod, utcnow
+from tests.app.conftest import frame_with, open_page, values, whole_session_state
+from tests.integration.conftest import seed_clients
+from tests.linking import link_with_token, office_certificate
+
+LIST, UPLOAD, TOKEN, SUNSET = "Lista", "Wgraj certyfikat", "Dodaj token", "Koniec tokenów"
+
+
+def open_tab(at, tab: str):
+    at.session_state["certyfikaty_tabs"] = tab
+    return open_page(at, "certyfikaty")
+
+
+def upload(at, files: dict[str, tuple[str, bytes]], password: str = ""):
+    """Fill the upload form (after the owner and the format are chosen) and submit it."""
+    for name, (file_name, content) in files.items():
+        (uploader,) = [u for u in at.file_uploader if u.key.startswith(f"certyfikaty_cert_{name}_")]
+        uploader.upload(file_name, content, "application/octet-stream")
+    at.run()
+    if password:
+        at.text_input(key="certyfikaty_cert_password").input(password)
+    at.button(key="certyfikaty_cert_submit").click()
+    return at.run()
+
+
+def test_office_certificate_upload_pem_and_key(sim, signed_in, office):
+    seeded = seed_clients(sim, office, ["healthy"])
+    material = seeded.office_certificate
+    at = open_tab(signed_in("support"), UPLOAD)
+    at.selectbox(key="certyfikaty_cert_target").select(0).run()
+    at = upload(
+        at,
+        {
+            "certificate": ("biuro.pem", material["certificatePem"].encode()),
+            "key": ("biuro.key", material["privateKeyPem"].encode()),
+        },
+    )
+    assert not at.error, values(at.error)
+    (done,) = values(at.success)
+    assert done.startswith("Wgrano certyfikat ") and "ważny do" in done
+    assert material["privateKeyPem"].splitlines()[1] not in whole_session_state(at)
+    assert not [u for u in at.file_uploader if u.value]  # fresh, empty uploaders
+    at = open_tab(at, LIST)
+    frame = frame_with(at, "Dni do końca")
+    assert frame["Właściciel"].tolist() == ["Biuro (dla wszystkich klientów)"]
+    assert frame["Rodzaj"].tolist() == ["certyfikat uwierzytelniający"]
+    assert frame["Status"].tolist() == ["przesłany do autoryzacji"]
+    assert frame["Dni do końca"].iloc[0] > 30
+
+
+def test_pkcs12_for_a_client_and_a_wrong_password(sim, signed_in, office):
+    seeded = seed_clients(sim, office, ["cert_expiring"])
+    material = seeded.certificate("cert_expiring")
+    key = serialization.load_pem_private_key(material["privateKeyPem"].encode(), password=None)
+    certificate = x509.load_pem_x509_certificate(material["certificatePem"].encode())
+    bundle = pkcs12.serialize_key_and_certificates(
+        b"klient", key, certificate, None, serialization.BestAvailableEncryption(b"tajne-haslo")
+    )
+    at = open_tab(signed_in("manager"), UPLOAD)
+    at.selectbox(key="certyfikaty_cert_target").select(seeded.ids["cert_expiring"])
+    at.radio(key="certyfikaty_cert_format").set_value("p12").run()
+    at = upload(at, {"pkcs12": ("klient.p12", bundle)}, password="zle-haslo")
+    assert values(at.error) == ["Popraw dane:\n- Nieprawidłowe hasło do pliku PKCS#12 (.p12/.pfx)."]
+    assert at.text_input(key="certyfikaty_cert_password").value == ""
+    assert "zle-haslo" not in whole_session_state(at)
+    at = upload(at, {"pkcs12": ("klient.p12", bundle)}, password="tajne-haslo")
+    assert not at.error, values(at.error)
+    assert "tajne-haslo" not in whole_session_state(at)
+    at = open_tab(at, LIST)
+    frame = frame_with(at, "Dni do końca")
+    assert frame["Właściciel"].iloc[0].startswith("Firma cert_expiring (NIP ")
+    assert frame["Dni do końca"].iloc[0] < 30  # shown in red
+
+
+def test_certificate_file_errors_are_named(sim, signed_in, office):
+    seeded = seed_clients(sim, office, ["healthy", "cert_expired"])
+    other = sim.create_certificate(subject_nip=seeded.nips["healthy"], common_name="Inny")
+    own = sim.create_certificate(subject_nip=seeded.nips["healthy"], common_name="Klient")
+    offline = sim.create_certificate(subject_nip=seeded.nips["healthy"], certificate_type="Offline")
+    expired = seeded.certificate("cert_expired")
+    cases = [
+        ({"certificate": ("x.pem", b"to nie certyfikat"), "key": ("k.pem", own["privateKeyPem"].encode())}, "nie"),
+        (
+            {
+                "certificate": ("c.pem", own["certificatePem"].encode()),
+                "key": ("k.pem", other["privateKeyPem"].encode()),
+            },
+            "klucz",
+        ),
+        ({"certificate": ("c.pem", own["certificatePem"].encode())}, "Wybierz plik klucza prywatnego"),
+        (
+            {
+                "certificate": ("e.pem", expired["certificatePem"].encode()),
+                "key": ("e.key", expired["privateKeyPem"].encode()),
+            },
+            "wygasł",
+        ),
+        (
+            {
+                "certificate": ("o.pem", offline["certificatePem"].encode()),
+                "key": ("o.key", offline["privateKeyPem"].encode()),
+            },
+            "Offline",
+        ),
+    ]
+    at = open_tab(signed_in("support"), UPLOAD)
+    for files, expected in cases:
+        at.selectbox(key="certyfikaty_cert_target").select(seeded.ids["healthy"])
+        at = upload(at, files)
+        (message,) = values(at.error)
+        assert message.startswith("Popraw dane:\n- ") and expected in message, (files.keys(), message)
+    assert credentials.list_credentials(actor=office.manager) == []
+
+
+def test_a_token_for_a_chosen_client_and_revoking_it_in_a_dialog(sim, signed_in, office):
+    seeded = seed_clients(sim, office, ["healthy"])
+    token = seeded.token("healthy")
+    at = open_tab(signed_in("support"), TOKEN)
+    at.text_input(key="certyfikaty_token_value").input(token)
+    at.button(key="certyfikaty_token_submit").click().run()
+    assert values(at.error) == ["Wybierz klienta, do którego należy token."]
+    at.selectbox(key="certyfikaty_token_target").select(seeded.ids["healthy"])
+    at.text_input(key="certyfikaty_token_value").input(token)
+    at.button(key="certyfikaty_token_submit").click().run()
+    assert values(at.success) == ["Dodano token KSeF **Token KSeF**."]
+    assert token not in whole_session_state(at)
+
+    at = open_tab(at, LIST)
+    assert frame_with(at, "Status")["Status"].tolist() == ["aktywny"]
+    at.button(key="certyfikaty_revoke").click().run()
+    assert any(text.startswith("Unieważnić **token KSeF · Token KSeF · Firma healthy") for text in values(at.markdown))
+    at.button(key="certyfikaty_revoke_confirm").click().run()
+    assert values(at.success) == ["Unieważniono poświadczenie **Token KSeF**."]
+    assert values(at.info) == ["Brak poświadczeń. Wgraj certyfikat albo dodaj token."]
+
+
+def test_the_token_sunset_counter_goes_to_zero(sim, signed_in, office):
+    seeded = seed_clients(sim, office, ["healthy", "healthy"])
+    link_with_token(seeded, "healthy")
+    link_with_token(seeded, "healthy2")
+    at = open_tab(signed_in("manager"), SUNSET)
+    count, days = at.metric
+    assert (count.label, count.value) == ("Klienci łączący się tokenem", "2")
+    assert days.label == "Dni do 31.12.2026"
+    assert values(at.warning) == ["2 klientów nadal łączy się tokenem; przenieś ich na certyfikat przed 31.12.2026."]
+    assert sorted(frame_with(at, "Klient")["Klient"]) == ["Firma healthy", "Firma healthy2"]
+
+    # Both move to the office certificate, which they granted rights to.
+    request = LinkRequest(AuthMethod.ksef_certificate, credential_id=office_certificate(seeded))
+    for client_id in seeded.ids.values():
+        assert links.connect_client(actor=office.manager, client_id=client_id, request=request).ok
+    at.run()
+    assert at.metric[0].value == "0"
+    assert values(at.success) == ["Żaden klient nie łączy się już tokenem KSeF."]
+
+
+def test_days_left_counts_from_today(sim, signed_in, office):
+    seeded = seed_clients(sim, office, ["healthy"])
+    valid_to = (utcnow() + timedelta(days=12, hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    material = sim.create_certificate(subject_nip=seeded.nips["healthy"], common_name="Krótki", valid_to=valid_to)
+    credentials.add_certificate(
+        actor=office.support,
+        client_id=seeded.ids["healthy"],
+        certificate=material["certificatePem"].encode(),
+        private_key=material["privateKeyPem"].encode(),
+    )
+    frame = frame_with(open_tab(signed_in("support"), LIST), "Dni do końca")
+    assert frame["Dni do końca"].tolist() == [12]

@@ -1,0 +1,121 @@
+"""The Połącz firmy page: pick clients (filtered), the environment (PROD needs a confirmation), the way in; one client
+connects at once, many as a job whose status column fills in; "Ponów nieudane" retries only the failed ones."""
+
+from __future__ import annotations
+
+import core.jobs.tasks  # noqa: F401 - registers the task kinds for run_job
+from core.jobs import queue
+from core.jobs.worker import drain, run_job
+from core.models import ClientCreate, ClientUpdate
+from core.services import clients, credentials, jobs
+from core.types import LinkStatus
+from tests.app.conftest import frame_with, open_page, values
+from tests.factories import valid_nips
+from tests.integration.conftest import seed_clients
+from tests.linking import office_certificate
+
+
+def with_tokens(sim, office, scenarios):
+    seeded = seed_clients(sim, office, scenarios)
+    for name, client_id in seeded.ids.items():
+        credentials.add_ksef_token(actor=office.support, client_id=client_id, token=seeded.token(name))
+    return seeded
+
+
+def test_one_client_connects_at_once(sim, signed_in, office):
+    seeded = with_tokens(sim, office, ["healthy"])
+    at = open_page(signed_in("support"), "polacz")
+    at.multiselect(key="polacz_clients").select(seeded.ids["healthy"]).run()
+    assert at.button(key="polacz_start").label == "Połącz 1 klienta"
+    at.button(key="polacz_start").click().run()
+    assert not at.error and not at.exception
+    assert values(at.success) == ["Firma healthy: połączenie działa (status: połączony)."]
+    assert clients.get_client(actor=office.manager, client_id=seeded.ids["healthy"]).link_status == LinkStatus.linked
+
+
+def test_bulk_runs_as_a_job_with_a_status_column_and_retries_the_failed(sim, signed_in, office):
+    seeded = with_tokens(sim, office, ["healthy", "token_revoked", "healthy"])
+    at = open_page(signed_in("support"), "polacz")
+    at.button(key="polacz_select_all").click().run()
+    assert sorted(at.session_state["polacz_clients"]) == sorted(seeded.ids.values())
+    at.button(key="polacz_start").click().run()
+    job_id = at.session_state["polacz_job"]
+    assert at.button(key="polacz_start").disabled  # one run at a time
+
+    # While the job runs, each client's result appears as it comes.
+    (job,) = queue.claim("test-worker", job_id=job_id)
+    first = seeded.ids["healthy"]
+    partial = {str(first): {"ok": True, "status": "linked", "problem_class": "", "message": "Połączenie działa."}}
+    queue.set_progress(job_id, 1, 3, result={"clients": partial})
+    at.run()
+    (bar,) = at.get("progress")
+    assert bar.text == "Łączenie firm: 1 z 3"
+    results = frame_with(at, "Wynik").set_index("Klient")
+    assert results.loc["Firma healthy", "Wynik"] == "✅ połączono"
+    assert results.loc["Firma token_revoked", "Status połączenia"] == "⏳ czeka"
+
+    run_job(job, "test-worker")  # the worker that claimed it finishes the job
+    at.run()
+    results = frame_with(at, "Wynik").set_index("Klient")
+    assert results.loc["Firma token_revoked", "Wynik"] == "❌ Nieważne poświadczenie"
+    assert results.loc["Firma token_revoked", "Status połączenia"] == "🔴 wymaga działania"
+    assert results.loc["Firma healthy2", "Status połączenia"] == "🟢 połączony"
+    assert values(at.warning) == ["Nie udało się połączyć 1 klienta (udane: 2). Przyczyny są w tabeli."]
+    retry = at.button(key="polacz_retry")
+    assert retry.label == "Ponów nieudane (1)"
+    retry.click().run()
+    assert at.session_state["polacz_job"] != job_id
+    assert at.session_state["polacz_job_clients"] == [seeded.ids["token_revoked"]]
+    assert jobs.job_progress(actor=office.support, job_id=at.session_state["polacz_job"]).status == "pending"
+
+
+def test_the_office_certificate_links_clients_that_granted_rights(sim, signed_in, office):
+    seeded = seed_clients(sim, office, ["healthy", "rights_missing"])
+    office_certificate(seeded)
+    at = open_page(signed_in("manager"), "polacz")
+    at.radio(key="polacz_method").set_value("office_certificate").run()
+    assert at.selectbox(key="polacz_office_certificate").value is not None
+    at.button(key="polacz_select_all").click().run()
+    at.button(key="polacz_start").click().run()
+    drain()
+    at.run()
+    results = frame_with(at, "Wynik").set_index("Klient")
+    assert results.loc["Firma healthy", "Status połączenia"] == "🟢 połączony"
+    assert results.loc["Firma rights_missing", "Wynik"] == "❌ Brak uprawnień"
+
+
+def test_without_an_office_certificate_the_method_cannot_start(signed_in, office):
+    nip = valid_nips(1, seed=8)[0]
+    clients.add_client(actor=office.manager, data=ClientCreate(nip=nip, name="Firma A"))
+    at = open_page(signed_in("support"), "polacz")
+    at.button(key="polacz_select_all").click().run()
+    at.radio(key="polacz_method").set_value("office_certificate").run()
+    assert values(at.warning) == ["Biuro nie ma certyfikatu: wgraj go na stronie „Certyfikaty i tokeny”."]
+    assert at.button(key="polacz_start").disabled
+
+
+def test_prod_needs_the_explicit_confirmation(signed_in, office):
+    nip = valid_nips(1, seed=9)[0]
+    client = clients.add_client(actor=office.manager, data=ClientCreate(nip=nip, name="Firma Produkcyjna"))
+    clients.update_client(actor=office.manager, client_id=client.id, data=ClientUpdate(environment="PROD"))
+    at = open_page(signed_in("support"), "polacz")
+    at.multiselect(key="polacz_clients").select(client.id).run()
+    confirm = at.checkbox(key="polacz_prod")
+    assert confirm.label == "Potwierdzam połączenie z PROD: dokumenty wysłane do PROD mają skutki prawne."
+    at.button(key="polacz_start").click().run()
+    assert values(at.error) == [
+        "Popraw dane:\n- Klient pracuje w środowisku produkcyjnym: potwierdź połączenie z PROD."
+    ]
+
+
+def test_the_filter_narrows_the_choice(signed_in, office):
+    nips = valid_nips(2, seed=10)
+    for index, nip in enumerate(nips):
+        clients.add_client(actor=office.manager, data=ClientCreate(nip=nip, name=f"Firma {index}"))
+    at = open_page(signed_in("support"), "polacz")
+    assert len(at.multiselect(key="polacz_clients").options) == 2
+    at.segmented_control(key="polacz_show").set_value("problems").run()
+    assert at.multiselect(key="polacz_clients").options == []
+    at.segmented_control(key="polacz_show").set_value("all").run()
+    at.text_input(key="polacz_search").input(nips[1]).run()
+    assert len(at.multiselect(key="polacz_clients").options) == 1
