@@ -54,14 +54,16 @@ def send_invoices(context: JobContext) -> dict[str, Any]:
 
 @task("sync")
 def sync(context: JobContext) -> dict[str, Any]:
-    from core.jobs.registry import RetryLater
+    from core.jobs.registry import JobFailed, RetryLater
     from core.ksef.errors import KsefFailure
     from core.services.sync import sync_client
 
     try:
         report = sync_client(actor=context.actor, client_id=int(context.payload["client_id"]))
     except KsefFailure as failure:
-        raise RetryLater(str(failure), retry_after=failure.retry_after) from None
+        if failure.retryable:  # network, KSeF down, rate limit: try again when KSeF says
+            raise RetryLater(str(failure), retry_after=failure.retry_after) from None
+        raise JobFailed(str(failure)) from None
     return {"new_invoices": report.new_invoices, "ok": report.ok}
 
 
