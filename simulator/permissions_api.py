@@ -217,6 +217,25 @@ def _details(grant: Grant) -> dict[str, Any]:
     return {"subjectPersonDetails": details} if details.get("firstName") else {}
 
 
+def _grant_view(g: Any, *, with_author: bool = False) -> dict[str, Any]:
+    """One grant as the permission queries show it (the persons query also names who granted it)."""
+    view = {
+        "id": g.id,
+        "contextIdentifier": {"type": "Nip", "value": g.context_nip},
+        "authorizedIdentifier": {"type": g.subject_type, "value": g.subject_value},
+        "targetIdentifier": _target(g),
+        "permissionScope": g.permission,
+        "description": g.description,
+        **_details(g),
+        "permissionState": "Active",
+        "startDate": iso(g.start_date),
+        "canDelegate": g.can_delegate,
+    }
+    if with_author:
+        view["authorIdentifier"] = {"type": g.author_type, "value": g.author_value}
+    return view
+
+
 @endpoint("POST", "/permissions/query/personal/grants")
 async def query_personal(call: Call) -> Response:
     principal = call.require_principal()
@@ -237,21 +256,7 @@ async def query_personal(call: Call) -> Response:
     page, more = offset_page(call, store.grants_sorted(mine), 100)
     return json_response(
         {
-            "permissions": [
-                {
-                    "id": g.id,
-                    "contextIdentifier": {"type": "Nip", "value": g.context_nip},
-                    "authorizedIdentifier": {"type": g.subject_type, "value": g.subject_value},
-                    "targetIdentifier": _target(g),
-                    "permissionScope": g.permission,
-                    "description": g.description,
-                    **_details(g),
-                    "permissionState": "Active",
-                    "startDate": iso(g.start_date),
-                    "canDelegate": g.can_delegate,
-                }
-                for g in page
-            ],
+            "permissions": [_grant_view(g) for g in page],
             "hasMore": more,
         }
     )
@@ -274,22 +279,7 @@ async def query_persons(call: Call) -> Response:
     page, more = offset_page(call, store.grants_sorted(_common_filters(grants, body)), 100)
     return json_response(
         {
-            "permissions": [
-                {
-                    "id": g.id,
-                    "authorizedIdentifier": {"type": g.subject_type, "value": g.subject_value},
-                    "contextIdentifier": {"type": "Nip", "value": g.context_nip},
-                    "targetIdentifier": _target(g),
-                    "authorIdentifier": {"type": g.author_type, "value": g.author_value},
-                    "permissionScope": g.permission,
-                    "description": g.description,
-                    **_details(g),
-                    "permissionState": "Active",
-                    "startDate": iso(g.start_date),
-                    "canDelegate": g.can_delegate,
-                }
-                for g in page
-            ],
+            "permissions": [_grant_view(g, with_author=True) for g in page],
             "hasMore": more,
         }
     )

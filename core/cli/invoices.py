@@ -116,18 +116,15 @@ def _list(args: argparse.Namespace) -> Any:
 
 
 def _xml(args: argparse.Namespace) -> Any:
-    actor = acting_user(args)
-    name, data = invoices.invoice_xml(
-        actor=actor, invoice_id=invoices.find_by_ksef_number(actor=actor, ksef_number=args.ksef)
-    )
-    args.out.write_bytes(data)
-    return {"written": str(args.out), "bytes": len(data), "name": name}
+    return _write(args, invoices.invoice_xml)
 
 
 def _upo(args: argparse.Namespace) -> Any:
+    return _write(args, invoices.invoice_upo)
+
+
+def _write(args: argparse.Namespace, read: Any) -> dict[str, Any]:
     actor = acting_user(args)
-    name, data = invoices.invoice_upo(
-        actor=actor, invoice_id=invoices.find_by_ksef_number(actor=actor, ksef_number=args.ksef)
-    )
+    name, data = read(actor=actor, invoice_id=invoices.find_by_ksef_number(actor=actor, ksef_number=args.ksef))
     args.out.write_bytes(data)
     return {"written": str(args.out), "bytes": len(data), "name": name}
