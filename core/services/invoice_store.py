@@ -116,18 +116,19 @@ def store_received(
     return added
 
 
-def record_sync_outcome(*, client_id: int, subject_type: str, error: str, next_due_at: datetime | None) -> None:
+def record_sync_outcome(
+    session: Session, *, client_id: int, subject_type: str, error: str, next_due_at: datetime | None
+) -> None:
     now = utcnow()
-    with session_scope(write=True) as session:
-        state = sync_state(session, client_id, subject_type)
-        state.last_run_at = now
-        if error:
-            state.consecutive_failures += 1
-            state.last_error = error[:1000]
-        else:
-            state.consecutive_failures = 0
-            state.last_error = ""
-            state.last_success_at = now
-        if next_due_at is not None:
-            state.next_due_at = next_due_at
-        session.add(state)
+    state = sync_state(session, client_id, subject_type)
+    state.last_run_at = now
+    if error:
+        state.consecutive_failures += 1
+        state.last_error = error[:1000]
+    else:
+        state.consecutive_failures = 0
+        state.last_error = ""
+        state.last_success_at = now
+    if next_due_at is not None:
+        state.next_due_at = next_due_at
+    session.add(state)

@@ -80,27 +80,38 @@ def sync_client(*, actor: Actor, client_id: int, subject_types: tuple[str, ...] 
                 _sync_subject(call, facts, subject)
             except KsefFailure as raised:
                 failure, subject.error = raised, str(raised)
-            record_sync_outcome(
-                client_id=client_id, subject_type=subject_type, error=subject.error, next_due_at=utcnow() + interval
-            )
-    _record(actor, facts, report, failure, transcript)
+    _record(actor, facts, report, failure, transcript, next_due_at=utcnow() + interval)
     if failure is not None and failure.retryable:
         raise failure
     return report
 
 
 def _record(
-    actor: Actor, facts: LinkFacts, report: SyncReport, failure: KsefFailure | None, transcript: Transcript
+    actor: Actor,
+    facts: LinkFacts,
+    report: SyncReport,
+    failure: KsefFailure | None,
+    transcript: Transcript,
+    *,
+    next_due_at: datetime,
 ) -> None:
+    """The outcome of every subject type, the problem opened or closed and the audit event, in one transaction."""
     with session_scope(write=True) as session:
+        for subject in report.subjects:
+            record_sync_outcome(
+                session, client_id=facts.client_id, subject_type=subject.subject_type, error=subject.error,
+                next_due_at=next_due_at,
+            )  # fmt: skip
         if failure is None:
-            problems.resolve(session, client_id=facts.client_id, operations=[OPERATION])
+            changed = problems.resolve(session, client_id=facts.client_id, operations=[OPERATION])
         else:
             problems.record_failure(
                 session, office_id=facts.office_id, client_id=facts.client_id, operation=OPERATION,
                 failure=failure, transcript=transcript.tail(),
             )  # fmt: skip
-        refresh_link_status(session, facts.client_id)
+            changed = 1
+        if changed:  # a sync moves the link status only by opening or closing a problem
+            refresh_link_status(session, facts.client_id)
         audit.record(
             session, actor, "sync.run", f"client:{facts.client_id}", new=report.new_invoices, ok=failure is None
         )
