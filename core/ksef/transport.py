@@ -6,9 +6,10 @@ requests; we decide when a request may leave, remember what was said, and turn a
 
 from __future__ import annotations
 
+import os
 import ssl
-import threading
 import time
+from functools import cache
 from typing import Any
 
 import httpx
@@ -25,42 +26,26 @@ MAX_429_RETRIES = 3
 MAX_TRANSPARENT_WAIT_SECONDS = 60.0
 
 
-_shared: httpx.HTTPTransport | None = None
-_shared_lock = threading.Lock()
-
-
+@cache
 def tls_context() -> ssl.SSLContext:
     """One verified TLS context per process: building one reads the CA bundle (tens of milliseconds)."""
-    return _tls_context()
-
-
-def _make_tls_context() -> ssl.SSLContext:
     import certifi
 
     return ssl.create_default_context(cafile=certifi.where())
 
 
-_tls: ssl.SSLContext | None = None
-
-
-def _tls_context() -> ssl.SSLContext:
-    global _tls
-    with _shared_lock:
-        if _tls is None:
-            _tls = _make_tls_context()
-        return _tls
-
-
+@cache
 def shared_transport() -> httpx.HTTPTransport:
-    """The process's connection pool: gateways come and go, connections (and TLS sessions) are kept and reused."""
-    global _shared
-    context = _tls_context()
-    with _shared_lock:
-        if _shared is None:
-            _shared = httpx.HTTPTransport(
-                verify=context, limits=httpx.Limits(max_connections=200, max_keepalive_connections=100)
-            )
-        return _shared
+    """The process's connection pool: gateways come and go, connections (and TLS sessions) are kept and reused.
+
+    Our clients do not read proxy variables themselves (`trust_env=False`), so an office behind a proxy is served
+    here, once, from HTTPS_PROXY.
+    """
+    return httpx.HTTPTransport(
+        verify=tls_context(),
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
+        proxy=os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy") or None,
+    )
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -148,5 +133,5 @@ class GatewayTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         """The shared pool outlives one gateway; only a private inner transport is closed."""
-        if self.inner is not _shared:
+        if self.inner is not shared_transport():
             self.inner.close()
