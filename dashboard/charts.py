@@ -14,7 +14,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from core.formatting import format_date, format_int
-from core.services.package import PackageUsage
+from core.services.usage.package import PackageUsage
 from core.types import LinkStatus, ProblemClass, UsageKind
 from dashboard.texts_pl import TEXTS as POLISH
 

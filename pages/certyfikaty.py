@@ -3,14 +3,16 @@ revoking, and the token sunset counter (manager and support). Services check eve
 
 import streamlit as st
 
-from core.services import clients, credentials, overview
+from core.services import overview
+from core.services.clients import register as clients
+from core.services.linking import credentials
 from dashboard.auth import require_page
+from dashboard.certyfikaty.forms import OFFICE, certificate_form, token_form
+from dashboard.certyfikaty.revoke import revoke_dialog, revoke_picker
+from dashboard.certyfikaty.sunset import token_sunset
+from dashboard.certyfikaty.table import credential_table
 from dashboard.components.errors import attempt
 from dashboard.components.flash import show_flashes
-from dashboard.credentials.forms import OFFICE, certificate_form, token_form
-from dashboard.credentials.revoke import revoke_dialog, revoke_picker
-from dashboard.credentials.sunset import token_sunset
-from dashboard.credentials.table import credential_table
 from dashboard.i18n import t
 
 PREFIX = "certyfikaty"

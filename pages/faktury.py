@@ -6,10 +6,10 @@ import streamlit as st
 from core.security import Permission
 from dashboard.auth import require_page
 from dashboard.components.flash import show_flashes
+from dashboard.faktury.send import send_section
+from dashboard.faktury.sync import sync_all_button
+from dashboard.faktury.table import downloads, invoice_table
 from dashboard.i18n import t
-from dashboard.invoices.send import send_section
-from dashboard.invoices.sync import sync_all_button
-from dashboard.invoices.table import downloads, invoice_table
 
 actor = require_page(__file__)
 st.title(t("faktury.title"))

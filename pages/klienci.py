@@ -5,12 +5,12 @@ import streamlit as st
 
 from core.security import Permission
 from dashboard.auth import require_page
-from dashboard.clients.archive import archive_button, archive_dialog
-from dashboard.clients.forms import add_form, edit_form, pick_client
-from dashboard.clients.importer import import_section
-from dashboard.clients.table import client_table
 from dashboard.components.flash import show_flashes
 from dashboard.i18n import t
+from dashboard.klienci.archive import archive_button, archive_dialog
+from dashboard.klienci.forms import add_form, edit_form, pick_client
+from dashboard.klienci.importer import import_section
+from dashboard.klienci.table import client_table
 
 actor = require_page(__file__)
 st.title(t("klienci.title"))

@@ -5,19 +5,19 @@ runs nothing. Services check every permission again."""
 import streamlit as st
 
 from core.security import Permission
-from core.services import client_detail
+from core.services.linking import detail as client_detail
 from dashboard.auth import require_page
-from dashboard.client.activity import history_section, problems_section
-from dashboard.client.company_key import company_key_section, reissue_dialog
-from dashboard.client.credentials import credentials_section
-from dashboard.client.doctor import rights_section, selftest_section
-from dashboard.client.header import header, link_facts
-from dashboard.client.link_actions import actions_section, connect_section, unlink_dialog
-from dashboard.client.selection import picker
-from dashboard.client.sync import sync_section
 from dashboard.components.errors import attempt
 from dashboard.components.flash import show_flashes
 from dashboard.i18n import t
+from dashboard.klient.activity import history_section, problems_section
+from dashboard.klient.company_key import company_key_section, reissue_dialog
+from dashboard.klient.credentials import credentials_section
+from dashboard.klient.doctor import rights_section, selftest_section
+from dashboard.klient.header import header, link_facts
+from dashboard.klient.link_actions import actions_section, connect_section, unlink_dialog
+from dashboard.klient.selection import picker
+from dashboard.klient.sync import sync_section
 
 actor = require_page(__file__)
 client = picker(actor)

@@ -4,8 +4,8 @@ import streamlit as st
 
 from dashboard.auth import require_page
 from dashboard.components.flash import show_flashes
-from dashboard.connect.wizard import wizard
 from dashboard.i18n import t
+from dashboard.polacz.wizard import wizard
 
 actor = require_page(__file__)
 st.title(t("polacz.title"))

@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard.auth import require_page
 from dashboard.components.flash import show_flashes
 from dashboard.i18n import t
-from dashboard.overview.board import board
+from dashboard.przeglad.board import board
 
 require_page(__file__)
 st.title(t("przeglad.title"))

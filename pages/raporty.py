@@ -5,9 +5,9 @@ import streamlit as st
 
 from dashboard.auth import require_page
 from dashboard.i18n import t
-from dashboard.reports.export import export_section
-from dashboard.reports.filters import chooser
-from dashboard.reports.view import report_preview
+from dashboard.raporty.export import export_section
+from dashboard.raporty.filters import chooser
+from dashboard.raporty.view import report_preview
 
 actor = require_page(__file__)
 st.title(t("raporty.title"))

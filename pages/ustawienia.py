@@ -3,15 +3,16 @@ users and roles. Every save is a service call that checks the role again and wri
 
 import streamlit as st
 
-from core.services import office, package
+from core.services import office
+from core.services.usage import package
 from dashboard.auth import require_page
 from dashboard.components.errors import attempt
 from dashboard.components.flash import show_flashes
 from dashboard.i18n import t
-from dashboard.settings.notifications import notifications_tab
-from dashboard.settings.office import environments_tab, office_tab, schedule_tab
-from dashboard.settings.package import package_tab
-from dashboard.settings.users import users_tab
+from dashboard.ustawienia.notifications import notifications_tab
+from dashboard.ustawienia.office import environments_tab, office_tab, schedule_tab
+from dashboard.ustawienia.package import package_tab
+from dashboard.ustawienia.users import users_tab
 
 actor = require_page(__file__)
 st.title(t("ustawienia.title"))

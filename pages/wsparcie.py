@@ -4,10 +4,10 @@ click (manager and support). Services check every permission again."""
 import streamlit as st
 
 from dashboard.auth import require_page
-from dashboard.client.selection import follow_open_request
 from dashboard.components.flash import show_flashes
 from dashboard.i18n import t
-from dashboard.support.inbox import inbox
+from dashboard.klient.selection import follow_open_request
+from dashboard.wsparcie.inbox import inbox
 
 actor = require_page(__file__)
 follow_open_request()

@@ -3,8 +3,9 @@ and brought, through the services, into the states support must fix."""
 
 from __future__ import annotations
 
-from core.services import company_keys, credentials, links
-from core.services.links import LinkRequest
+from core.services.linking import credentials, links
+from core.services.linking import keys as company_keys
+from core.services.linking.links import LinkRequest
 from core.types import AuthMethod, LinkStatus, ProblemClass
 from simulator.testing import SimAdmin
 from tests.conftest import OfficeActors

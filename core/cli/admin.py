@@ -71,7 +71,7 @@ def _office_init(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _demo_seed(args: argparse.Namespace) -> dict[str, Any]:
-    from core.demo import seed_demo
+    from core.demo.office import seed_demo
 
     return seed_demo(with_simulator=not args.no_simulator)
 
@@ -102,12 +102,12 @@ def _worker_run_once(args: argparse.Namespace) -> dict[str, int]:
 
 
 def _keys_rotate(args: argparse.Namespace) -> dict[str, int]:
-    from core.services.keys import rotate_master_key
+    from core.services.master_key import rotate_master_key
 
     return rotate_master_key(actor=acting_user(args))
 
 
 def _run(args: argparse.Namespace) -> None:
-    from core.launcher import run
+    from core.cli.launcher import run
 
     sys.exit(run(demo=args.demo))

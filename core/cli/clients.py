@@ -9,8 +9,8 @@ from typing import Any
 from core.cli.common import acting_user, command, print_table
 from core.errors import InvalidInput
 from core.models import ClientCreate, ClientPublic, ClientUpdate
-from core.services import clients
-from core.services.client_import import ImportReport, apply_client_import
+from core.services.clients import register as clients
+from core.services.clients.importer import ImportReport, apply_client_import
 
 
 def _show_clients(result: Any) -> None:

@@ -14,8 +14,9 @@ from core.formatting import format_money
 from core.jobs import queue
 from core.jobs.worker import run_now
 from core.ksef.errors import KsefFailure
-from core.services import clients, invoices, sending
-from core.services.sync import sync_client
+from core.services import invoices, sending
+from core.services.clients import register as clients
+from core.services.sync.engine import sync_client
 from core.types import LinkStatus
 
 

@@ -13,7 +13,11 @@ from core.cli.common import acting_user, command, print_table
 from core.errors import InvalidInput
 from core.jobs import queue
 from core.jobs.worker import run_now
-from core.services import clients, company_keys, credentials, links, problems, rights, selftest, signature
+from core.services import problems
+from core.services.clients import register as clients
+from core.services.linking import credentials, links, rights, selftest
+from core.services.linking import keys as company_keys
+from core.services.linking import signatures as signature
 
 
 def _client_id(args: argparse.Namespace) -> int:

@@ -11,8 +11,10 @@ from core.cli.common import acting_user, command
 from core.errors import InvalidInput
 from core.jobs import queue
 from core.jobs.worker import run_now
-from core.reports import UsageFilters
-from core.services import exports, notifications, package
+from core.services.notifications import rules as notifications
+from core.services.reports import exports
+from core.services.reports.tables import UsageFilters
+from core.services.usage import package
 
 
 def register(commands: Any) -> None:
@@ -58,7 +60,7 @@ def _report(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _notify_test(args: argparse.Namespace) -> dict[str, str]:
-    from core.notify import MailError
+    from core.services.notifications.smtp import MailError
 
     try:
         recipients = notifications.send_test(actor=acting_user(args), to=args.to)

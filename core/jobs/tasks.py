@@ -17,7 +17,7 @@ def ping(context: JobContext) -> dict[str, Any]:
 
 @task("client_import")
 def client_import(context: JobContext) -> dict[str, Any]:
-    from core.services.client_import import run_import_job
+    from core.services.clients.importer import run_import_job
 
     return run_import_job(context)
 
@@ -33,14 +33,14 @@ def housekeeping(context: JobContext) -> dict[str, Any]:
 
 @task("link_connect")
 def link_connect(context: JobContext) -> dict[str, Any]:
-    from core.services.links import bulk_connect_task
+    from core.services.linking.links import bulk_connect_task
 
     return bulk_connect_task(context)
 
 
 @task("link_verify")
 def link_verify(context: JobContext) -> dict[str, Any]:
-    from core.services.links import bulk_verify_task
+    from core.services.linking.links import bulk_verify_task
 
     return bulk_verify_task(context)
 
@@ -56,7 +56,7 @@ def send_invoices(context: JobContext) -> dict[str, Any]:
 def sync(context: JobContext) -> dict[str, Any]:
     from core.jobs.registry import JobFailed, RetryLater
     from core.ksef.errors import KsefFailure
-    from core.services.sync import sync_client
+    from core.services.sync.engine import sync_client
 
     try:
         report = sync_client(actor=context.actor, client_id=int(context.payload["client_id"]))
@@ -77,48 +77,48 @@ def _office_id(context: JobContext) -> int:
 
 @task("token_refresh")
 def token_refresh(context: JobContext) -> dict[str, Any]:
-    from core.services.health import refresh_expiring_sessions
+    from core.services.linking.health import refresh_expiring_sessions
 
     return refresh_expiring_sessions(_office_id(context))
 
 
 @task("certificate_scan")
 def certificate_scan(context: JobContext) -> dict[str, Any]:
-    from core.services.health import recompute_statuses
+    from core.services.linking.health import recompute_statuses
 
     return recompute_statuses(_office_id(context))
 
 
 @task("link_health")
 def link_health(context: JobContext) -> dict[str, Any]:
-    from core.services.health import verify_all_links
+    from core.services.linking.health import verify_all_links
 
     return verify_all_links(_office_id(context))
 
 
 @task("availability_probe")
 def availability_probe(context: JobContext) -> dict[str, Any]:
-    from core.services.health import probe_availability
+    from core.services.linking.health import probe_availability
 
     return probe_availability()
 
 
 @task("report_export")
 def report_export(context: JobContext) -> dict[str, Any]:
-    from core.services.exports import export_task
+    from core.services.reports.exports import export_task
 
     return export_task(context)
 
 
 @task("usage_rollup")
 def usage_rollup(context: JobContext) -> dict[str, Any]:
-    from core.services.package import rollup_usage
+    from core.services.usage.package import rollup_usage
 
     return {"rows": rollup_usage()}
 
 
 @task("notifications")
 def notifications(context: JobContext) -> dict[str, Any]:
-    from core.services.notifications import run_notifications
+    from core.services.notifications.rules import run_notifications
 
     return run_notifications(_office_id(context))

@@ -173,7 +173,7 @@ def classify(error: BaseException) -> KsefFailure:
         return error
     if isinstance(error, KsefHttpError):
         return classify_http_error(error)
-    from core.ksef.ratelimit import RateLimitWaitTooLong
+    from core.ksef.limiter import RateLimitWaitTooLong
 
     if isinstance(error, RateLimitWaitTooLong):
         return KsefFailure(

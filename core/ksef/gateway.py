@@ -15,7 +15,7 @@ from ksef_client.exceptions import KsefHttpError
 
 from core.ksef import environments
 from core.ksef.errors import KsefFailure, classify, network_failure
-from core.ksef.ratelimit import RateLimiter
+from core.ksef.limiter import RateLimiter
 from core.ksef.transcript import Transcript
 from core.ksef.transport import GatewayTransport, tls_context
 from core.settings import get_settings

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from core.ksef.groups import ANONYMOUS_GROUP, endpoint_group
-from core.ksef.ratelimit import RateLimiter
+from core.ksef.limiter import RateLimiter
 from core.ksef.transcript import Transcript
 from core.types import utcnow
 

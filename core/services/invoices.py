@@ -15,7 +15,7 @@ from core.errors import InvalidInput, NotFound
 from core.jobs import queue
 from core.models import Client, Invoice, InvoiceDocument, SyncState
 from core.security import Actor, Permission
-from core.services.sync import MIN_INTERVAL
+from core.services.sync.engine import MIN_INTERVAL
 from core.types import LinkStatus, utcnow
 
 

@@ -15,8 +15,8 @@ from sqlmodel import col, func, select
 from core.db import columns, session_scope
 from core.models import Client, Credential, EnvironmentStatus, Link, Problem, SyncState, UsageOfficeDaily, UsagePeriod
 from core.security import Actor, Permission
-from core.services.package import PackageUsage, office_package_usage
-from core.types import AuthMethod, LinkStatus, ProblemStatus, utcnow
+from core.services.usage.package import PackageUsage, office_package_usage
+from core.types import AuthMethod, KsefEnvironment, LinkStatus, ProblemStatus, utcnow
 
 EXPIRY_WINDOW = timedelta(days=30)
 
@@ -27,7 +27,7 @@ class Kpis:
     problems_by_class: dict[str, int]
     certificates_expiring: int
     package: PackageUsage
-    environments: dict[str, str]
+    environments: dict[KsefEnvironment, str]
 
     @property
     def clients(self) -> int:

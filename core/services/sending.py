@@ -22,8 +22,8 @@ from core.ksef.transcript import Transcript
 from core.models import Client, Invoice, InvoiceDocument, UsageEvent
 from core.security import Actor, Permission
 from core.services import problems
-from core.services.connection import KsefCall, load_facts, open_ksef
-from core.services.link_status import refresh_link_status
+from core.services.linking.connection import KsefCall, load_facts, open_ksef
+from core.services.linking.status import refresh_link_status
 from core.types import InvoiceStatus, ProblemClass, SubjectType, UsageKind, utcnow
 
 OPERATION = "send"

@@ -118,14 +118,14 @@ def add_user(*, actor: Actor, data: UserCreate) -> UserPublic:
     with session_scope(write=True) as session:
         user = create_user(session, office_id=actor.office_id, data=data)
         audit.record(session, actor, "user.add", user.username, role=user.role)
-        return UserPublic.model_validate(user)
+        return UserPublic.of(user)
 
 
 def list_users(*, actor: Actor) -> list[UserPublic]:
     actor.require(Permission.manage_users)
     with session_scope() as session:
         users = session.exec(select(User).where(User.office_id == actor.office_id).order_by(User.username)).all()
-        return [UserPublic.model_validate(u) for u in users]
+        return [UserPublic.of(u) for u in users]
 
 
 def _own_user(session: Session, actor: Actor, username: str) -> User:
@@ -146,7 +146,7 @@ def disable_user(*, actor: Actor, username: str) -> UserPublic:
         user.disabled_at = user.disabled_at or utcnow()
         session.add(user)
         audit.record(session, actor, "user.disable", user.username)
-        return UserPublic.model_validate(user)
+        return UserPublic.of(user)
 
 
 def set_role(*, actor: Actor, username: str, role: str) -> UserPublic:
@@ -160,4 +160,4 @@ def set_role(*, actor: Actor, username: str, role: str) -> UserPublic:
         previous, user.role = user.role, Role(role)
         session.add(user)
         audit.record(session, actor, "user.set_role", user.username, previous=previous, role=role)
-        return UserPublic.model_validate(user)
+        return UserPublic.of(user)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.formatting import format_int
 from core.security import Actor
-from core.services import clients
+from core.services.clients import register as clients
 from dashboard.i18n import t
 
 PICKER_LIMIT = 500

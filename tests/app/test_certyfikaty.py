@@ -10,8 +10,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from core.services import credentials, links
-from core.services.links import LinkRequest
+from core.services.linking import credentials, links
+from core.services.linking.links import LinkRequest
 from core.types import AuthMethod, utcnow
 from tests.app.conftest import frame_with, open_page, values, whole_session_state
 from tests.integration.conftest import seed_clients

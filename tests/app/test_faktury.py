@@ -14,8 +14,8 @@ from core.ids import validate_ksef_number
 from core.jobs import queue
 from core.jobs.worker import drain
 from core.models import JobRun
-from core.services import credentials, links
-from core.services.links import LinkRequest
+from core.services.linking import credentials, links
+from core.services.linking.links import LinkRequest
 from core.types import AuthMethod, InvoiceStatus, LinkStatus, SubjectType
 from tests import seeding
 from tests.app.conftest import FAKTURY, open_page, registered_pages, table, values, whole_session_state

@@ -7,7 +7,7 @@ import pytest
 from core.jobs import queue
 from core.jobs.worker import drain
 from core.models import ClientCreate, ClientUpdate
-from core.services import clients
+from core.services.clients import register as clients
 from tests.app.conftest import KLIENCI, open_page, table, values
 from tests.factories import clients_csv, two_hundred_clients_with_three_bad_rows, valid_nips
 
@@ -262,7 +262,7 @@ def _has(at, key: str) -> bool:
 
 
 def test_the_table_shows_each_client_s_link_method_and_open_problems(sim, signed_in, office):
-    from core.services import credentials, links
+    from core.services.linking import credentials, links
     from tests.integration.conftest import seed_clients
     from tests.linking import TOKEN, link_with_token
 

@@ -10,7 +10,9 @@ import pytest
 from core import db
 from core.jobs.worker import drain
 from core.models import ClientCreate, Link
-from core.services import clients, company_keys, credentials, links
+from core.services.clients import register as clients
+from core.services.linking import credentials, links
+from core.services.linking import keys as company_keys
 from core.types import AuthMethod, LinkStatus
 from tests.app.conftest import buttons, frame_with, open_client, open_page, values, whole_session_state
 from tests.factories import valid_nips

@@ -7,7 +7,9 @@ import core.jobs.tasks  # noqa: F401 - registers the task kinds for run_job
 from core.jobs import queue
 from core.jobs.worker import drain, run_job
 from core.models import ClientCreate, ClientUpdate
-from core.services import clients, credentials, jobs
+from core.services import jobs
+from core.services.clients import register as clients
+from core.services.linking import credentials
 from core.types import LinkStatus
 from tests.app.conftest import frame_with, open_page, values
 from tests.factories import valid_nips

@@ -9,8 +9,8 @@ import pytest
 from core import db
 from core.formatting import format_date
 from core.models import EnvironmentStatus
-from core.services import package
-from core.services.package import warsaw_today
+from core.services.usage import package
+from core.services.usage.package import warsaw_today
 from core.types import LinkStatus, ProblemClass, UsageKind
 from tests import seeding
 from tests.app.conftest import PRZEGLAD, figure_titles, figures, registered_pages, values

@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from core.jobs.worker import drain
-from core.services import exports
+from core.services.reports import exports
 from core.types import LinkStatus, UsageKind
 from tests import seeding
 from tests.app.conftest import RAPORTY, figures, open_page, registered_pages, values

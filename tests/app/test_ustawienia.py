@@ -11,8 +11,10 @@ from aiosmtpd.controller import Controller
 
 from core import db
 from core.models import SmtpSettings
-from core.services import notifications, package, users
 from core.services import office as office_service
+from core.services import users
+from core.services.notifications import rules as notifications
+from core.services.usage import package
 from core.settings import get_settings
 from tests.app.conftest import USTAWIENIA, open_page, registered_pages, values, whole_session_state
 from tests.e2e.conftest import free_port

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from core.jobs.worker import drain
-from core.services import links, problems
+from core.services import problems
+from core.services.linking import links
 from core.types import LinkStatus, ProblemClass
 from tests.app.conftest import buttons, open_page, values
 from tests.integration.conftest import grant_office

@@ -23,10 +23,10 @@ import sqlalchemy as sa
 
 from core import db
 from core.models import Client, Invoice, UsageEvent
-from core.reports import UsageFilters, usage_events, warsaw_midnight, write_csv
 from core.security import Actor
 from core.services import overview
-from core.services.package import refresh_summaries
+from core.services.reports.tables import UsageFilters, usage_events, warsaw_midnight, write_csv
+from core.services.usage.package import refresh_summaries
 from core.settings import reload_settings
 from core.types import Role
 from tests.conftest import POSTGRES_URL, postgres_available

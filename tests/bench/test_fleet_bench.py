@@ -25,11 +25,11 @@ from core import db
 from core.jobs import queue
 from core.models import ClientCreate, JobRun, UserCreate
 from core.security import Actor
-from core.services.clients import insert_client
-from core.services.credentials import insert_token
-from core.services.links import LinkRequest, start_bulk_connect
+from core.services.clients.register import insert_client
+from core.services.linking.credentials import insert_token
+from core.services.linking.links import LinkRequest, start_bulk_connect
 from core.services.office import create_office
-from core.services.sync import sync_client
+from core.services.sync.engine import sync_client
 from core.services.users import create_user
 from core.settings import reload_settings
 from core.types import AuthMethod, utcnow

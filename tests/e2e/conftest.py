@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from core.launcher import _wait_until_up
+from core.cli.launcher import _wait_until_up
 from tests.conftest import IN_CI
 from tests.integration.conftest import sim, sim_server  # noqa: F401  (the simulator fixtures, for sending)
 

@@ -7,8 +7,9 @@ import pytest
 from playwright.sync_api import expect
 
 import ksef_spec
-from core.services import credentials, invoices, links
-from core.services.links import LinkRequest
+from core.services import invoices
+from core.services.linking import credentials, links
+from core.services.linking.links import LinkRequest
 from core.types import AuthMethod
 from tests.e2e.conftest import open_page, settled, sign_in
 from tests.integration.conftest import seed_clients

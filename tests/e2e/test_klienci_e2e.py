@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from core.models import ClientCreate
-from core.services import clients
+from core.services.clients import register as clients
 from tests.e2e.conftest import open_page, settled, sign_in
 from tests.factories import two_hundred_clients_with_three_bad_rows, valid_nips
 

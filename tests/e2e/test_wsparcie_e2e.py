@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from core.services import clients, problems
+from core.services import problems
+from core.services.clients import register as clients
 from core.types import LinkStatus, ProblemClass
 from tests.e2e.conftest import settled, sign_in
 from tests.integration.conftest import grant_office, sim, sim_server  # noqa: F401 - simulator fixtures

@@ -10,7 +10,7 @@ import pytest
 
 from core import db
 from core.models import Client, ClientCreate, Office
-from core.services.clients import insert_client
+from core.services.clients.register import insert_client
 from core.settings import reload_settings
 from simulator.testing import SimAdmin, SimServer
 from tests.conftest import OfficeActors

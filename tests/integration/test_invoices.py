@@ -18,9 +18,10 @@ from core.ids import validate_ksef_number
 from core.jobs import queue
 from core.jobs.worker import drain
 from core.models import Invoice, InvoiceDocument, SyncState, UsageEvent
-from core.services import credentials, invoices, links, sending
-from core.services.links import LinkRequest
-from core.services.sync import sync_client
+from core.services import invoices, sending
+from core.services.linking import credentials, links
+from core.services.linking.links import LinkRequest
+from core.services.sync.engine import sync_client
 from core.types import AuthMethod
 from tests.integration.conftest import seed_clients
 
@@ -99,7 +100,7 @@ SYNC_WORKER = textwrap.dedent(
     """
     import sys
     from core.security import Actor
-    from core.services.sync import sync_client
+    from core.services.sync.engine import sync_client
     sync_client(actor=Actor.system("worker", int(sys.argv[1])), client_id=int(sys.argv[2]))
     """
 )

@@ -12,11 +12,11 @@ import sqlalchemy as sa
 
 from core import db
 from core.ksef.gateway import KsefGateway
-from core.ksef.ratelimit import RateLimiter, store_limits
+from core.ksef.limiter import RateLimiter, store_limits
 from core.models import RateSlot
-from core.services import credentials, links
-from core.services.connection import load_facts, open_ksef
-from core.services.links import LinkRequest
+from core.services.linking import credentials, links
+from core.services.linking.connection import load_facts, open_ksef
+from core.services.linking.links import LinkRequest
 from core.types import AuthMethod
 from tests.integration.conftest import seed_clients
 
@@ -28,7 +28,7 @@ GROUPS_2_7 = ("onlineSession", "batchSession", "invoiceSend", "invoiceStatus", "
 WORKER = textwrap.dedent(
     """
     import sys
-    from core.services.connection import load_facts, open_ksef
+    from core.services.linking.connection import load_facts, open_ksef
     filters = {"subjectType": "Subject1",
                "dateRange": {"dateType": "PermanentStorage", "from": "2026-11-01T00:00:00+00:00",
                              "restrictToPermanentStorageHwmDate": True}}

@@ -9,11 +9,13 @@ import pytest
 import sqlalchemy as sa
 
 from core import db
-from core.certificates import CertificateExpired
 from core.errors import InvalidInput, PermissionDenied
 from core.models import Credential, KsefSession, Link, Problem
-from core.services import company_keys, credentials, links, rights, selftest, signature
-from core.services.links import LinkRequest
+from core.services.certificates.files import CertificateExpired
+from core.services.linking import credentials, links, rights, selftest
+from core.services.linking import keys as company_keys
+from core.services.linking import signatures as signature
+from core.services.linking.links import LinkRequest
 from core.types import AuthMethod, LinkStatus, ProblemClass, utcnow
 from tests.integration.conftest import grant_office, seed_clients
 
@@ -174,7 +176,7 @@ class TestWrongCompanyKey:
         assert company_keys.verify_company_key(actor=office.support, client_id=first, key=key).ok
 
     def test_revoked_and_archived_keys(self, sim, office):
-        from core.services.clients import archive_client
+        from core.services.clients.register import archive_client
 
         _seeded, first, second, key = self._setup(sim, office)
         fresh = company_keys.reissue_company_key(actor=office.manager, client_id=first)

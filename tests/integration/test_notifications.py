@@ -16,9 +16,11 @@ from cryptography.x509.oid import NameOID
 
 from core import db
 from core.models import ClientCreate, Invoice, NotificationLog, SmtpSettings, UsageEvent, User
-from core.notify import MailError
-from core.services import clients, credentials, notifications
-from core.services.package import rebuild_rollup, update_package
+from core.services.clients import register as clients
+from core.services.linking import credentials
+from core.services.notifications import rules as notifications
+from core.services.notifications.smtp import MailError
+from core.services.usage.package import rebuild_rollup, update_package
 from tests.factories import valid_nips
 
 

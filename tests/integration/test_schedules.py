@@ -10,8 +10,8 @@ from core import db
 from core.jobs import schedules
 from core.jobs.worker import drain
 from core.models import Invoice, JobRun
-from core.services import credentials, links
-from core.services.links import LinkRequest
+from core.services.linking import credentials, links
+from core.services.linking.links import LinkRequest
 from core.types import AuthMethod
 from tests.integration.conftest import seed_clients
 

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from core.services.package import PackageUsage, Period
+from core.services.usage.package import PackageUsage, Period
 from dashboard import charts
-from dashboard.overview.alerts import environment_alerts, package_alerts
+from dashboard.przeglad.alerts import environment_alerts, package_alerts
 from dashboard.texts_en import TEXTS as EN
 from dashboard.texts_pl import TEXTS as PL
 
@@ -131,7 +131,7 @@ def test_environment_banners_when_ksef_is_not_available():
 @pytest.mark.parametrize("texts", [PL, EN])
 def test_every_dynamic_key_the_pages_build_exists(texts):
     from core.types import InvoiceStatus, KsefEnvironment, NotificationKind, PackagePolicy, ProblemClass, UsageKind
-    from dashboard.overview.alerts import KNOWN_KSEF_STATES
+    from dashboard.przeglad.alerts import KNOWN_KSEF_STATES
 
     needed = {f"przeglad.class.{c}" for c in ProblemClass} | {f"faktury.status.{s}" for s in InvoiceStatus}
     needed |= {f"przeglad.ksef.{s}" for s in (*KNOWN_KSEF_STATES, "other")}

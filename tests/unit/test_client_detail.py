@@ -1,4 +1,4 @@
-"""core.services.client_detail (the Klient page's link and history reads) and the refusals the page relies on:
+"""core.services.linking.detail (the Klient page's link and history reads) and the refusals the page relies on:
 a client without a link or of another office gets a ServiceError, never a raw KSeF failure."""
 
 from __future__ import annotations
@@ -11,7 +11,11 @@ from core import db
 from core.errors import NotFound, NotLinked
 from core.ksef.errors import KsefFailure
 from core.models import ClientCreate, Link
-from core.services import client_detail, clients, company_keys, credentials, links, problems, rights, selftest
+from core.services import problems
+from core.services.clients import register as clients
+from core.services.linking import credentials, links, rights, selftest
+from core.services.linking import detail as client_detail
+from core.services.linking import keys as company_keys
 from core.types import AuthMethod, ProblemClass, utcnow
 from tests.conftest import make_office
 from tests.factories import valid_nips

@@ -4,8 +4,8 @@ from core.errors import InvalidInput, PermissionDenied
 from core.jobs import queue
 from core.jobs.worker import drain
 from core.models import ClientCreate
-from core.services import clients
-from core.services.client_import import apply_client_import, start_client_import
+from core.services.clients import register as clients
+from core.services.clients.importer import apply_client_import, start_client_import
 from tests.factories import clients_csv, clients_xlsx, two_hundred_clients_with_three_bad_rows, valid_nips
 
 

@@ -5,7 +5,7 @@ from core import db
 from core.errors import Conflict, InvalidInput, PermissionDenied
 from core.ids import parse_company_key
 from core.models import AuditEvent, ClientCreate, ClientUpdate, CompanyKey
-from core.services import clients
+from core.services.clients import register as clients
 from tests.factories import valid_nips
 
 NIPS = valid_nips(5)

@@ -5,7 +5,7 @@ import pytest
 from core.errors import NotFound
 from core.jobs import queue
 from core.jobs.worker import drain
-from core.services.client_import import start_client_import
+from core.services.clients.importer import start_client_import
 from core.services.jobs import job_progress
 from tests.conftest import make_office
 from tests.factories import clients_csv, valid_nips

@@ -9,8 +9,8 @@ from core import db
 from core.errors import InvalidInput, PermissionDenied
 from core.jobs import queue
 from core.models import ClientCreate, Invoice, UsageDaily, UsageEvent
-from core.services import clients
-from core.services.package import (
+from core.services.clients import register as clients
+from core.services.usage.package import (
     Period,
     forecast,
     held_offices,

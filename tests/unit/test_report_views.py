@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from core.errors import InvalidInput
-from core.reports import UsageFilters
-from core.services import report_views
+from core.services.reports import views as report_views
+from core.services.reports.tables import UsageFilters
 from core.types import LinkStatus, UsageKind
 from tests import seeding
 

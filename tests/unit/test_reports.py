@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from openpyxl import load_workbook
 
-from core.reports import Report, excel_text, write_csv, write_xlsx
+from core.services.reports.tables import Report, excel_text, write_csv, write_xlsx
 
 
 def _report() -> Report:

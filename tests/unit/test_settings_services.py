@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from core.errors import InvalidInput, PermissionDenied
-from core.services import invoices, notifications
+from core.services import invoices
+from core.services.notifications import rules as notifications
 from core.types import NotificationKind
 from tests import seeding
 from tests.conftest import make_office

@@ -1,0 +1,31 @@
+"""A client's link to its KSeF context."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from core.models.base import created, enum_column, when
+from core.types import AuthMethod, KsefEnvironment
+
+
+class Link(SQLModel, table=True):
+    """The client's way into its KSeF context; an unlinked row stays as history."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    credential_id: int | None = Field(default=None, foreign_key="credential.id", index=True)
+    environment: KsefEnvironment = enum_column(KsefEnvironment, 8)
+    auth_method: AuthMethod = enum_column(AuthMethod, 24)
+    company_key: str = Field(default="", max_length=120)
+    send_enabled: bool = False  # sending is configured, so InvoiceWrite is needed
+    key_verified_at: datetime | None = when()
+    last_attempt_at: datetime | None = when()
+    last_success_at: datetime | None = when()
+    permissions: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    permissions_checked_at: datetime | None = when()
+    reauth_due_at: datetime | None = when()  # signature methods: when the refresh token runs out
+    created_at: datetime = created()
+    unlinked_at: datetime | None = when()

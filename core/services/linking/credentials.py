@@ -1,0 +1,245 @@
+"""Credentials: KSeF tokens and KSeF certificates (per client or the office's), sealed at rest.
+
+Nothing secret ever leaves this module through a public function: `CredentialPublic` carries only metadata. The
+plaintext is opened for one KSeF call by `core.services.linking.connection` and dropped right after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, or_, select
+
+from core import audit
+from core.db import session_scope
+from core.errors import InvalidInput, NotFound
+from core.ksef import session_cache
+from core.ksef.auth import token_context_nip
+from core.models import Client, Credential
+from core.security import Actor, Permission
+from core.services.certificates.files import CertificateInfo, load_bundle
+from core.types import AuthMethod, CertificateType, CredentialSource, CredentialStatus, utcnow
+from core.vault import seal
+
+STATUS_NAMES_PL = {
+    CredentialStatus.submitted: "przesłany do autoryzacji",
+    CredentialStatus.accepted: "przyjęty w trakcie autoryzacji",
+    CredentialStatus.authorized: "autoryzowany pomyślnie",
+    CredentialStatus.auth_failed: "uwierzytelnianie nieudane",
+    CredentialStatus.added: "dodany",
+    CredentialStatus.missing: "brak",
+    CredentialStatus.active: "aktywny",
+    CredentialStatus.revoked: "unieważniony",
+    CredentialStatus.expired: "wygasły",
+}
+
+
+@dataclass(frozen=True)
+class CredentialPublic:
+    id: int
+    client_id: int | None
+    kind: str
+    source: str
+    label: str
+    status: str
+    certificate_type: str | None
+    subject: str
+    subject_identifier: str
+    serial_number: str
+    fingerprint: str
+    context_nip: str
+    valid_from: datetime | None
+    valid_to: datetime | None
+    last_used_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: Credential) -> CredentialPublic:
+        assert row.id is not None
+        return cls(
+            id=row.id,
+            client_id=row.client_id,
+            kind=row.kind,
+            source=row.source,
+            label=row.label,
+            status=row.status,
+            certificate_type=row.certificate_type,
+            subject=row.subject,
+            subject_identifier=row.subject_identifier,
+            serial_number=row.serial_number,
+            fingerprint=row.fingerprint,
+            context_nip=row.context_nip,
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
+            last_used_at=row.last_used_at,
+            created_at=row.created_at,
+        )
+
+
+def _client(session: Session, actor: Actor, client_id: int) -> Client:
+    client = session.get(Client, client_id)
+    if client is None or client.office_id != actor.office_id:
+        raise NotFound(f"Nie ma klienta o numerze {client_id}.")
+    return client
+
+
+def wrong_client_message(session: Session, actor: Actor, client: Client, other_nip: str) -> str:
+    """ "This belongs to company X (NIP …), not to Y" — naming the other company when it is ours."""
+    other = session.exec(select(Client).where(Client.office_id == actor.office_id, Client.nip == other_nip)).first()
+    owner = f"firmy {other.name} (NIP {other_nip})" if other else f"firmy o NIP {other_nip}"
+    return f"Ten token należy do {owner}, nie do {client.name} (NIP {client.nip})."
+
+
+def add_ksef_token(*, actor: Actor, client_id: int, token: str, label: str = "") -> CredentialPublic:
+    """Store a client's KSeF token; a token bound to another context is refused before any call."""
+    actor.require(Permission.manage_credentials)
+    token = token.strip()
+    if len(token) < 20 or len(token) > 500 or any(ch.isspace() for ch in token):
+        raise InvalidInput("To nie wygląda na token KSeF (wklej cały token, bez spacji).")
+    with session_scope(write=True) as session:
+        client = _client(session, actor, client_id)
+        context = token_context_nip(token)
+        if context is not None and context != client.nip:
+            raise InvalidInput(wrong_client_message(session, actor, client, context))
+        row = insert_token(session, office_id=actor.office_id, client=client, token=token, label=label)
+        audit.record(session, actor, "credential.add", f"credential:{row.id}", kind=row.kind, client_id=client.id)
+        return CredentialPublic.of(row)
+
+
+def insert_token(session: Session, *, office_id: int, client: Client, token: str, label: str = "") -> Credential:
+    row = Credential(
+        office_id=office_id,
+        client_id=client.id,
+        kind=AuthMethod.ksef_token,
+        source=CredentialSource.client,
+        label=label.strip() or "Token KSeF",
+        status=CredentialStatus.active,
+        context_nip=token_context_nip(token) or client.nip,
+    )
+    session.add(row)
+    session.flush()
+    seal(row, "secret_ciphertext", token)
+    session.add(row)
+    return row
+
+
+def add_certificate(
+    *,
+    actor: Actor,
+    client_id: int | None,
+    certificate: bytes | None = None,
+    private_key: bytes | None = None,
+    pkcs12_data: bytes | None = None,
+    password: str | None = None,
+    label: str = "",
+    for_authentication: bool = True,
+) -> CredentialPublic:
+    """A KSeF certificate with its key; `client_id=None` makes it the office's, serving every client."""
+    actor.require(Permission.manage_credentials)
+    info, key_pem = load_bundle(
+        certificate=certificate,
+        private_key=private_key,
+        pkcs12_data=pkcs12_data,
+        password=password,
+        for_authentication=for_authentication,
+    )
+    with session_scope(write=True) as session:
+        if client_id is not None:
+            _client(session, actor, client_id)
+        row = insert_certificate(
+            session, office_id=actor.office_id, client_id=client_id, info=info, key_pem=key_pem, label=label
+        )
+        audit.record(session, actor, "credential.add", f"credential:{row.id}", kind=row.kind, serial=info.serial_number)
+        return CredentialPublic.of(row)
+
+
+def insert_certificate(
+    session: Session, *, office_id: int, client_id: int | None, info: CertificateInfo, key_pem: str, label: str = ""
+) -> Credential:
+    authentication = info.certificate_type == CertificateType.Authentication
+    row = Credential(
+        office_id=office_id,
+        client_id=client_id,
+        kind=AuthMethod.ksef_certificate,
+        source=CredentialSource.office if client_id is None else CredentialSource.client,
+        label=label.strip() or info.common_name or "Certyfikat KSeF",
+        status=CredentialStatus.submitted if authentication else CredentialStatus.added,
+        certificate_pem=info.certificate_pem,
+        certificate_type=info.certificate_type,
+        subject=info.subject[:500],
+        subject_identifier=info.subject_identifier,
+        serial_number=info.serial_number,
+        fingerprint=info.fingerprint,
+        valid_from=info.valid_from,
+        valid_to=info.valid_to,
+    )
+    session.add(row)
+    session.flush()
+    seal(row, "secret_ciphertext", key_pem)
+    session.add(row)
+    return row
+
+
+def signature_anchor(session: Session, *, office_id: int, client_id: int, method: AuthMethod) -> Credential:
+    """Qualified signature / Trusted Profile hold no secret; this row anchors their KSeF session."""
+    row = session.exec(
+        select(Credential).where(
+            Credential.client_id == client_id, Credential.kind == method, col(Credential.revoked_at).is_(None)
+        )
+    ).first()
+    if row is None:
+        label = "Podpis kwalifikowany" if method == AuthMethod.qualified_signature else "Profil Zaufany"
+        row = Credential(office_id=office_id, client_id=client_id, kind=method, label=label)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def list_credentials(
+    *, actor: Actor, client_id: int | None = None, include_office: bool = True, include_revoked: bool = False
+) -> list[CredentialPublic]:
+    actor.require(Permission.view_secrets_metadata)
+    query = select(Credential).where(Credential.office_id == actor.office_id)
+    if client_id is not None:
+        scope = Credential.client_id == client_id
+        query = query.where(or_(scope, col(Credential.client_id).is_(None)) if include_office else scope)
+    if not include_revoked:
+        query = query.where(col(Credential.revoked_at).is_(None))
+    with session_scope() as session:
+        rows = session.exec(query.order_by(col(Credential.valid_to), col(Credential.id))).all()
+        return [CredentialPublic.of(r) for r in rows]
+
+
+def revoke_credential(*, actor: Actor, credential_id: int) -> CredentialPublic:
+    """Stop using a credential here (the KSeF-side revoke of a token or certificate is a separate act)."""
+    actor.require(Permission.manage_credentials)
+    with session_scope(write=True) as session:
+        row = session.get(Credential, credential_id)
+        if row is None or row.office_id != actor.office_id:
+            raise NotFound(f"Nie ma poświadczenia o numerze {credential_id}.")
+        row.revoked_at = row.revoked_at or utcnow()
+        row.status = CredentialStatus.revoked
+        row.secret_ciphertext = None  # nothing to leak once it is out of use
+        session.add(row)
+        audit.record(session, actor, "credential.revoke", f"credential:{row.id}")
+        public = CredentialPublic.of(row)
+    session_cache.forget(credential_id=credential_id)
+    return public
+
+
+def status_of(credential_id: int) -> CredentialStatus | None:
+    with session_scope() as session:
+        row = session.get(Credential, credential_id)
+        return row.status if row is not None else None
+
+
+def set_status(credential_id: int, status: CredentialStatus) -> None:
+    """Record the certificate's authorization progress (submitted → accepted → authorized / auth_failed)."""
+    with session_scope(write=True) as session:
+        row = session.get(Credential, credential_id)
+        if row is not None and row.status != status and row.revoked_at is None:
+            row.status = status
+            if status == CredentialStatus.authorized:
+                row.last_used_at = utcnow()
+            session.add(row)

@@ -1,0 +1,93 @@
+"""Scheduled upkeep of the fleet: access tokens refreshed ahead of time, link statuses recomputed as certificates
+approach expiry, links re-verified, KSeF availability probed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import col, select
+
+from core.db import session_scope
+from core.ksef.errors import KsefFailure
+from core.ksef.gateway import KsefGateway
+from core.models import Client, EnvironmentStatus, KsefSession, Link
+from core.security import Actor
+from core.services.linking.connection import load_facts, open_ksef
+from core.services.linking.links import start_bulk_verify
+from core.services.linking.status import refresh_link_status
+from core.types import KsefEnvironment, LinkStatus, utcnow
+
+REFRESH_AHEAD = timedelta(minutes=5)
+
+
+def refresh_expiring_sessions(office_id: int) -> dict[str, int]:
+    """Refresh access tokens that expire within five minutes, so no user-facing call waits for it."""
+    soon = utcnow() + REFRESH_AHEAD
+    with session_scope() as session:
+        client_ids = session.exec(
+            select(KsefSession.client_id)
+            .join(Client, col(Client.id) == col(KsefSession.client_id))
+            .where(Client.office_id == office_id, col(KsefSession.access_valid_until) < soon)
+            .where(col(KsefSession.refresh_valid_until) > utcnow())
+        ).all()
+    refreshed = failed = 0
+    for client_id in set(client_ids):
+        try:
+            with open_ksef(load_facts(client_id)) as call:
+                call.access_token()
+            refreshed += 1
+        except KsefFailure:
+            failed += 1  # the next operation on this client will classify and report it
+    return {"refreshed": refreshed, "failed": failed}
+
+
+def recompute_statuses(office_id: int) -> dict[str, int]:
+    """Certificates cross the 30-day and expiry lines without any call to KSeF; statuses must follow."""
+    changed = 0
+    with session_scope(write=True) as session:
+        clients = session.exec(
+            select(Client).where(Client.office_id == office_id, col(Client.archived_at).is_(None))
+        ).all()
+        for client in clients:
+            assert client.id is not None
+            before = client.link_status
+            if refresh_link_status(session, client.id) != before:
+                changed += 1
+    return {"clients": len(clients), "changed": changed}
+
+
+def verify_all_links(office_id: int) -> dict[str, Any]:
+    with session_scope() as session:
+        client_ids = session.exec(
+            select(Link.client_id)
+            .join(Client, col(Client.id) == col(Link.client_id))
+            .where(Client.office_id == office_id, col(Link.unlinked_at).is_(None), col(Client.archived_at).is_(None))
+            .where(col(Client.link_status) != LinkStatus.unlinked)
+        ).all()
+    if not client_ids:
+        return {"clients": 0}
+    job_id = start_bulk_verify(actor=Actor.system("scheduler", office_id), client_ids=sorted(set(client_ids)))
+    return {"clients": len(set(client_ids)), "job_id": job_id}
+
+
+def probe_availability() -> dict[str, str]:
+    """Ask Latarnia about every environment a link uses; the overview shows the answer."""
+    with session_scope() as session:
+        environments = set(session.exec(select(Link.environment).where(col(Link.unlinked_at).is_(None))).all())
+    results = {}
+    for environment in sorted(environments):
+        try:
+            with KsefGateway(environment, "") as gateway:
+                answer = gateway.lighthouse_status()
+            status, messages = str(answer.get("status") or "UNKNOWN"), list(answer.get("messages") or [])
+        except KsefFailure as failure:
+            status, messages = "UNREACHABLE", [{"text": str(failure)}]
+        with session_scope(write=True) as session:
+            row = session.get(EnvironmentStatus, environment) or EnvironmentStatus(
+                environment=KsefEnvironment(environment)
+            )
+            row.status, row.messages, row.checked_at = status, messages, utcnow()
+            session.add(row)
+        results[environment] = status
+    return results

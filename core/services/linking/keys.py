@@ -1,0 +1,138 @@
+"""Company keys `<officeAccountId>;<companyId>;<NIP>`: shown, verified step by step, revoked and reissued.
+
+Verification follows DESIGN.md §3 A.2 in order, and each failure says what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from core import audit
+from core.db import session_scope
+from core.errors import NotFound
+from core.ids import CompanyKeyError, format_company_key, parse_company_key
+from core.models import Client, CompanyKey, Office
+from core.security import Actor, Permission
+from core.services.clients.register import issue_company_key
+from core.types import utcnow
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    ok: bool
+    failure: str = ""  # malformed | other_office | unknown_company | archived | other_company | context | revoked
+    message: str = ""
+    fix: str = ""
+
+
+OK = KeyCheck(ok=True, message="Klucz firmy jest poprawny.")
+
+
+def current_key(session: Session, client: Client, office: Office) -> str:
+    key = session.exec(
+        select(CompanyKey)
+        .where(CompanyKey.client_id == client.id, col(CompanyKey.revoked_at).is_(None))
+        .order_by(col(CompanyKey.id).desc())
+    ).first()
+    if key is None:
+        assert client.id is not None and office.id is not None
+        key = issue_company_key(session, office_id=office.id, client_id=client.id)
+        session.flush()
+    return format_company_key(office.account_id, key.company_id, client.nip)
+
+
+def check_key(session: Session, *, office: Office, client: Client, raw_key: str, context_nip: str | None) -> KeyCheck:
+    """Pure verification against the store; `context_nip` is the context the credential reaches, when known."""
+    try:
+        key = parse_company_key(raw_key)
+    except CompanyKeyError as error:
+        return KeyCheck(False, "malformed", f"Klucz firmy ma zły format: {error}.", "Skopiuj klucz ze strony klienta.")
+    if key.account_id != office.account_id:
+        return KeyCheck(
+            False,
+            "other_office",
+            f"Klucz należy do innego biura (konto {key.account_id}), a nie do konta {office.account_id}.",
+            "Użyj klucza wygenerowanego w tej konsoli.",
+        )
+    issued = session.exec(
+        select(CompanyKey).where(CompanyKey.office_id == office.id, CompanyKey.company_id == key.company_id)
+    ).first()
+    owner = session.get(Client, issued.client_id) if issued else None
+    if issued is None or owner is None:
+        return KeyCheck(
+            False, "unknown_company", f"Firma {key.company_id} nie istnieje w rejestrze biura.", "Sprawdź klucz."
+        )
+    if owner.archived_at is not None:
+        return KeyCheck(
+            False,
+            "archived",
+            f"Firma {owner.name} (NIP {owner.nip}) jest w archiwum.",
+            "Przywróć firmę albo użyj klucza aktywnej firmy.",
+        )
+    if owner.id != client.id or key.nip != client.nip:
+        holder = owner if owner.id != client.id else None
+        named = f"{holder.name} (NIP {holder.nip})" if holder else f"NIP {key.nip}"
+        return KeyCheck(
+            False,
+            "other_company",
+            f"Ten klucz należy do firmy {named}, a nie do {client.name} (NIP {client.nip}).",
+            "Użyj klucza tej firmy (przycisk „Użyj klucza tej firmy”).",
+        )
+    if context_nip is not None and context_nip != client.nip:
+        return KeyCheck(
+            False,
+            "context",
+            f"Poświadczenie prowadzi do kontekstu NIP {context_nip}, a klient ma NIP {client.nip}.",
+            "Wybierz poświadczenie tego klienta.",
+        )
+    if issued.revoked_at is not None:
+        return KeyCheck(
+            False,
+            "revoked",
+            f"Klucz firmy {client.name} został unieważniony {issued.revoked_at:%d.%m.%Y}.",
+            "Użyj aktualnego klucza ze strony klienta.",
+        )
+    return OK
+
+
+def _load(session: Session, actor: Actor, client_id: int) -> tuple[Office, Client]:
+    client = session.get(Client, client_id)
+    office = session.get(Office, actor.office_id)
+    if client is None or office is None or client.office_id != actor.office_id:
+        raise NotFound(f"Nie ma klienta o numerze {client_id}.")
+    return office, client
+
+
+def get_company_key(*, actor: Actor, client_id: int) -> str:
+    actor.require(Permission.view)
+    with session_scope(write=True) as session:
+        office, client = _load(session, actor, client_id)
+        return current_key(session, client, office)
+
+
+def verify_company_key(*, actor: Actor, client_id: int, key: str) -> KeyCheck:
+    actor.require(Permission.run_operations)
+    with session_scope(write=True) as session:
+        office, client = _load(session, actor, client_id)
+        result = check_key(session, office=office, client=client, raw_key=key, context_nip=None)
+        audit.record(session, actor, "company_key.verify", f"client:{client_id}", ok=result.ok, failure=result.failure)
+        return result
+
+
+def reissue_company_key(*, actor: Actor, client_id: int) -> str:
+    """Revoke every key of the client and issue a new one (a leaked key stops working at once)."""
+    actor.require(Permission.manage_clients)
+    with session_scope(write=True) as session:
+        office, client = _load(session, actor, client_id)
+        now = utcnow()
+        for key in session.exec(
+            select(CompanyKey).where(CompanyKey.client_id == client_id, col(CompanyKey.revoked_at).is_(None))
+        ).all():
+            key.revoked_at = now
+            session.add(key)
+        assert office.id is not None and client.id is not None
+        fresh = issue_company_key(session, office_id=office.id, client_id=client.id)
+        audit.record(session, actor, "company_key.reissue", f"client:{client_id}")
+        return format_company_key(office.account_id, fresh.company_id, client.nip)

@@ -1,0 +1,343 @@
+"""Connecting clients to KSeF and verifying their links, one or many at a time (DESIGN.md §3 A.3).
+
+A connection attempt: check the company key and the credential locally, authenticate in the client's context, ask
+KSeF what the office may do there, record the outcome (problem opened or closed) and recompute the link status.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlmodel import Session, select
+
+from core import audit
+from core.db import session_scope
+from core.errors import InvalidInput, NotFound
+from core.jobs import queue
+from core.ksef.auth import token_context_nip
+from core.ksef.errors import KsefFailure
+from core.ksef.limiter import store_limits
+from core.ksef.transcript import Transcript
+from core.models import Client, Credential, Link, Office
+from core.security import Actor, Permission
+from core.services import problems
+from core.services.linking.connection import LinkFacts, link_facts, open_ksef
+from core.services.linking.credentials import wrong_client_message
+from core.services.linking.keys import check_key, current_key
+from core.services.linking.status import READ, WRITE, active_link, refresh_link_status
+from core.types import AuthMethod, KsefEnvironment, ProblemClass, utcnow
+from core.vault import unseal_text
+
+OPERATION = "link"
+BULK_CONCURRENCY = 16
+
+
+@dataclass(frozen=True)
+class LinkRequest:
+    auth_method: str
+    environment: str | None = None  # default: the client's environment
+    credential_id: int | None = None  # default: the client's own active credential of that kind
+    company_key: str | None = None  # default: the client's current key
+    send_enabled: bool | None = None
+    confirm_production: bool = False
+
+
+@dataclass(frozen=True)
+class LinkOutcome:
+    client_id: int
+    ok: bool
+    status: str
+    problem_class: str = ""
+    message: str = ""
+
+
+def connect_client(*, actor: Actor, client_id: int, request: LinkRequest) -> LinkOutcome:
+    actor.require(Permission.run_operations)
+    _check_request(request)
+    with session_scope(write=True) as session:
+        facts = _prepare_link(session, actor, client_id, request)
+        audit.record(session, actor, "link.connect", f"client:{client_id}", method=request.auth_method)
+    return _attempt(facts)
+
+
+def verify_link(*, actor: Actor, client_id: int) -> LinkOutcome:
+    """Re-check an existing link (the support inbox's "retry" and the scheduled health check)."""
+    actor.require(Permission.run_operations)
+    with session_scope(write=True) as session:
+        _own_client(session, actor, client_id)
+        try:
+            facts = link_facts(session, client_id)
+        except KsefFailure as failure:
+            return LinkOutcome(
+                client_id, False, refresh_link_status(session, client_id), failure.problem_class, str(failure)
+            )
+        audit.record(session, actor, "link.verify", f"client:{client_id}")
+    return _attempt(facts)
+
+
+def use_current_key(*, actor: Actor, client_id: int) -> LinkOutcome:
+    """The fix for a wrong company key: put this client's own current key on its link and verify again."""
+    actor.require(Permission.run_operations)
+    with session_scope(write=True) as session:
+        link = active_link(session, client_id)
+        client, office = session.get(Client, client_id), session.get(Office, actor.office_id)
+        if link is None or client is None or office is None or client.office_id != actor.office_id:
+            raise NotFound("Klient nie ma połączenia do poprawienia.")
+        link.company_key = current_key(session, client, office)
+        session.add(link)
+        audit.record(session, actor, "link.use_current_key", f"client:{client_id}")
+    return verify_link(actor=actor, client_id=client_id)
+
+
+def unlink_client(*, actor: Actor, client_id: int) -> str:
+    actor.require(Permission.archive_clients)
+    with session_scope(write=True) as session:
+        _own_client(session, actor, client_id)
+        link = active_link(session, client_id)
+        if link is None:
+            raise NotFound("Klient nie jest połączony.")
+        link.unlinked_at = utcnow()
+        session.add(link)
+        problems.resolve(session, client_id=client_id, operations=[OPERATION], reason="połączenie usunięte")
+        audit.record(session, actor, "link.unlink", f"client:{client_id}")
+        return refresh_link_status(session, client_id)
+
+
+def _own_client(session: Session, actor: Actor, client_id: int) -> Client:
+    client = session.get(Client, client_id)
+    if client is None or client.office_id != actor.office_id:
+        raise NotFound(f"Nie ma klienta o numerze {client_id}.")
+    return client
+
+
+def _check_request(request: LinkRequest) -> None:
+    if request.auth_method not in set(AuthMethod):
+        raise InvalidInput(f"Nieznana metoda uwierzytelnienia {request.auth_method!r}.")
+    if request.environment is not None and request.environment not in set(KsefEnvironment):
+        raise InvalidInput(f"Nieznane środowisko {request.environment!r}.")
+    if request.environment == KsefEnvironment.PROD and not request.confirm_production:
+        raise InvalidInput(
+            "Środowisko produkcyjne wymaga wyraźnego potwierdzenia: dokumenty wysłane do PROD mają skutki prawne."
+        )
+
+
+def _prepare_link(session: Session, actor: Actor, client_id: int, request: LinkRequest) -> LinkFacts:
+    client = session.get(Client, client_id)
+    office = session.get(Office, actor.office_id)
+    if client is None or office is None or client.office_id != actor.office_id or client.archived_at is not None:
+        raise NotFound(f"Nie ma aktywnego klienta o numerze {client_id}.")
+    environment = KsefEnvironment(request.environment or client.environment)
+    method = AuthMethod(request.auth_method)
+    if environment == KsefEnvironment.PROD and not request.confirm_production:
+        raise InvalidInput("Klient pracuje w środowisku produkcyjnym: potwierdź połączenie z PROD.")
+    credential = _pick_credential(session, actor, client, request)
+    link = active_link(session, client_id)
+    if link is None:
+        link = Link(client_id=client_id, environment=environment, auth_method=method)
+    link.environment = environment
+    link.auth_method = method
+    link.credential_id = credential.id
+    link.company_key = request.company_key or link.company_key or current_key(session, client, office)
+    if request.send_enabled is not None:
+        link.send_enabled = request.send_enabled
+    session.add(link)
+    session.flush()
+    return link_facts(session, client_id)
+
+
+def _pick_credential(session: Session, actor: Actor, client: Client, request: LinkRequest) -> Credential:
+    if request.credential_id is not None:
+        credential = session.get(Credential, request.credential_id)
+        if credential is None or credential.office_id != actor.office_id or credential.revoked_at is not None:
+            raise InvalidInput("Wybrane poświadczenie nie istnieje albo zostało unieważnione.")
+        if credential.client_id not in (None, client.id):
+            raise InvalidInput(f"Wybrane poświadczenie należy do innego klienta, nie do {client.name}.")
+        if credential.kind != request.auth_method:
+            raise InvalidInput("Wybrane poświadczenie nie pasuje do metody uwierzytelnienia.")
+        return credential
+    if request.auth_method in {AuthMethod.qualified_signature, AuthMethod.trusted_profile}:
+        raise InvalidInput("Podpis kwalifikowany i Profil Zaufany łączy się przez podpisanie żądania (strona Klient).")
+    credential = session.exec(
+        select(Credential)
+        .where(Credential.client_id == client.id, Credential.kind == request.auth_method)
+        .where(Credential.revoked_at == None)  # noqa: E711 - SQL NULL comparison
+        .order_by(Credential.id.desc())  # type: ignore[union-attr]
+    ).first()
+    if credential is None:
+        kind = "tokenu KSeF" if request.auth_method == AuthMethod.ksef_token else "certyfikatu"
+        raise InvalidInput(f"Klient {client.name} nie ma {kind}; dodaj go w „Certyfikaty i tokeny”.")
+    return credential
+
+
+def _local_check(session: Session, facts: LinkFacts) -> KsefFailure | None:
+    """Checks that need no network: the company key and the credential's bound context."""
+    office = session.get(Office, facts.office_id)
+    client = session.get(Client, facts.client_id)
+    credential = session.get(Credential, facts.credential_id)
+    assert office is not None and client is not None and credential is not None
+    context = None
+    if credential.kind == AuthMethod.ksef_token and credential.secret_ciphertext is not None:
+        context = token_context_nip(unseal_text(credential, "secret_ciphertext"))
+        if context is not None and context != client.nip:
+            actor = _system(facts)
+            return KsefFailure(ProblemClass.wrong_company_key, wrong_client_message(session, actor, client, context))
+    result = check_key(session, office=office, client=client, raw_key=facts.company_key, context_nip=context)
+    if not result.ok:
+        return KsefFailure(
+            ProblemClass.wrong_company_key, f"{result.message} {result.fix}", details={"key": result.failure}
+        )
+    if credential.valid_to is not None and credential.valid_to < utcnow():
+        return KsefFailure(
+            ProblemClass.invalid_credentials,
+            f"Certyfikat wygasł {credential.valid_to:%d.%m.%Y}; wgraj nowy certyfikat.",
+        )
+    return None
+
+
+def _system(facts: LinkFacts) -> Actor:
+    return Actor.system("worker", facts.office_id)
+
+
+def _attempt(facts: LinkFacts) -> LinkOutcome:
+    with session_scope() as session:
+        failure = _local_check(session, facts)
+    transcript = Transcript()
+    permissions: list[str] = []
+    if failure is None:
+        try:
+            with open_ksef(facts, transcript=transcript) as call:
+                permissions = call.run(call.permissions)
+                store_limits(facts.environment, facts.nip, call.run(call.gateway.rate_limits))
+        except KsefFailure as error:
+            failure = error
+    if failure is None:
+        failure = _rights_failure(facts, permissions)
+    return _record(facts, failure, permissions, transcript)
+
+
+def _rights_failure(facts: LinkFacts, permissions: list[str]) -> KsefFailure | None:
+    held = set(permissions)
+    if READ not in held and "Owner" not in held:
+        return KsefFailure(
+            ProblemClass.missing_rights,
+            f"Biuro nie ma uprawnienia InvoiceRead w kontekście {facts.client_name} (NIP {facts.nip}).",
+            details={"held": sorted(held), "missing": [READ] + ([WRITE] if facts.send_enabled else [])},
+        )
+    return None
+
+
+def _record(
+    facts: LinkFacts, failure: KsefFailure | None, permissions: list[str], transcript: Transcript
+) -> LinkOutcome:
+    now = utcnow()
+    with session_scope(write=True) as session:
+        link = session.get(Link, facts.link_id)
+        assert link is not None
+        link.last_attempt_at = now
+        if failure is None:
+            link.last_success_at = now
+            link.key_verified_at = now
+            link.permissions = permissions
+            link.permissions_checked_at = now
+            problems.resolve(session, client_id=facts.client_id, operations=[OPERATION])
+        else:
+            if failure.problem_class == ProblemClass.missing_rights:
+                link.permissions = list(failure.details.get("held", []))
+                link.permissions_checked_at = now
+            problems.record_failure(
+                session,
+                office_id=facts.office_id,
+                client_id=facts.client_id,
+                operation=OPERATION,
+                failure=failure,
+                transcript=transcript.tail(),
+            )
+        session.add(link)
+        session.flush()
+        status = refresh_link_status(session, facts.client_id)
+    if failure is None:
+        return LinkOutcome(facts.client_id, True, status, message="Połączenie działa.")
+    return LinkOutcome(facts.client_id, False, status, failure.problem_class, str(failure))
+
+
+# --- many clients at once: a job -----------------------------------------------------------------------------------
+
+
+def start_bulk_connect(*, actor: Actor, client_ids: list[int], request: LinkRequest) -> int:
+    """Queue the connect wizard's work; the page follows the job's progress and per-client results."""
+    actor.require(Permission.run_operations)
+    _check_request(request)
+    if not client_ids:
+        raise InvalidInput("Wybierz co najmniej jednego klienta.")
+    job_id = queue.enqueue(
+        "link_connect",
+        subject=f"{len(client_ids)} klientów",
+        period=uuid.uuid4().hex,
+        payload={"client_ids": client_ids, "request": asdict(request)},
+        office_id=actor.office_id,
+        created_by=actor.user_id,
+        max_attempts=1,
+    )
+    with session_scope(write=True) as session:
+        audit.record(session, actor, "link.bulk_connect", f"job:{job_id}", clients=len(client_ids))
+    return job_id
+
+
+def start_bulk_verify(*, actor: Actor, client_ids: list[int]) -> int:
+    """Re-verify many links (the inbox's "retry the whole group", the demo seed, the scheduled health check)."""
+    actor.require(Permission.run_operations)
+    job_id = queue.enqueue(
+        "link_verify",
+        subject=f"{len(client_ids)} klientów",
+        period=uuid.uuid4().hex,
+        payload={"client_ids": client_ids},
+        office_id=actor.office_id,
+        created_by=actor.user_id,
+        max_attempts=1,
+    )
+    with session_scope(write=True) as session:
+        audit.record(session, actor, "link.bulk_verify", f"job:{job_id}", clients=len(client_ids))
+    return job_id
+
+
+def run_bulk(context: Any, attempt: Any) -> dict[str, Any]:
+    """Run `attempt(client_id)` for every client in parallel; one failure never stops the rest."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    client_ids: list[int] = list(context.payload["client_ids"])
+    results: dict[str, dict[str, Any]] = {}
+    context.progress(0, len(client_ids), force=True)
+    with ThreadPoolExecutor(max_workers=BULK_CONCURRENCY, thread_name_prefix="link") as pool:
+        futures = {pool.submit(attempt, client_id): client_id for client_id in client_ids}
+        for future in as_completed(futures):
+            client_id = futures[future]
+            try:
+                outcome = future.result()
+                results[str(client_id)] = asdict(outcome)
+            except Exception as error:  # an unexpected bug for one client must not stop the others
+                results[str(client_id)] = asdict(LinkOutcome(client_id, False, "error", "internal", str(error)[:300]))
+            context.progress(len(results), len(client_ids), result={"clients": results})
+    failed = [int(k) for k, v in results.items() if not v["ok"]]
+    return {"clients": results, "ok": len(client_ids) - len(failed), "failed": failed}
+
+
+def bulk_connect_task(context: Any) -> dict[str, Any]:
+    actor = context.actor
+    request = LinkRequest(**context.payload["request"])
+
+    def attempt(client_id: int) -> LinkOutcome:
+        try:
+            return connect_client(actor=actor, client_id=client_id, request=request)
+        except (InvalidInput, NotFound) as error:
+            with session_scope(write=True) as session:
+                status = refresh_link_status(session, client_id)
+            return LinkOutcome(client_id, False, status, "internal", str(error))
+
+    return run_bulk(context, attempt)
+
+
+def bulk_verify_task(context: Any) -> dict[str, Any]:
+    actor = context.actor
+    return run_bulk(context, lambda client_id: verify_link(actor=actor, client_id=client_id))

@@ -1,0 +1,267 @@
+"""Receiving invoices, per client and subject type, by the high-water-mark method (PROTOCOL.md §7.4).
+
+Windows on PermanentStorage dates, adjacent, at most three months (history backfill walks them in order; the
+newest window asks KSeF to stop at its HWM). A window is read with metadata queries sorted ascending; few new
+invoices are downloaded one by one, many go through an export package (its downloads are not rate limited). The
+truncation rule is honoured: `isTruncated` moves `from` to the last record's date. Every stored page advances the
+HWM in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+from sqlmodel import select
+
+from core import audit
+from core.db import session_scope
+from core.ksef.errors import KsefFailure
+from core.ksef.gateway import parse_ksef_datetime
+from core.ksef.invoices import export_invoices
+from core.ksef.transcript import Transcript
+from core.models import Client, Office, SyncState
+from core.security import Actor, Permission
+from core.services import problems
+from core.services.linking.connection import KsefCall, LinkFacts, load_facts, open_ksef
+from core.services.linking.status import refresh_link_status
+from core.services.sync.store import known_numbers, record_sync_outcome, store_received, sync_state
+from core.types import SubjectType, utcnow
+
+SUBJECT_TYPES = (SubjectType.Subject1, SubjectType.Subject2)
+WINDOW = timedelta(days=88)  # KSeF allows at most three months per query; 88 days always fits
+PAGE_SIZE = 250
+# Two subject types × 4 downloads stay inside KSeF's 16 downloads a minute per context; more goes by export.
+INDIVIDUAL_DOWNLOAD_MAX = 4
+MIN_INTERVAL = timedelta(minutes=15)  # never more often per client and subject type (PROTOCOL.md §16.5)
+DEFAULT_BACKFILL_FROM = datetime(2026, 2, 1, tzinfo=UTC)  # KSeF became mandatory
+OPERATION = "sync"
+
+
+@dataclass
+class SubjectReport:
+    subject_type: SubjectType
+    new_invoices: int = 0
+    metadata_queries: int = 0
+    downloads: int = 0
+    exports: int = 0
+    hwm: datetime | None = None
+    error: str = ""
+
+
+@dataclass
+class SyncReport:
+    client_id: int
+    subjects: list[SubjectReport] = field(default_factory=list)
+
+    @property
+    def new_invoices(self) -> int:
+        return sum(s.new_invoices for s in self.subjects)
+
+    @property
+    def ok(self) -> bool:
+        return not any(s.error for s in self.subjects)
+
+
+def sync_client(*, actor: Actor, client_id: int, subject_types: tuple[SubjectType, ...] = SUBJECT_TYPES) -> SyncReport:
+    actor.require(Permission.run_operations)
+    facts = load_facts(client_id)
+    interval = _interval(facts.office_id)
+    report = SyncReport(client_id)
+    transcript = Transcript()
+    failure: KsefFailure | None = None
+    with open_ksef(facts, transcript=transcript) as call:
+        for subject_type in subject_types:
+            subject = SubjectReport(subject_type)
+            report.subjects.append(subject)
+            try:
+                _sync_subject(call, facts, subject)
+            except KsefFailure as raised:
+                failure, subject.error = raised, str(raised)
+    _record(actor, facts, report, failure, transcript, next_due_at=utcnow() + interval)
+    if failure is not None and failure.retryable:
+        raise failure
+    return report
+
+
+def _record(
+    actor: Actor,
+    facts: LinkFacts,
+    report: SyncReport,
+    failure: KsefFailure | None,
+    transcript: Transcript,
+    *,
+    next_due_at: datetime,
+) -> None:
+    """The outcome of every subject type, the problem opened or closed and the audit event, in one transaction."""
+    with session_scope(write=True) as session:
+        for subject in report.subjects:
+            record_sync_outcome(
+                session, client_id=facts.client_id, subject_type=subject.subject_type, error=subject.error,
+                next_due_at=next_due_at,
+            )  # fmt: skip
+        if failure is None:
+            changed = problems.resolve(session, client_id=facts.client_id, operations=[OPERATION])
+        else:
+            problems.record_failure(
+                session, office_id=facts.office_id, client_id=facts.client_id, operation=OPERATION,
+                failure=failure, transcript=transcript.tail(),
+            )  # fmt: skip
+            changed = 1
+        if changed:  # a sync moves the link status only by opening or closing a problem
+            refresh_link_status(session, facts.client_id)
+        audit.record(
+            session, actor, "sync.run", f"client:{facts.client_id}", new=report.new_invoices, ok=failure is None
+        )
+
+
+def _interval(office_id: int) -> timedelta:
+    with session_scope() as session:
+        office = session.get(Office, office_id)
+        minutes = office.sync_interval_minutes if office else 60
+    return max(MIN_INTERVAL, timedelta(minutes=minutes))
+
+
+def _start_of(facts: LinkFacts, subject_type: SubjectType) -> datetime:
+    with session_scope() as session:
+        hwm = session.exec(
+            select(SyncState.hwm).where(SyncState.client_id == facts.client_id, SyncState.subject_type == subject_type)
+        ).first()
+    if hwm is not None:
+        return hwm
+    with session_scope(write=True) as session:
+        state = sync_state(session, facts.client_id, subject_type)
+        if state.hwm is not None:
+            return state.hwm
+        office = session.get(Office, facts.office_id)
+        configured = (office.schedule or {}).get("backfill_from") if office else None
+        start = parse_ksef_datetime(configured) if configured else None
+        state.backfill_from = state.backfill_from or start or DEFAULT_BACKFILL_FROM
+        session.add(state)
+        return state.backfill_from
+
+
+def _sync_subject(call: KsefCall, facts: LinkFacts, report: SubjectReport) -> None:
+    start = _start_of(facts, report.subject_type)
+    while True:
+        now = utcnow()
+        newest = start + WINDOW >= now
+        date_range: dict[str, Any] = {"dateType": "PermanentStorage", "from": start.isoformat()}
+        if newest:
+            date_range["restrictToPermanentStorageHwmDate"] = True
+        else:
+            date_range["to"] = (start + WINDOW).isoformat()
+        end = _read_window(call, facts, report, {"subjectType": report.subject_type, "dateRange": date_range})
+        if newest:
+            return
+        start = end if end is not None and end > start else start + WINDOW
+
+
+def _read_window(call: KsefCall, facts: LinkFacts, report: SubjectReport, filters: dict[str, Any]) -> datetime | None:
+    """Read one window to its end; returns the HWM it reached."""
+    offset = 0
+    while True:
+        page = call.run(partial(_query, call, filters, offset))
+        report.metadata_queries += 1
+        invoices: list[dict[str, Any]] = page.get("invoices", [])
+        stored = known_numbers(facts.client_id, [m["ksefNumber"] for m in invoices])
+        fresh = [m for m in invoices if m["ksefNumber"] not in stored]
+        if len(fresh) > INDIVIDUAL_DOWNLOAD_MAX:
+            return _export_window(call, facts, report, filters)
+        items = [(meta, call.run(partial(call.gateway.invoice_xml, ksef_number=meta["ksefNumber"]))) for meta in fresh]
+        report.downloads += len(items)
+        done = not page.get("hasMore")
+        hwm = _window_end(filters, page) if done else _last_storage_date(invoices)
+        report.new_invoices += store_received(
+            office_id=facts.office_id,
+            client_id=facts.client_id,
+            subject_type=report.subject_type,
+            items=items,
+            new_hwm=hwm,
+        )
+        report.hwm = hwm or report.hwm
+        if done:
+            return hwm
+        if page.get("isTruncated"):
+            # PROTOCOL.md §7.2: continue from the last record's date with a fresh page count.
+            filters["dateRange"]["from"] = invoices[-1]["permanentStorageDate"]
+            offset = 0
+        else:
+            offset += 1
+
+
+def _query(call: KsefCall, filters: dict[str, Any], offset: int, access: str) -> dict[str, Any]:
+    return call.gateway.query_metadata(access, filters, page_offset=offset, page_size=PAGE_SIZE)
+
+
+def _export_window(call: KsefCall, facts: LinkFacts, report: SubjectReport, filters: dict[str, Any]) -> datetime | None:
+    """Many new invoices: one export per up-to-10,000 invoices, continued by the package's own HWM fields."""
+    while True:
+        package = call.run(lambda access: export_invoices(call.gateway, access, filters))
+        report.exports += 1
+        metadata = sorted(package.metadata, key=lambda m: m.get("permanentStorageDate") or "")
+        items = [(meta, package.documents.get(meta["ksefNumber"], b"")) for meta in metadata]
+        truncated = bool(package.package.get("isTruncated"))
+        if truncated:
+            hwm = parse_ksef_datetime(package.package.get("lastPermanentStorageDate"))
+        else:
+            hwm = _window_end(filters, package.package)
+        for chunk_start in range(0, len(items), 500):
+            chunk = items[chunk_start : chunk_start + 500]
+            last_chunk = chunk_start + 500 >= len(items)
+            report.new_invoices += store_received(
+                office_id=facts.office_id, client_id=facts.client_id, subject_type=report.subject_type, items=chunk,
+                new_hwm=hwm if last_chunk else _last_storage_date([m for m, _ in chunk]),
+            )  # fmt: skip
+        report.hwm = hwm or report.hwm
+        if not truncated:
+            return hwm
+        filters["dateRange"]["from"] = package.package["lastPermanentStorageDate"]
+
+
+def _window_end(filters: dict[str, Any], answer: dict[str, Any]) -> datetime | None:
+    """Where a fully read window leaves the HWM: KSeF's HWM for the newest window, the window's end otherwise."""
+    if "to" in filters["dateRange"]:
+        return parse_ksef_datetime(filters["dateRange"]["to"])
+    return parse_ksef_datetime(answer.get("permanentStorageHwmDate"))
+
+
+def _last_storage_date(invoices: list[dict[str, Any]]) -> datetime | None:
+    return parse_ksef_datetime(invoices[-1]["permanentStorageDate"]) if invoices else None
+
+
+# --- what screens show -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    subject_type: SubjectType
+    hwm: datetime | None
+    last_success_at: datetime | None
+    next_due_at: datetime | None
+    consecutive_failures: int
+    last_error: str
+
+
+def sync_status(*, actor: Actor, client_id: int) -> list[SyncStatus]:
+    actor.require(Permission.view)
+
+    with session_scope() as session:
+        client = session.get(Client, client_id)
+        if client is None or client.office_id != actor.office_id:
+            return []
+        rows = session.exec(select(SyncState).where(SyncState.client_id == client_id)).all()
+        return [
+            SyncStatus(r.subject_type, r.hwm, r.last_success_at, r.next_due_at, r.consecutive_failures, r.last_error)
+            for r in sorted(rows, key=lambda r: r.subject_type)
+        ]
+
+
+def complete_until(statuses: list[SyncStatus]) -> datetime | None:
+    """Month-close completeness: every subject type is stored up to this instant ("kompletne do …")."""
+    marks = [s.hwm for s in statuses]
+    if len(marks) < len(SUBJECT_TYPES) or any(m is None for m in marks):
+        return None
+    return min(m for m in marks if m is not None)

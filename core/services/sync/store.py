@@ -1,0 +1,134 @@
+"""Writing received invoices: metadata, XML, the usage event and the high-water mark in one transaction.
+
+Deduplicated by KSeF number per client. The HWM only moves forward and only together with the rows it covers, so a
+sync that dies half-way resumes from the last stored page without a gap or a duplicate.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from core.db import session_scope
+from core.ksef.gateway import parse_ksef_datetime
+from core.models import Invoice, InvoiceDocument, SyncState, UsageEvent
+from core.types import InvoiceStatus, SubjectType, UsageKind, utcnow
+
+
+def to_grosze(value: Any) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int((Decimal(str(value)) * 100).quantize(Decimal(1)))
+    except InvalidOperation:
+        return None
+
+
+def sync_state(session: Session, client_id: int, subject_type: SubjectType) -> SyncState:
+    state = session.exec(
+        select(SyncState).where(SyncState.client_id == client_id, SyncState.subject_type == subject_type)
+    ).first()
+    if state is None:
+        state = SyncState(client_id=client_id, subject_type=subject_type)
+        session.add(state)
+        session.flush()
+    return state
+
+
+def known_numbers(client_id: int, numbers: list[str]) -> set[str]:
+    if not numbers:
+        return set()
+    with session_scope() as session:
+        found = session.exec(
+            select(Invoice.ksef_number).where(Invoice.client_id == client_id, col(Invoice.ksef_number).in_(numbers))
+        ).all()
+    return {n for n in found if n}
+
+
+def invoice_from_metadata(client_id: int, subject_type: SubjectType, meta: dict[str, Any]) -> Invoice:
+    seller = meta.get("seller") or {}
+    buyer = meta.get("buyer") or {}
+    buyer_identifier = buyer.get("identifier") or {}
+    issue = meta.get("issueDate")
+    return Invoice(
+        client_id=client_id,
+        subject_type=subject_type,
+        status=InvoiceStatus.received,
+        ksef_number=meta["ksefNumber"],
+        invoice_number=str(meta.get("invoiceNumber") or "")[:256],
+        issue_date=date.fromisoformat(issue) if issue else None,
+        invoicing_date=parse_ksef_datetime(meta.get("invoicingDate")),
+        acquisition_date=parse_ksef_datetime(meta.get("acquisitionDate")),
+        permanent_storage_date=parse_ksef_datetime(meta.get("permanentStorageDate")),
+        seller_nip=str(seller.get("nip") or "")[:10],
+        seller_name=str(seller.get("name") or "")[:512],
+        buyer_identifier=str(buyer_identifier.get("value") or "")[:50],
+        buyer_name=str(buyer.get("name") or "")[:512],
+        net_amount=to_grosze(meta.get("netAmount")),
+        vat_amount=to_grosze(meta.get("vatAmount")),
+        gross_amount=to_grosze(meta.get("grossAmount")),
+        currency=str(meta.get("currency") or "PLN")[:3],
+        invoice_type=str(meta.get("invoiceType") or "")[:16],
+        invoice_hash=str(meta.get("invoiceHash") or "")[:44],
+    )
+
+
+def store_received(
+    *,
+    office_id: int,
+    client_id: int,
+    subject_type: SubjectType,
+    items: list[tuple[dict[str, Any], bytes]],
+    new_hwm: datetime | None,
+) -> int:
+    """Insert the invoices not stored yet, one usage event each, and advance the HWM; returns how many were new."""
+    with session_scope(write=True) as session:
+        numbers = [meta["ksefNumber"] for meta, _ in items]
+        existing = set(
+            session.exec(
+                select(Invoice.ksef_number).where(Invoice.client_id == client_id, col(Invoice.ksef_number).in_(numbers))
+            ).all()
+        )
+        added = 0
+        for meta, xml in items:
+            if meta["ksefNumber"] in existing:
+                continue
+            existing.add(meta["ksefNumber"])
+            invoice = invoice_from_metadata(client_id, subject_type, meta)
+            session.add(invoice)
+            session.flush()
+            assert invoice.id is not None
+            session.add(InvoiceDocument(invoice_id=invoice.id, xml=xml))
+            session.add(
+                UsageEvent(
+                    office_id=office_id, client_id=client_id, invoice_id=invoice.id, kind=UsageKind.invoice_received
+                )
+            )
+            added += 1
+        if new_hwm is not None:
+            state = sync_state(session, client_id, subject_type)
+            if state.hwm is None or new_hwm > state.hwm:
+                state.hwm = new_hwm
+                session.add(state)
+    return added
+
+
+def record_sync_outcome(
+    session: Session, *, client_id: int, subject_type: SubjectType, error: str, next_due_at: datetime | None
+) -> None:
+    now = utcnow()
+    state = sync_state(session, client_id, subject_type)
+    state.last_run_at = now
+    if error:
+        state.consecutive_failures += 1
+        state.last_error = error[:1000]
+    else:
+        state.consecutive_failures = 0
+        state.last_error = ""
+        state.last_success_at = now
+    if next_due_at is not None:
+        state.next_due_at = next_due_at
+    session.add(state)

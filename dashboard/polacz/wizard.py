@@ -1,0 +1,306 @@
+"""Pick clients, the environment, the way in and whether sending is on; connect one client at once or many as a job.
+
+The bulk job's per-client results fill in while it runs (a fragment polls it every second); failures never stop the
+rest, and "Ponów nieudane" starts a new job with only the failed clients and the same choices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+import streamlit as st
+
+from core.security import Actor
+from core.services import jobs, overview
+from core.services.jobs import JobProgress
+from core.services.linking import credentials, links
+from core.services.linking.links import LinkRequest
+from core.services.overview import ClientRow
+from core.types import AuthMethod, CertificateType, KsefEnvironment, LinkStatus
+from dashboard.auth import idle_expired, session_actor
+from dashboard.certyfikaty.table import credential_label
+from dashboard.components.errors import attempt, attempt_in_callback, show_kept_error
+from dashboard.components.jobs import draw_progress
+from dashboard.components.outcome import report_outcome
+from dashboard.components.status import problem_title, status_text
+from dashboard.i18n import relabelled, t, tn
+
+SHOW = "polacz_show"
+SEARCH = "polacz_search"
+CLIENTS = "polacz_clients"
+ENVIRONMENT = "polacz_environment"
+CONFIRM_PROD = "polacz_prod"
+METHOD = "polacz_method"
+OFFICE_CERTIFICATE = "polacz_office_certificate"
+SEND = "polacz_send"
+ERROR = "polacz_error"
+JOB = "polacz_job"  # the bulk job being followed
+JOB_CLIENTS = "polacz_job_clients"  # its client ids, in the order picked
+JOB_REQUEST = "polacz_job_request"  # its choices (no secret: a method, ids, flags), for "Ponów nieudane"
+
+FILTERS: dict[str, set[str] | None] = {
+    "not_linked": {LinkStatus.not_linked},
+    "problems": {LinkStatus.error, LinkStatus.action_required, LinkStatus.degraded},
+    "all": None,
+}
+METHODS = ("client_token", "office_certificate", "client_certificate")
+
+
+# --- choosing --------------------------------------------------------------------------------------------------------
+
+
+def _shown(rows: Sequence[ClientRow]) -> list[ClientRow]:
+    statuses = FILTERS.get(str(st.session_state.get(SHOW, "not_linked")))
+    search = str(st.session_state.get(SEARCH, "")).strip().lower()
+    return [
+        row
+        for row in rows
+        if (statuses is None or row.link_status in statuses)
+        and (not search or search in row.name.lower() or search in row.nip)
+    ]
+
+
+def _select_all(ids: list[int]) -> None:
+    chosen = list(st.session_state.get(CLIENTS, []))
+    st.session_state[CLIENTS] = chosen + [client_id for client_id in ids if client_id not in chosen]
+
+
+def _clear() -> None:
+    st.session_state[CLIENTS] = []
+
+
+def pick_clients(rows: Sequence[ClientRow]) -> list[int]:
+    by_id = {row.id: row for row in rows}
+    show_col, search_col = st.columns([3, 2], vertical_alignment="bottom")
+    show_col.segmented_control(
+        t("polacz.show"),
+        options=list(FILTERS),
+        format_func=lambda name: t(f"polacz.show.{name}"),
+        default="not_linked",
+        key=relabelled(SHOW),
+    )
+    search_col.text_input(t("polacz.search"), key=SEARCH)
+    shown = _shown(rows)
+    chosen = [client_id for client_id in st.session_state.get(CLIENTS, []) if client_id in by_id]
+    st.session_state[CLIENTS] = chosen
+    options = chosen + [row.id for row in shown if row.id not in chosen]
+    st.multiselect(
+        t("polacz.clients"),
+        options=options,
+        format_func=lambda cid: f"{by_id[cid].name} — NIP {by_id[cid].nip} — {status_text(by_id[cid].link_status)}",
+        placeholder=t("polacz.clients_placeholder"),
+        key=CLIENTS,
+    )
+    all_col, clear_col, count_col = st.columns([2, 1, 3], vertical_alignment="center")
+    all_col.button(
+        t("polacz.select_all", count=len(shown)),
+        key="polacz_select_all",
+        on_click=_select_all,
+        args=([row.id for row in shown],),
+        disabled=not shown,
+    )
+    clear_col.button(t("polacz.clear"), key="polacz_clear", on_click=_clear, disabled=not chosen)
+    count_col.caption(tn("polacz.chosen", len(st.session_state.get(CLIENTS, []))))
+    return list(st.session_state.get(CLIENTS, []))
+
+
+def _office_certificates(actor: Actor) -> dict[int, str]:
+    found = attempt(lambda: credentials.list_credentials(actor=actor)) or []
+    return {
+        c.id: credential_label(c, {})
+        for c in found
+        if c.client_id is None and c.kind == AuthMethod.ksef_certificate
+        and c.certificate_type != CertificateType.Offline
+    }  # fmt: skip
+
+
+def choose_how(actor: Actor, chosen: Sequence[ClientRow]) -> bool:
+    """Environment, method, credential, sending; False while the choice cannot be used (e.g. no office certificate)."""
+    env_col, method_col = st.columns(2)
+    environment = env_col.selectbox(
+        t("polacz.environment"),
+        options=["", *KsefEnvironment],
+        format_func=lambda env: env or t("polacz.environment_own"),
+        key=relabelled(ENVIRONMENT),
+    )
+    method = method_col.radio(
+        t("polacz.method"),
+        options=METHODS,
+        format_func=lambda name: t(f"polacz.method.{name}"),
+        key=relabelled(METHOD),
+    )
+    usable = True
+    if method == "office_certificate":
+        certificates = _office_certificates(actor)
+        if certificates:
+            method_col.selectbox(
+                t("polacz.office_certificate"),
+                options=list(certificates),
+                format_func=certificates.__getitem__,
+                key=OFFICE_CERTIFICATE,
+            )
+        else:
+            method_col.warning(t("polacz.no_office_certificate"))
+            usable = False
+    st.caption(t("polacz.signature_note"))
+    st.checkbox(t("connect.send_enabled"), key=SEND, help=t("connect.send_enabled_help"))
+    production = environment == KsefEnvironment.PROD or (
+        not environment and any(row.environment == KsefEnvironment.PROD for row in chosen)
+    )
+    if production:
+        st.checkbox(t("connect.confirm_prod"), key=CONFIRM_PROD)
+    return usable
+
+
+def _request() -> LinkRequest:
+    method = st.session_state.get(METHOD, METHODS[0])
+    certificate = st.session_state.get(OFFICE_CERTIFICATE) if method == "office_certificate" else None
+    return LinkRequest(
+        auth_method=AuthMethod.ksef_token if method == "client_token" else AuthMethod.ksef_certificate,
+        environment=st.session_state.get(ENVIRONMENT) or None,
+        credential_id=int(certificate) if certificate else None,
+        send_enabled=bool(st.session_state.get(SEND, False)),
+        confirm_production=bool(st.session_state.get(CONFIRM_PROD, False)),
+    )
+
+
+# --- running ---------------------------------------------------------------------------------------------------------
+
+
+def _start_job(actor: Actor, client_ids: list[int], request: LinkRequest) -> None:
+    job_id = attempt_in_callback(
+        lambda: links.start_bulk_connect(actor=actor, client_ids=client_ids, request=request), error_key=ERROR
+    )
+    if job_id is not None:
+        st.session_state[JOB] = job_id
+        st.session_state[JOB_CLIENTS] = client_ids
+        st.session_state[JOB_REQUEST] = asdict(request)
+
+
+def _connect(names: Mapping[int, str]) -> None:
+    actor = session_actor()
+    if actor is None:
+        return
+    client_ids = [int(cid) for cid in st.session_state.get(CLIENTS, [])]
+    request = _request()
+    st.session_state[CONFIRM_PROD] = False  # a confirmation is given for one start
+    if not client_ids:
+        st.session_state[ERROR] = [t("polacz.pick_first")]
+    elif len(client_ids) == 1:
+        client_id = client_ids[0]
+        who = names.get(client_id, "")
+        report_outcome(
+            lambda: links.connect_client(actor=actor, client_id=client_id, request=request), error_key=ERROR, who=who
+        )
+    else:
+        _start_job(actor, client_ids, request)
+
+
+def _retry_failed(failed: list[int]) -> None:
+    actor = session_actor()
+    request = st.session_state.get(JOB_REQUEST)
+    if actor is not None and request is not None:
+        _start_job(actor, failed, LinkRequest(**request))
+
+
+def _dismiss() -> None:
+    for key in (JOB, JOB_CLIENTS, JOB_REQUEST):
+        st.session_state.pop(key, None)
+
+
+def result_rows(job: JobProgress, client_ids: Sequence[int], rows: Mapping[int, ClientRow]) -> dict[str, list[str]]:
+    """One row per client of the job; a client without a result yet is still waiting."""
+    results: dict[str, Any] = dict(job.result.get("clients", {}))
+    columns: dict[str, list[str]] = {
+        t("polacz.col.client"): [],
+        t("polacz.col.nip"): [],
+        t("polacz.col.status"): [],
+        t("polacz.col.result"): [],
+        t("polacz.col.message"): [],
+    }
+    for client_id in client_ids:
+        row = rows.get(client_id)
+        result = results.get(str(client_id))
+        values = [row.name if row else str(client_id), row.nip if row else ""]
+        if result is None:
+            values += [t("polacz.waiting"), "", ""]
+        else:
+            verdict = t("polacz.ok") if result["ok"] else f"❌ {problem_title(result['problem_class'])}"
+            values += [status_text(result["status"]), verdict, str(result.get("message", ""))]
+        for column, value in zip(columns, values, strict=True):
+            columns[column].append(value)
+    return columns
+
+
+def _draw(job: JobProgress, client_ids: Sequence[int], rows: Mapping[int, ClientRow]) -> None:
+    draw_progress(job, t("polacz.progress"))
+    st.dataframe(result_rows(job, client_ids, rows), hide_index=True, width="stretch", key="polacz_results")
+
+
+@st.fragment(run_every=1.0)
+def _live(actor: Actor, job_id: int, client_ids: Sequence[int], rows: Mapping[int, ClientRow]) -> None:
+    if idle_expired():
+        st.rerun(scope="app")
+    job = jobs.job_progress(actor=actor, job_id=job_id)
+    if job.finished:
+        st.rerun(scope="app")
+    _draw(job, client_ids, rows)
+
+
+def job_section(actor: Actor, rows: Mapping[int, ClientRow]) -> None:
+    job_id = st.session_state.get(JOB)
+    if job_id is None:
+        return
+    client_ids = [int(cid) for cid in st.session_state.get(JOB_CLIENTS, [])]
+    job = attempt(lambda: jobs.job_progress(actor=actor, job_id=int(job_id)))
+    if job is None:
+        _dismiss()
+        return
+    st.subheader(t("polacz.job.title"))
+    if not job.finished:
+        _live(actor, int(job_id), client_ids, rows)
+        return
+    _draw(job, client_ids, rows)
+    failed = [int(cid) for cid in job.result.get("failed", [])]
+    if job.status != "done":
+        st.error(t("polacz.job.broken", error=job.error))
+    elif failed:
+        st.warning(tn("polacz.job.failed", len(failed), ok=int(job.result.get("ok", 0))))
+    else:
+        st.success(tn("polacz.job.done", len(client_ids)))
+    retry_col, close_col = st.columns([1, 3])
+    if failed:
+        retry_col.button(
+            t("polacz.retry", count=len(failed)),
+            key="polacz_retry",
+            on_click=_retry_failed,
+            args=(failed,),
+            type="primary",
+            icon=":material/replay:",
+        )
+    close_col.button(t("common.dismiss"), key="polacz_dismiss", on_click=_dismiss)
+
+
+def wizard(actor: Actor) -> None:
+    rows = attempt(lambda: overview.client_table(actor=actor)) or []
+    by_id = {row.id: row for row in rows}
+    job_section(actor, by_id)
+    st.subheader(t("polacz.step.clients"))
+    chosen_ids = pick_clients(rows)
+    st.subheader(t("polacz.step.how"))
+    usable = choose_how(actor, [by_id[cid] for cid in chosen_ids if cid in by_id])
+    running = st.session_state.get(JOB) is not None
+    st.button(
+        tn("polacz.start", len(chosen_ids)) if chosen_ids else t("polacz.start_none"),
+        key="polacz_start",
+        on_click=_connect,
+        args=({row.id: row.name for row in rows},),
+        disabled=not chosen_ids or not usable or running,
+        type="primary",
+        icon=":material/link:",
+    )
+    if running:
+        st.caption(t("polacz.running"))
+    show_kept_error(ERROR)

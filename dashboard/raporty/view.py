@@ -1,0 +1,70 @@
+"""A report before it is exported: its chart and its first rows, in Polish formats."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import streamlit as st
+
+from core.formatting import format_date, format_datetime, format_int
+from core.security import Actor
+from core.services.reports import views as report_views
+from core.services.reports.views import ReportView
+from dashboard import charts
+from dashboard.components.errors import attempt
+from dashboard.i18n import t
+from dashboard.raporty.filters import Choice
+
+STATUS_HEADER = "Status połączenia"
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, date):
+        return format_date(value)
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return format_int(value)
+    if isinstance(value, Decimal | float):
+        return f"{value}".replace(".", ",")
+    return str(value)
+
+
+def figure(view: ReportView) -> Any:
+    if view.kind in ("usage", "usage_events"):
+        return charts.usage_report_chart(view.series, t=t)
+    if view.kind == "links":
+        return charts.link_status_chart({x: value for x, _, value in view.series}, t=t)
+    return charts.certificate_calendar_chart([(x, value) for x, _, value in view.series], t=t)
+
+
+def preview_table(view: ReportView) -> None:
+    status_column = view.header.index(STATUS_HEADER) if STATUS_HEADER in view.header else None
+    columns: dict[str, list[str]] = {}
+    for index, header in enumerate(view.header):
+        values = []
+        for row in view.preview:
+            value = row[index] if index < len(row) else ""
+            values.append(t(f"link_status.{value}") if index == status_column and value else cell(value))
+        columns[header] = values
+    st.dataframe(columns, hide_index=True, width="stretch", key="raporty_preview")
+
+
+def report_preview(actor: Actor, choice: Choice) -> ReportView | None:
+    view = attempt(lambda: report_views.report_view(actor=actor, kind=choice.kind, filters=choice.filters))
+    if view is None:
+        return None
+    if view.total_rows == 0:
+        st.info(t("raporty.empty"))
+        return view
+    st.plotly_chart(figure(view), key="raporty_chart")
+    shown = len(view.preview)
+    st.caption(t("raporty.preview", shown=format_int(shown), total=format_int(view.total_rows)))
+    preview_table(view)
+    return view
