@@ -45,3 +45,11 @@ def format_int(value: int) -> str:
 
 def format_percent(value: float | Decimal, places: int = 0) -> str:
     return f"{format_decimal(Decimal(str(value)) * 100, places)} %"
+
+
+def warsaw_today(now: datetime | None = None) -> date:
+    return (now or datetime.now(WARSAW)).astimezone(WARSAW).date()
+
+
+def warsaw_midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=WARSAW)

@@ -11,7 +11,7 @@ from core import db
 from core.formatting import WARSAW
 from core.models import ClientCreate, Credential, Invoice, InvoiceDocument, Problem, UsageEvent
 from core.services.clients import register as clients
-from core.services.usage.package import rebuild_rollup
+from core.services.usage.rollups import rebuild_rollup
 from core.types import AuthMethod, CredentialStatus, InvoiceStatus, SubjectType, UsageKind
 from tests.conftest import OfficeActors
 from tests.factories import valid_nips

@@ -11,7 +11,7 @@ from core.cli.common import acting_user, command
 from core.errors import InvalidInput
 from core.jobs import queue
 from core.jobs.worker import run_now
-from core.services.notifications import rules as notifications
+from core.services.notifications import delivery as notification_delivery
 from core.services.reports import exports
 from core.services.reports.tables import UsageFilters
 from core.services.usage import package
@@ -63,7 +63,7 @@ def _notify_test(args: argparse.Namespace) -> dict[str, str]:
     from core.services.notifications.smtp import MailError
 
     try:
-        recipients = notifications.send_test(actor=acting_user(args), to=args.to)
+        recipients = notification_delivery.send_test(actor=acting_user(args), to=args.to)
     except MailError as error:
         raise InvalidInput(str(error)) from None
     return {"sent_to": recipients}

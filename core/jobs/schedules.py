@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from core.db import session_scope
 from core.jobs import queue
 from core.models import Client, Office, SyncState
-from core.services.sync.engine import MIN_INTERVAL
+from core.services.sync.request import MIN_INTERVAL
 from core.types import LinkStatus, utcnow
 
 SYNCABLE = (LinkStatus.linked, LinkStatus.degraded)

@@ -112,13 +112,13 @@ def report_export(context: JobContext) -> dict[str, Any]:
 
 @task("usage_rollup")
 def usage_rollup(context: JobContext) -> dict[str, Any]:
-    from core.services.usage.package import rollup_usage
+    from core.services.usage.rollups import rollup_usage
 
     return {"rows": rollup_usage()}
 
 
 @task("notifications")
 def notifications(context: JobContext) -> dict[str, Any]:
-    from core.services.notifications.rules import run_notifications
+    from core.services.notifications.delivery import run_notifications
 
     return run_notifications(_office_id(context))

@@ -64,7 +64,7 @@ def run_job(job: ClaimedJob, worker_id: str) -> str:
 def drain(worker_id: str = "inline", *, max_jobs: int = 10_000, kinds: list[str] | None = None) -> int:
     """Run pending jobs in this thread until none is due (tests and the CLI's `worker run-once`)."""
     import core.jobs.tasks  # noqa: F401
-    from core.services.usage.package import held_offices
+    from core.services.usage.hold import held_offices
 
     count = 0
     while count < max_jobs:
@@ -122,7 +122,7 @@ class Worker:
             free = self.concurrency - len(self._running)
         if free <= 0:
             return False
-        from core.services.usage.package import held_offices
+        from core.services.usage.hold import held_offices
 
         jobs = queue.claim(self.worker_id, limit=free, lease_seconds=self.lease_seconds, held_offices=held_offices())
         for job in jobs:

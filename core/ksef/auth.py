@@ -108,13 +108,19 @@ def authenticate_with_certificate(
         schema_version=AUTH_TOKEN_REQUEST_NAMESPACE_VERSION,
     )
     try:
-        signed = sign_xades_enveloped(xml, certificate_pem, private_key_pem)
+        signed = sign_auth_request(xml, certificate_pem=certificate_pem, private_key_pem=private_key_pem)
     except Exception as error:
         raise KsefFailure(
             ProblemClass.invalid_credentials, "Nie udało się podpisać żądania kluczem certyfikatu.",
             details={"error": type(error).__name__},
         ) from None  # fmt: skip
     return submit_signed_request(gateway, signed_xml=signed, on_step=on_step)
+
+
+def sign_auth_request(xml: str, *, certificate_pem: str, private_key_pem: str) -> str:
+    """XAdES-BES enveloped signature of an AuthTokenRequest (the SDK's helper)."""
+    signed: str = sign_xades_enveloped(xml, certificate_pem, private_key_pem)
+    return signed
 
 
 def signature_challenge(gateway: KsefGateway, *, subject_type: str = "certificateSubject") -> SignatureChallenge:

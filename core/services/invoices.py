@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import col, func, select
 
-from core import audit
 from core.db import session_scope
-from core.errors import InvalidInput, NotFound
-from core.jobs import queue
-from core.models import Client, Invoice, InvoiceDocument, SyncState
+from core.errors import NotFound
+from core.models import Client, Invoice, InvoiceDocument
 from core.security import Actor, Permission
-from core.services.sync.engine import MIN_INTERVAL
-from core.types import LinkStatus, utcnow
 
 
 @dataclass(frozen=True)
@@ -160,47 +155,3 @@ def find_by_ksef_number(*, actor: Actor, ksef_number: str) -> int:
     if found is None:
         raise NotFound(f"Nie ma lokalnie faktury {ksef_number}.")
     return found
-
-
-def request_sync(*, actor: Actor, client_id: int) -> tuple[int, datetime]:
-    """ "Synchronizuj teraz": at once, or when the 15-minute rule allows; returns (job id, when it runs)."""
-    actor.require(Permission.run_operations)
-    with session_scope() as session:
-        client = session.get(Client, client_id)
-        if client is None or client.office_id != actor.office_id:
-            raise NotFound(f"Nie ma klienta o numerze {client_id}.")
-        if client.link_status not in (LinkStatus.linked, LinkStatus.degraded):
-            raise InvalidInput(f"Klient {client.name} nie ma działającego połączenia z KSeF.")
-        last = session.exec(select(func.max(SyncState.last_run_at)).where(SyncState.client_id == client_id)).one()
-    run_at = max(utcnow(), (last + MIN_INTERVAL) if last else utcnow())
-    job_id = queue.enqueue(
-        "sync",
-        subject=f"client:{client_id}",
-        period=f"now:{uuid.uuid4().hex}",
-        payload={"client_id": client_id},
-        office_id=actor.office_id,
-        created_by=actor.user_id,
-        run_after=run_at,
-        priority=10,
-        max_attempts=3,
-    )
-    with session_scope(write=True) as session:
-        audit.record(session, actor, "sync.request", f"client:{client_id}", job_id=job_id)
-    return job_id, run_at
-
-
-def request_sync_all(*, actor: Actor) -> int:
-    """The manager's "sync all": every working link, each at the earliest moment its 15-minute rule allows."""
-    actor.require(Permission.run_fleet_operations)
-    with session_scope() as session:
-        ids = session.exec(
-            select(Client.id).where(
-                Client.office_id == actor.office_id,
-                col(Client.archived_at).is_(None),
-                col(Client.link_status).in_([LinkStatus.linked, LinkStatus.degraded]),
-            )
-        ).all()
-    for client_id in ids:
-        if client_id is not None:
-            request_sync(actor=actor, client_id=client_id)
-    return len(ids)

@@ -19,11 +19,12 @@ from core.ksef.errors import KsefFailure
 from core.ksef.gateway import parse_ksef_datetime
 from core.ksef.invoices import close_online_session, invoice_upo, open_online_session, send_invoice, wait_for_invoice
 from core.ksef.transcript import Transcript
-from core.models import Client, Invoice, InvoiceDocument, UsageEvent
+from core.models import Client, Invoice, InvoiceDocument
 from core.security import Actor, Permission
 from core.services import problems
 from core.services.linking.connection import KsefCall, load_facts, open_ksef
 from core.services.linking.status import refresh_link_status
+from core.services.usage.events import count_operation
 from core.types import InvoiceStatus, ProblemClass, SubjectType, UsageKind, utcnow
 
 OPERATION = "send"
@@ -209,15 +210,10 @@ def _accept(invoice_id: int, ksef_number: str, status: dict[str, Any], upo: byte
         invoice.updated_at = utcnow()
         document.upo_xml = upo
         session.add_all([invoice, document])
-        # The usage event commits with the invoice row, so a retried job never counts twice (UNIQUE invoice, kind).
-        session.add(
-            UsageEvent(
-                office_id=client.office_id,
-                client_id=invoice.client_id,
-                invoice_id=invoice_id,
-                kind=UsageKind.invoice_sent,
-            )
-        )
+        count_operation(
+            session, office_id=client.office_id, client_id=invoice.client_id, invoice_id=invoice_id,
+            kind=UsageKind.invoice_sent,
+        )  # fmt: skip
 
 
 def _duplicate(invoice_id: int, original: str | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.security import Actor, Permission
-from core.services import invoices
+from core.services.sync import request as sync_request
 from dashboard.auth import session_actor
 from dashboard.components.errors import attempt_in_callback, show_kept_error
 from dashboard.components.flash import flash
@@ -18,7 +18,7 @@ def _sync_all() -> None:
     actor = session_actor()
     if actor is None:
         return
-    count = attempt_in_callback(lambda: invoices.request_sync_all(actor=actor), error_key=SYNC_ERROR)
+    count = attempt_in_callback(lambda: sync_request.request_sync_all(actor=actor), error_key=SYNC_ERROR)
     if count is not None:
         flash(tn("faktury.sync_all.done", count) if count else t("faktury.sync_all.none"))
 

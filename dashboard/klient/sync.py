@@ -10,8 +10,8 @@ import streamlit as st
 from core.formatting import format_datetime, format_int
 from core.models import ClientPublic
 from core.security import Actor, Permission
-from core.services import invoices
-from core.services.sync.engine import complete_until, sync_status
+from core.services.sync import request as sync_request
+from core.services.sync.outcome import complete_until, sync_status
 from core.types import JobStatus, utcnow
 from dashboard.auth import session_actor
 from dashboard.components.errors import attempt, attempt_in_callback, show_kept_error
@@ -27,7 +27,7 @@ def _request(client_id: int) -> None:
     actor = session_actor()
     if actor is None:
         return
-    queued = attempt_in_callback(lambda: invoices.request_sync(actor=actor, client_id=client_id), error_key=ERROR)
+    queued = attempt_in_callback(lambda: sync_request.request_sync(actor=actor, client_id=client_id), error_key=ERROR)
     if queued is not None:
         job_id, run_at = queued
         st.session_state[JOB] = (client_id, job_id, run_at)

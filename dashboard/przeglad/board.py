@@ -11,11 +11,10 @@ from datetime import timedelta
 
 import streamlit as st
 
-from core.formatting import format_date, format_datetime, format_int, format_percent
+from core.formatting import format_date, format_datetime, format_int, format_percent, warsaw_today
 from core.security import Actor
 from core.services import overview
 from core.services.overview import Kpis
-from core.services.usage.package import warsaw_today
 from core.types import LinkStatus, ProblemClass, utcnow
 from dashboard import charts
 from dashboard.auth import idle_expired, session_actor

@@ -7,10 +7,10 @@ from datetime import date, timedelta
 
 import streamlit as st
 
+from core.formatting import warsaw_today
 from core.security import Actor
 from core.services.reports.exports import FORMATS, REPORTS
 from core.services.reports.tables import UsageFilters
-from core.services.usage.package import warsaw_today
 from core.types import UsageKind
 from dashboard.components.pickers import client_options
 from dashboard.i18n import relabelled, t

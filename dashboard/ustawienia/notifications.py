@@ -11,8 +11,10 @@ import streamlit as st
 
 from core.errors import ServiceError
 from core.formatting import format_datetime
-from core.services.notifications import rules as notifications
-from core.services.notifications.rules import MailError, SmtpView
+from core.services.notifications import delivery as notification_delivery
+from core.services.notifications import settings as notification_settings
+from core.services.notifications.settings import SmtpView
+from core.services.notifications.smtp import MailError
 from core.types import NotificationKind
 from dashboard.auth import session_actor
 from dashboard.components.errors import attempt, attempt_in_callback, error_lines, show_kept_error
@@ -66,7 +68,7 @@ def _save_smtp() -> None:
     if actor is None:
         return
     saved = attempt_in_callback(
-        lambda: notifications.update_smtp(
+        lambda: notification_settings.update_smtp(
             actor=actor,
             host=str(state.get(HOST) or ""),
             port=int(state.get(PORT) or 0),
@@ -118,10 +120,10 @@ def _save_switches() -> None:
         for kind in NotificationKind
     }
     done = attempt_in_callback(
-        lambda: notifications.set_switches(actor=actor, settings=chosen) or True, error_key=SWITCHES_ERROR
+        lambda: notification_settings.set_switches(actor=actor, settings=chosen) or True, error_key=SWITCHES_ERROR
     )
     if done:
-        saved = notifications.switches(actor=actor)
+        saved = notification_settings.switches(actor=actor)
         load_fields(_switch_fields(saved), force=True)
         flash(t("ustawienia.switches.done"))
 
@@ -158,7 +160,7 @@ def _send_test() -> None:
         return
     st.session_state.pop(TEST_ERROR, None)
     try:
-        recipients = notifications.send_test(actor=actor, to=str(st.session_state.get(TEST_TO) or ""))
+        recipients = notification_delivery.send_test(actor=actor, to=str(st.session_state.get(TEST_TO) or ""))
     except ServiceError as error:
         st.session_state[TEST_ERROR] = error_lines(error)
     except MailError as error:
@@ -182,7 +184,7 @@ def sent_log() -> None:
     actor = session_actor()
     if actor is None:
         return
-    rows = attempt(lambda: notifications.sent_log(actor=actor, limit=LOG_LIMIT)) or []
+    rows = attempt(lambda: notification_settings.sent_log(actor=actor, limit=LOG_LIMIT)) or []
     if not rows:
         st.info(t("ustawienia.log.empty"))
         return
@@ -217,13 +219,13 @@ def notifications_tab() -> None:
     if actor is None:
         return
     st.subheader(t("ustawienia.smtp.title"))
-    view = attempt(lambda: notifications.smtp_settings(actor=actor))
+    view = attempt(lambda: notification_settings.smtp_settings(actor=actor))
     if view is not None:
         smtp_form(view)
     st.subheader(t("ustawienia.test.title"))
     test_mail()
     st.subheader(t("ustawienia.switches.title"))
-    saved = attempt(lambda: notifications.switches(actor=actor))
+    saved = attempt(lambda: notification_settings.switches(actor=actor))
     if saved is not None:
         switches_form(saved)
     st.subheader(t("ustawienia.log.title"))

@@ -13,9 +13,10 @@ import streamlit as st
 
 from core.formatting import format_datetime, format_int
 from core.security import Actor
-from core.services import invoices, problems
+from core.services import problems
 from core.services.linking import links
 from core.services.problems import EXPLANATIONS, ProblemView
+from core.services.sync import request as sync_request
 from core.types import JobStatus, ProblemClass
 from dashboard.auth import session_actor
 from dashboard.components.errors import attempt, attempt_in_callback, show_kept_error
@@ -70,7 +71,7 @@ def _sync(problem: ProblemView) -> None:
         return
     client_id = problem.client_id
     queued = attempt_in_callback(
-        lambda: invoices.request_sync(actor=actor, client_id=client_id), error_key=_error_key(problem.id)
+        lambda: sync_request.request_sync(actor=actor, client_id=client_id), error_key=_error_key(problem.id)
     )
     if queued is not None:
         flash(t("wsparcie.sync_queued", who=_who(problem), at=format_datetime(queued[1])))
@@ -91,7 +92,7 @@ def _retry_group(problem_class: str, group: list[ProblemView]) -> None:
             st.session_state[_job_key(problem_class)] = job_id
     syncs = sorted({p.client_id for p in group if p.client_id is not None and p.operation == SYNC})
     queued = sum(
-        attempt_in_callback(lambda cid=cid: invoices.request_sync(actor=actor, client_id=cid), error_key=error_key)
+        attempt_in_callback(lambda cid=cid: sync_request.request_sync(actor=actor, client_id=cid), error_key=error_key)
         is not None
         for cid in syncs
     )

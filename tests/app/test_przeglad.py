@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core import db
-from core.formatting import format_date
+from core.formatting import format_date, warsaw_today
 from core.models import EnvironmentStatus
 from core.services.usage import package
-from core.services.usage.package import warsaw_today
 from core.types import LinkStatus, ProblemClass, UsageKind
 from tests import seeding
 from tests.app.conftest import PRZEGLAD, figure_titles, figures, registered_pages, values

@@ -13,7 +13,7 @@ from core import db
 from core.models import SmtpSettings
 from core.services import office as office_service
 from core.services import users
-from core.services.notifications import rules as notifications
+from core.services.notifications import settings as notification_settings
 from core.services.usage import package
 from core.settings import get_settings
 from tests.app.conftest import USTAWIENIA, open_page, registered_pages, values, whole_session_state
@@ -147,14 +147,14 @@ def test_the_smtp_password_is_write_only(settings_page, office):
     with db.session_scope() as session:
         cipher = session.execute(sa.select(SmtpSettings.password_ciphertext)).scalar_one()
     assert cipher and SMTP_PASSWORD.encode() not in cipher
-    view = notifications.smtp_settings(actor=office.manager)
+    view = notification_settings.smtp_settings(actor=office.manager)
     assert (view.host, view.port, view.security, view.has_password) == ("smtp.biuro.pl", 587, "starttls", True)
     # Saving again with the field empty keeps the password; the checkbox removes it.
     at.button(key="ustawienia_smtp_submit").click().run()
-    assert notifications.smtp_settings(actor=office.manager).has_password
+    assert notification_settings.smtp_settings(actor=office.manager).has_password
     at.checkbox(key="ustawienia_smtp_remove_password").check()
     at.button(key="ustawienia_smtp_submit").click().run()
-    assert not notifications.smtp_settings(actor=office.manager).has_password
+    assert not notification_settings.smtp_settings(actor=office.manager).has_password
     assert "Hasło SMTP nie jest zapisane." in values(at.caption)
 
 
@@ -175,11 +175,11 @@ def test_switches_and_recipients(settings_page, office):
     at.text_input(key="ustawienia_recipients_package_80").input("szef@biuro.pl, zly")
     at.button(key="ustawienia_switches_submit").click().run()
     assert values(at.error) == ["Popraw dane:\n- Pakiet wykorzystany w 80%: zly nie jest adresem e-mail."]
-    assert notifications.switches(actor=office.manager)["token_sunset"][0]  # nothing saved
+    assert notification_settings.switches(actor=office.manager)["token_sunset"][0]  # nothing saved
     at.text_input(key="ustawienia_recipients_package_80").input("szef@biuro.pl,ksiegowa@biuro.pl")
     at.button(key="ustawienia_switches_submit").click().run()
     assert values(at.success) == ["Zapisano powiadomienia."]
-    saved = notifications.switches(actor=office.manager)
+    saved = notification_settings.switches(actor=office.manager)
     assert saved["token_sunset"] == (False, "")
     assert saved["package_80"] == (True, "szef@biuro.pl, ksiegowa@biuro.pl")
     assert at.text_input(key="ustawienia_recipients_package_80").value == "szef@biuro.pl, ksiegowa@biuro.pl"
@@ -195,7 +195,7 @@ def test_the_test_email_fails_in_polish_without_a_server(settings_page):
 
 def test_the_test_email_arrives_and_lands_in_the_sent_log(settings_page, office, smtp_server):
     port, inbox = smtp_server
-    notifications.update_smtp(
+    notification_settings.update_smtp(
         actor=office.manager, host="127.0.0.1", port=port, security="none", sender="konsola@biuro.pl"
     )
     at = settings_page

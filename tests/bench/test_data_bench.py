@@ -22,11 +22,12 @@ import pytest
 import sqlalchemy as sa
 
 from core import db
+from core.formatting import warsaw_midnight
 from core.models import Client, Invoice, UsageEvent
 from core.security import Actor
 from core.services import overview
-from core.services.reports.tables import UsageFilters, usage_events, warsaw_midnight, write_csv
-from core.services.usage.package import refresh_summaries
+from core.services.reports.tables import UsageFilters, usage_events, write_csv
+from core.services.usage.rollups import refresh_summaries
 from core.settings import reload_settings
 from core.types import Role
 from tests.conftest import POSTGRES_URL, postgres_available

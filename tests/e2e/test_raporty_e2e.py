@@ -9,8 +9,9 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
+from core.formatting import warsaw_today
 from core.services.usage import package
-from core.services.usage.package import period_containing, warsaw_today
+from core.services.usage.periods import period_containing
 from core.types import UsageKind
 from tests import seeding
 from tests.e2e.conftest import open_page, settled, sign_in

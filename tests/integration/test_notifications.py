@@ -18,9 +18,11 @@ from core import db
 from core.models import ClientCreate, Invoice, NotificationLog, SmtpSettings, UsageEvent, User
 from core.services.clients import register as clients
 from core.services.linking import credentials
-from core.services.notifications import rules as notifications
+from core.services.notifications import delivery as notification_delivery
+from core.services.notifications import settings as notification_settings
 from core.services.notifications.smtp import MailError
-from core.services.usage.package import rebuild_rollup, update_package
+from core.services.usage.package import update_package
+from core.services.usage.rollups import rebuild_rollup
 from tests.factories import valid_nips
 
 
@@ -54,7 +56,7 @@ def smtp():
 @pytest.fixture
 def configured(office, smtp):
     inbox, port = smtp
-    notifications.update_smtp(
+    notification_settings.update_smtp(
         actor=office.manager, host="127.0.0.1", port=port, security="none", sender="konsola@biuro.example.pl"
     )
     with db.session_scope(write=True) as session:
@@ -79,12 +81,12 @@ def _use_package(office, used: int, limit: int) -> None:
 def test_the_manager_gets_the_80_percent_mail_exactly_once(office, configured):
     inbox = configured
     _use_package(office, used=8, limit=10)
-    first = notifications.run_notifications(office.office_id)
-    second = notifications.run_notifications(office.office_id)
+    first = notification_delivery.run_notifications(office.office_id)
+    second = notification_delivery.run_notifications(office.office_id)
     assert first["sent"] == 1 and second["sent"] == 0
     assert inbox.subjects() == ["Pakiet KSeF wykorzystany w 80%"]
     assert inbox.messages[0][0] == ["kierownik@biuro.example.pl"]
-    log = notifications.sent_log(actor=office.manager)
+    log = notification_settings.sent_log(actor=office.manager)
     assert [(r.kind, r.status) for r in log] == [("package_80", "sent")]
 
 
@@ -108,8 +110,8 @@ def test_an_expiring_certificate_is_mailed_once_at_its_tightest_threshold(office
     inbox = configured
     certificate, key = _certificate(days=10)
     credentials.add_certificate(actor=office.manager, client_id=None, certificate=certificate, private_key=key)
-    notifications.run_notifications(office.office_id)
-    notifications.run_notifications(office.office_id)
+    notification_delivery.run_notifications(office.office_id)
+    notification_delivery.run_notifications(office.office_id)
     assert len(inbox.messages) == 1
     assert "wygasa" in inbox.subjects()[0]
     with db.session_scope() as session:
@@ -119,49 +121,51 @@ def test_an_expiring_certificate_is_mailed_once_at_its_tightest_threshold(office
 
 def test_a_switched_off_kind_is_not_sent(office, configured):
     inbox = configured
-    notifications.set_switch(actor=office.manager, kind="package_80", enabled=False)
+    notification_settings.set_switch(actor=office.manager, kind="package_80", enabled=False)
     _use_package(office, used=9, limit=10)
-    assert notifications.run_notifications(office.office_id)["skipped"] >= 1
+    assert notification_delivery.run_notifications(office.office_id)["skipped"] >= 1
     assert inbox.messages == []
 
 
 def test_a_failed_send_is_retried_and_then_sent_once(office, smtp):
     inbox, port = smtp
-    notifications.update_smtp(
+    notification_settings.update_smtp(
         actor=office.manager, host="127.0.0.1", port=_free_port(), security="none", sender="k@b.pl"
     )
     with db.session_scope(write=True) as session:
         session.execute(sa.update(User).where(User.username == "kierownik").values(email="kierownik@biuro.example.pl"))
     _use_package(office, used=10, limit=10)
-    assert notifications.run_notifications(office.office_id)["failed"] == 2  # 80 % and 100 %, server down
-    notifications.update_smtp(actor=office.manager, host="127.0.0.1", port=port, security="none", sender="k@b.pl")
-    assert notifications.run_notifications(office.office_id)["sent"] == 2
-    assert notifications.run_notifications(office.office_id)["sent"] == 0
+    assert notification_delivery.run_notifications(office.office_id)["failed"] == 2  # 80 % and 100 %, server down
+    notification_settings.update_smtp(
+        actor=office.manager, host="127.0.0.1", port=port, security="none", sender="k@b.pl"
+    )
+    assert notification_delivery.run_notifications(office.office_id)["sent"] == 2
+    assert notification_delivery.run_notifications(office.office_id)["sent"] == 0
     assert set(inbox.subjects()) == {"Pakiet KSeF wykorzystany w 100%", "Pakiet KSeF wykorzystany w 80%"}
     assert len(inbox.messages) == 2
 
 
 def test_the_test_mail_goes_out_and_is_logged(office, configured):
     inbox = configured
-    assert notifications.send_test(actor=office.manager, to="ktos@biuro.example.pl") == "ktos@biuro.example.pl"
+    assert notification_delivery.send_test(actor=office.manager, to="ktos@biuro.example.pl") == "ktos@biuro.example.pl"
     assert inbox.subjects() == ["KSeF Office Console: wiadomość testowa"]
-    assert notifications.sent_log(actor=office.manager)[0].status == "sent"
+    assert notification_settings.sent_log(actor=office.manager)[0].status == "sent"
 
 
 def test_a_server_without_login_support_gives_a_polish_error(office, configured):
-    view = notifications.smtp_settings(actor=office.manager)
-    notifications.update_smtp(actor=office.manager, host=view.host, port=view.port, security="none",
+    view = notification_settings.smtp_settings(actor=office.manager)
+    notification_settings.update_smtp(actor=office.manager, host=view.host, port=view.port, security="none",
                               sender=view.sender, username="biuro", password="tajne-haslo")  # fmt: skip
     with pytest.raises(MailError, match="Nie udało się wysłać"):
-        notifications.send_test(actor=office.manager, to="ktos@biuro.example.pl")
+        notification_delivery.send_test(actor=office.manager, to="ktos@biuro.example.pl")
 
 
 def test_the_smtp_password_is_sealed_kept_and_removable(office, configured):
-    view = notifications.smtp_settings(actor=office.manager)
+    view = notification_settings.smtp_settings(actor=office.manager)
     arguments = {"host": view.host, "port": view.port, "security": "none", "sender": view.sender}
-    notifications.update_smtp(actor=office.manager, **arguments, password="tajne-haslo")
+    notification_settings.update_smtp(actor=office.manager, **arguments, password="tajne-haslo")
     with db.session_scope() as session:
         blob = session.execute(sa.select(SmtpSettings.password_ciphertext)).scalar_one()
     assert blob.startswith(b"k1") and b"tajne-haslo" not in blob
-    assert notifications.update_smtp(actor=office.manager, **arguments, password=None).has_password
-    assert not notifications.update_smtp(actor=office.manager, **arguments, password="").has_password
+    assert notification_settings.update_smtp(actor=office.manager, **arguments, password=None).has_password
+    assert not notification_settings.update_smtp(actor=office.manager, **arguments, password="").has_password

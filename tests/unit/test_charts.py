@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from core.services.usage.package import PackageUsage, Period
+from core.services.usage.package import PackageUsage
+from core.services.usage.periods import Period
 from dashboard import charts
 from dashboard.przeglad.alerts import environment_alerts, package_alerts
 from dashboard.texts_en import TEXTS as EN

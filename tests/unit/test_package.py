@@ -10,15 +10,10 @@ from core.errors import InvalidInput, PermissionDenied
 from core.jobs import queue
 from core.models import ClientCreate, Invoice, UsageDaily, UsageEvent
 from core.services.clients import register as clients
-from core.services.usage.package import (
-    Period,
-    forecast,
-    held_offices,
-    office_package_usage,
-    period_containing,
-    rebuild_rollup,
-    update_package,
-)
+from core.services.usage.hold import held_offices
+from core.services.usage.package import forecast, office_package_usage, update_package
+from core.services.usage.periods import Period, period_containing
+from core.services.usage.rollups import rebuild_rollup
 from tests.factories import valid_nips
 
 

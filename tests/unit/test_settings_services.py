@@ -6,7 +6,7 @@ import pytest
 
 from core.errors import InvalidInput, PermissionDenied
 from core.services import invoices
-from core.services.notifications import rules as notifications
+from core.services.notifications import settings as notification_settings
 from core.types import NotificationKind
 from tests import seeding
 from tests.conftest import make_office
@@ -15,8 +15,8 @@ from tests.conftest import make_office
 def test_switches_are_saved_together(office):
     chosen = dict.fromkeys(NotificationKind, (True, ""))
     chosen["package_80"] = (False, " a@biuro.pl ,b@biuro.pl ")
-    notifications.set_switches(actor=office.manager, settings=chosen)
-    saved = notifications.switches(actor=office.manager)
+    notification_settings.set_switches(actor=office.manager, settings=chosen)
+    saved = notification_settings.switches(actor=office.manager)
     assert saved["package_80"] == (False, "a@biuro.pl, b@biuro.pl")
     assert all(enabled for kind, (enabled, _) in saved.items() if kind != "package_80")
 
@@ -25,14 +25,14 @@ def test_a_bad_address_saves_no_switch(office):
     chosen = dict.fromkeys(NotificationKind, (False, ""))
     chosen["auth_failed"] = (True, "zly-adres")
     with pytest.raises(InvalidInput) as refused:
-        notifications.set_switches(actor=office.manager, settings=chosen)
+        notification_settings.set_switches(actor=office.manager, settings=chosen)
     assert refused.value.problems == ["Uwierzytelnienie nieudane: zly-adres nie jest adresem e-mail."]
-    assert all(enabled for enabled, _ in notifications.switches(actor=office.manager).values())
+    assert all(enabled for enabled, _ in notification_settings.switches(actor=office.manager).values())
 
 
 def test_only_the_manager_sets_switches(office):
     with pytest.raises(PermissionDenied):
-        notifications.set_switches(actor=office.support, settings={})
+        notification_settings.set_switches(actor=office.support, settings={})
 
 
 def test_invoices_by_id_keep_the_order_asked_and_the_office(office):

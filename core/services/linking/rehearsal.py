@@ -1,4 +1,4 @@
-"""Signing an AuthTokenRequest with a throw-away test certificate, for rehearsals on the simulator only.
+"""Signing an AuthTokenRequest with a throw-away seal, for rehearsals on the simulator only (never PROD, DEMO, TEST).
 
 KSeF TEST (and our simulator) accept self-signed certificates for XAdES; the certificate names the client's NIP the
 way a qualified seal does (organizationIdentifier VATPL-…), so the signer is the context's owner.
@@ -12,14 +12,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from ksef_client.services.xades import sign_xades_enveloped
 
+from core.ksef.auth import sign_auth_request
 from core.types import utcnow
 
 ORGANIZATION_IDENTIFIER = x509.ObjectIdentifier("2.5.4.97")
 
 
-def test_seal_certificate(nip: str, name: str) -> tuple[str, str]:
+def rehearsal_seal(nip: str, name: str) -> tuple[str, str]:
     """(certificate PEM, private key PEM) of a self-signed seal for the NIP, valid for one day."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = x509.Name(
@@ -48,6 +48,6 @@ def test_seal_certificate(nip: str, name: str) -> tuple[str, str]:
     return certificate.public_bytes(serialization.Encoding.PEM).decode(), key_pem
 
 
-def sign_with_test_seal(xml: str, *, nip: str, name: str) -> str:
-    certificate_pem, key_pem = test_seal_certificate(nip, name)
-    return sign_xades_enveloped(xml, certificate_pem, key_pem)
+def sign_with_rehearsal_seal(xml: str, *, nip: str, name: str) -> str:
+    certificate_pem, key_pem = rehearsal_seal(nip, name)
+    return sign_auth_request(xml, certificate_pem=certificate_pem, private_key_pem=key_pem)

@@ -25,7 +25,7 @@ from core.services import problems
 from core.services.linking.credentials import signature_anchor
 from core.services.linking.keys import current_key
 from core.services.linking.links import LinkOutcome, verify_link
-from core.services.linking.rehearsal import sign_with_test_seal
+from core.services.linking.rehearsal import sign_with_rehearsal_seal
 from core.services.linking.status import active_link, refresh_link_status
 from core.types import AuthMethod, KsefEnvironment
 
@@ -154,7 +154,7 @@ def sign_in_simulator(*, actor: Actor, client_id: int, xml: str) -> bytes:
         if client.environment != KsefEnvironment.SIM:
             raise InvalidInput("Podpis certyfikatem testowym jest dostępny tylko w środowisku symulatora (SIM).")
         nip, name = client.nip, client.name
-    return sign_with_test_seal(xml, nip=nip, name=name).encode()
+    return sign_with_rehearsal_seal(xml, nip=nip, name=name).encode()
 
 
 def start_signatures(*, actor: Actor, client_ids: list[int], method: str, confirm_production: bool = False) -> bytes:

@@ -14,6 +14,7 @@ from sqlmodel import col, func, select
 from core import audit
 from core.db import session_scope
 from core.errors import InvalidInput, NotFound
+from core.formatting import warsaw_midnight
 from core.jobs import queue
 from core.models import UsageDaily, UsageEvent
 from core.security import Actor, Permission
@@ -24,7 +25,6 @@ from core.services.reports.tables import (
     links_and_credentials,
     usage_by_month,
     usage_events,
-    warsaw_midnight,
     write_csv,
     write_xlsx,
 )

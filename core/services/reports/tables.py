@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from sqlmodel import col, func, select
 
 from core.db import columns, session_scope
-from core.formatting import WARSAW, format_date, format_datetime
+from core.formatting import WARSAW, format_date, format_datetime, warsaw_midnight
 from core.models import Client, Credential, Invoice, Link, Package, Problem, UsageDaily, UsageEvent
-from core.services.usage.package import period_containing, warsaw_midnight
+from core.services.usage.periods import period_containing
 from core.types import AuthMethod, ProblemStatus, UsageKind, utcnow
 
 KIND_NAMES_PL: dict[str, str] = {

@@ -15,11 +15,11 @@ from sqlmodel import col, func, select
 
 from core.db import session_scope
 from core.errors import InvalidInput
-from core.formatting import WARSAW
+from core.formatting import WARSAW, warsaw_midnight
 from core.models import UsageEvent
 from core.security import Actor, Permission
 from core.services.reports.exports import REPORTS, build
-from core.services.reports.tables import KIND_NAMES_PL, UsageFilters, usage_by_month, warsaw_midnight
+from core.services.reports.tables import KIND_NAMES_PL, UsageFilters, usage_by_month
 from core.types import LinkStatus
 
 PREVIEW_ROWS = 100

@@ -9,60 +9,30 @@ HWM in the same transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 from sqlmodel import select
 
-from core import audit
 from core.db import session_scope
 from core.ksef.errors import KsefFailure
 from core.ksef.gateway import parse_ksef_datetime
 from core.ksef.invoices import export_invoices
 from core.ksef.transcript import Transcript
-from core.models import Client, Office, SyncState
+from core.models import Office, SyncState
 from core.security import Actor, Permission
-from core.services import problems
 from core.services.linking.connection import KsefCall, LinkFacts, load_facts, open_ksef
-from core.services.linking.status import refresh_link_status
-from core.services.sync.store import known_numbers, record_sync_outcome, store_received, sync_state
+from core.services.sync.outcome import SUBJECT_TYPES, SubjectReport, SyncReport, record_outcome
+from core.services.sync.request import MIN_INTERVAL
+from core.services.sync.store import known_numbers, store_received, sync_state
 from core.types import SubjectType, utcnow
 
-SUBJECT_TYPES = (SubjectType.Subject1, SubjectType.Subject2)
 WINDOW = timedelta(days=88)  # KSeF allows at most three months per query; 88 days always fits
 PAGE_SIZE = 250
 # Two subject types × 4 downloads stay inside KSeF's 16 downloads a minute per context; more goes by export.
 INDIVIDUAL_DOWNLOAD_MAX = 4
-MIN_INTERVAL = timedelta(minutes=15)  # never more often per client and subject type (PROTOCOL.md §16.5)
 DEFAULT_BACKFILL_FROM = datetime(2026, 2, 1, tzinfo=UTC)  # KSeF became mandatory
-OPERATION = "sync"
-
-
-@dataclass
-class SubjectReport:
-    subject_type: SubjectType
-    new_invoices: int = 0
-    metadata_queries: int = 0
-    downloads: int = 0
-    exports: int = 0
-    hwm: datetime | None = None
-    error: str = ""
-
-
-@dataclass
-class SyncReport:
-    client_id: int
-    subjects: list[SubjectReport] = field(default_factory=list)
-
-    @property
-    def new_invoices(self) -> int:
-        return sum(s.new_invoices for s in self.subjects)
-
-    @property
-    def ok(self) -> bool:
-        return not any(s.error for s in self.subjects)
 
 
 def sync_client(*, actor: Actor, client_id: int, subject_types: tuple[SubjectType, ...] = SUBJECT_TYPES) -> SyncReport:
@@ -80,41 +50,10 @@ def sync_client(*, actor: Actor, client_id: int, subject_types: tuple[SubjectTyp
                 _sync_subject(call, facts, subject)
             except KsefFailure as raised:
                 failure, subject.error = raised, str(raised)
-    _record(actor, facts, report, failure, transcript, next_due_at=utcnow() + interval)
+    record_outcome(actor, facts, report, failure, transcript, next_due_at=utcnow() + interval)
     if failure is not None and failure.retryable:
         raise failure
     return report
-
-
-def _record(
-    actor: Actor,
-    facts: LinkFacts,
-    report: SyncReport,
-    failure: KsefFailure | None,
-    transcript: Transcript,
-    *,
-    next_due_at: datetime,
-) -> None:
-    """The outcome of every subject type, the problem opened or closed and the audit event, in one transaction."""
-    with session_scope(write=True) as session:
-        for subject in report.subjects:
-            record_sync_outcome(
-                session, client_id=facts.client_id, subject_type=subject.subject_type, error=subject.error,
-                next_due_at=next_due_at,
-            )  # fmt: skip
-        if failure is None:
-            changed = problems.resolve(session, client_id=facts.client_id, operations=[OPERATION])
-        else:
-            problems.record_failure(
-                session, office_id=facts.office_id, client_id=facts.client_id, operation=OPERATION,
-                failure=failure, transcript=transcript.tail(),
-            )  # fmt: skip
-            changed = 1
-        if changed:  # a sync moves the link status only by opening or closing a problem
-            refresh_link_status(session, facts.client_id)
-        audit.record(
-            session, actor, "sync.run", f"client:{facts.client_id}", new=report.new_invoices, ok=failure is None
-        )
 
 
 def _interval(office_id: int) -> timedelta:
@@ -230,38 +169,3 @@ def _window_end(filters: dict[str, Any], answer: dict[str, Any]) -> datetime | N
 
 def _last_storage_date(invoices: list[dict[str, Any]]) -> datetime | None:
     return parse_ksef_datetime(invoices[-1]["permanentStorageDate"]) if invoices else None
-
-
-# --- what screens show -----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SyncStatus:
-    subject_type: SubjectType
-    hwm: datetime | None
-    last_success_at: datetime | None
-    next_due_at: datetime | None
-    consecutive_failures: int
-    last_error: str
-
-
-def sync_status(*, actor: Actor, client_id: int) -> list[SyncStatus]:
-    actor.require(Permission.view)
-
-    with session_scope() as session:
-        client = session.get(Client, client_id)
-        if client is None or client.office_id != actor.office_id:
-            return []
-        rows = session.exec(select(SyncState).where(SyncState.client_id == client_id)).all()
-        return [
-            SyncStatus(r.subject_type, r.hwm, r.last_success_at, r.next_due_at, r.consecutive_failures, r.last_error)
-            for r in sorted(rows, key=lambda r: r.subject_type)
-        ]
-
-
-def complete_until(statuses: list[SyncStatus]) -> datetime | None:
-    """Month-close completeness: every subject type is stored up to this instant ("kompletne do …")."""
-    marks = [s.hwm for s in statuses]
-    if len(marks) < len(SUBJECT_TYPES) or any(m is None for m in marks):
-        return None
-    return min(m for m in marks if m is not None)

@@ -14,7 +14,8 @@ from sqlmodel import Session, col, select
 
 from core.db import session_scope
 from core.ksef.gateway import parse_ksef_datetime
-from core.models import Invoice, InvoiceDocument, SyncState, UsageEvent
+from core.models import Invoice, InvoiceDocument, SyncState
+from core.services.usage.events import count_operation
 from core.types import InvoiceStatus, SubjectType, UsageKind, utcnow
 
 
@@ -102,10 +103,12 @@ def store_received(
             session.flush()
             assert invoice.id is not None
             session.add(InvoiceDocument(invoice_id=invoice.id, xml=xml))
-            session.add(
-                UsageEvent(
-                    office_id=office_id, client_id=client_id, invoice_id=invoice.id, kind=UsageKind.invoice_received
-                )
+            count_operation(
+                session,
+                office_id=office_id,
+                client_id=client_id,
+                invoice_id=invoice.id,
+                kind=UsageKind.invoice_received,
             )
             added += 1
         if new_hwm is not None:
