@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from core.ids import NipError, PeselError, validate_nip, validate_pesel
 from simulator import certificates, faults, invoicegen, invoices, seed, tokens
 from simulator.api import json_response
 from simulator.demo import seed_demo
+from simulator.identifiers import IdentifierError, validate_nip, validate_pesel
 from simulator.invoices import current_hwm
 from simulator.runtime import Simulator
 from simulator.state import Settings
@@ -182,7 +182,7 @@ async def create_context(request: Request) -> Response:
     body = await _body(request)
     try:
         nip = validate_nip(str(body.get("nip", "")))
-    except NipError as error:
+    except IdentifierError as error:
         raise AdminError(f"nip: {error}") from None
     context = _sim(request).context(nip, body.get("name"))
     return json_response({"nip": context.nip, "name": context.name})
@@ -224,7 +224,7 @@ async def create_certificate(request: Request) -> Response:
             subject = ("Pesel", validate_pesel(str(body["subjectPesel"])))
         else:
             subject = ("Nip", validate_nip(str(body.get("subjectNip", ""))))
-    except (NipError, PeselError) as error:
+    except IdentifierError as error:
         raise AdminError(f"subjectNip/subjectPesel: {error}") from None
     kind = body.get("certificateType", "Authentication")
     if kind not in ("Authentication", "Offline"):
@@ -271,7 +271,7 @@ async def generate_invoices(request: Request) -> Response:
     if counterparty is not None:
         try:
             counterparty = validate_nip(str(counterparty))
-        except NipError as error:
+        except IdentifierError as error:
             raise AdminError(f"counterpartyNip: {error}") from None
     rnd = random.Random()
     company = invoicegen.random_company(rnd, nip, sim.state.contexts[nip].name)
@@ -345,7 +345,7 @@ async def set_faults(request: Request) -> Response:
     if scope != "global":
         try:
             validate_nip(scope)
-        except NipError as error:
+        except IdentifierError as error:
             raise AdminError(f"scope: 'global' albo NIP ({error})") from None
     for name in ("latencyMs", "rateLimitStormSeconds", "unavailableSeconds"):
         _number(body, name, 0)

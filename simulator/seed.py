@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from core.ids import NipError, validate_nip
 from simulator import certificates, invoicegen, invoices, permissions, tokens
+from simulator.identifiers import IdentifierError, validate_nip
 from simulator.runtime import Simulator
 from simulator.state import SeededClient, SeededOffice
 
@@ -52,7 +52,7 @@ class ClientSpec:
 def _nip(value: Any, what: str) -> str:
     try:
         return validate_nip(str(value))
-    except NipError as error:
+    except IdentifierError as error:
         raise SeedError(f"{what}: {error}") from None
 
 
