@@ -1,13 +1,14 @@
 """The simulator-only admin API under `/_sim/*` (JSON). Not part of KSeF; the console's tests and demo rely on it.
 
-Errors here are plain `{"error": "..."}` with 400 (bad input) or 404 (unknown NIP or serial).
+Every input is checked field by field before anything changes (`admininput.Fields`): types, ranges, allowed values,
+unknown fields refused. Errors are problem+json with 400 (bad input), 404 (unknown NIP or serial) or 413 (too large),
+and carry the same sentence in `error` as well as `detail`.
 """
 
 from __future__ import annotations
 
-import json
 import random
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
@@ -15,81 +16,80 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simulator import certificates, faults, invoicegen, invoices, seed, tokens
+from simulator import certificates, faults, invoicegen, invoices, schema, seed, tokens
+from simulator.admininput import AdminError, Fields, parse_object
 from simulator.api import json_response
-from simulator.demo import seed_demo
-from simulator.identifiers import IdentifierError, validate_nip, validate_pesel
+from simulator.demo import prepare_demo
+from simulator.errors import problem
 from simulator.invoices import current_hwm
 from simulator.runtime import Simulator
 from simulator.state import Settings
-from simulator.timeutil import iso, iso_or_none, parse_datetime
+from simulator.timeutil import MAX_CLOCK_OFFSET_SECONDS, iso, iso_or_none
 
-# camelCase admin names of Settings fields
-SETTING_NAMES = {
-    "accessTokenSeconds": "access_token_seconds",
-    "refreshTokenSeconds": "refresh_token_seconds",
-    "authPendingSeconds": "auth_pending_seconds",
-    "permanentStorageLagSeconds": "permanent_storage_lag_seconds",
-    "hwmLagSeconds": "hwm_lag_seconds",
-    "exportPendingSeconds": "export_pending_seconds",
-    "exportPartSizeBytes": "export_part_size_bytes",
-    "timeoutSeconds": "timeout_seconds",
+DAY = 86_400
+# camelCase admin name -> (Settings field, lowest, highest); ints for the int fields of Settings. The ranges keep every
+# date the simulator computes from them far inside what a datetime can hold.
+SETTINGS: dict[str, tuple[str, float, float]] = {
+    "accessTokenSeconds": ("access_token_seconds", 1, DAY),
+    "refreshTokenSeconds": ("refresh_token_seconds", 1, 7 * DAY),  # KSeF: a refresh token lives up to 7 days
+    "authPendingSeconds": ("auth_pending_seconds", 0, 600),  # a challenge lives 10 minutes
+    "permanentStorageLagSeconds": ("permanent_storage_lag_seconds", 0, DAY),
+    "hwmLagSeconds": ("hwm_lag_seconds", 0, 30 * DAY),
+    "exportPendingSeconds": ("export_pending_seconds", 0, 3600),
+    "exportPartSizeBytes": ("export_part_size_bytes", 1024, 50_000_000),  # KSeF: export parts are at most 50 MB
+    "timeoutSeconds": ("timeout_seconds", 0, 600),
 }
-
-
-class AdminError(Exception):
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+INT_SETTINGS = {name for name, value in asdict(Settings()).items() if isinstance(value, int)}
+NAME_LENGTH = 256
+COMMON_NAME_LENGTH = 64  # X.509 upper bound for a commonName
+MAX_SPREAD_DAYS = 3650
+CERTIFICATE_YEARS = 10  # validFrom/validTo within this many years of the simulated now
 
 
 def _sim(request: Request) -> Simulator:
     return request.app.state.sim
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise AdminError("treść nie jest poprawnym JSON") from None
-    if not isinstance(body, dict):
-        raise AdminError("oczekiwano obiektu JSON")
-    return body
+async def _fields(request: Request) -> Fields:
+    return Fields(parse_object(await request.body()))
 
 
-def _number(body: dict[str, Any], name: str, default: float | None = None, minimum: float = 0) -> float:
-    value = body.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-        raise AdminError(f"{name}: wymagana liczba >= {minimum}")
-    return float(value)
+async def _no_input(request: Request) -> None:
+    (await _fields(request)).done()
 
 
 def _known_nip(sim: Simulator, nip: str) -> str:
     if nip not in sim.state.contexts:
-        raise AdminError(f"kontekst {nip} nie istnieje", 404)
+        raise AdminError(f"Kontekst {nip} nie istnieje.", 404)
     return nip
 
 
+def admin_problem(request: Request, status: int, message: str) -> Response:
+    """problem+json, with the sentence also under `error` (the shape admin errors had before)."""
+    return problem(request, status, message, extra={"error": message})
+
+
 def handler(function: Any) -> Any:
-    """Wrap an admin coroutine so AdminError and seed errors become JSON answers."""
+    """Wrap an admin coroutine so an AdminError becomes a problem+json answer."""
 
     async def endpoint(request: Request) -> Response:
         try:
             return await function(request)
-        except (AdminError, seed.SeedError) as error:
-            return json_response({"error": str(error)}, getattr(error, "status", 400))
+        except AdminError as error:
+            return admin_problem(request, error.status, str(error))
 
     return endpoint
 
 
 async def health(request: Request) -> Response:
-    return json_response({"status": "ok"})
+    """`ok`, or `broken` with 503 and the reasons: a clock that cannot tell the time, or unexpected errors answered
+    since the start or the last reset (each was a 500 to some client)."""
+    report = _sim(request).health()
+    return json_response(report, 200 if report["status"] == "ok" else 503)
 
 
 async def reset(request: Request) -> Response:
+    await _no_input(request)
     _sim(request).reset()
     return json_response({"status": "reset"})
 
@@ -166,41 +166,48 @@ async def stats(request: Request) -> Response:
 
 
 async def reset_stats(request: Request) -> Response:
+    await _no_input(request)
     _sim(request).stats.reset()
     return json_response({"status": "reset"})
 
 
 async def seed_office(request: Request) -> Response:
-    return json_response(seed.seed_office(_sim(request), await _body(request)))
+    sim = _sim(request)
+    seeding = seed.prepare(sim, parse_object(await request.body()))
+    return json_response(await seeding.finish_off_loop(sim))
 
 
 async def seed_demo_office(request: Request) -> Response:
-    return json_response(seed_demo(_sim(request)))
+    await _no_input(request)
+    sim = _sim(request)
+    return json_response(await prepare_demo(sim).finish_off_loop(sim))
 
 
 async def create_context(request: Request) -> Response:
-    body = await _body(request)
-    try:
-        nip = validate_nip(str(body.get("nip", "")))
-    except IdentifierError as error:
-        raise AdminError(f"nip: {error}") from None
-    context = _sim(request).context(nip, body.get("name"))
+    fields = await _fields(request)
+    nip = fields.nip("nip")
+    name = fields.text("name", NAME_LENGTH, "")
+    fields.done()
+    context = _sim(request).context(nip, name or None)
     return json_response({"nip": context.nip, "name": context.name})
+
+
+def _token_permissions() -> tuple[str, ...]:
+    return tuple(schema.spec()["components"]["schemas"]["TokenPermissionType"]["enum"])
 
 
 async def create_token(request: Request) -> Response:
     sim = _sim(request)
     nip = _known_nip(sim, request.path_params["nip"])
-    body = await _body(request)
-    permissions = body.get("permissions")
-    if not isinstance(permissions, list) or not permissions or not all(isinstance(p, str) for p in permissions):
-        raise AdminError("permissions: wymagana niepusta lista nazw uprawnień")
+    fields = await _fields(request)
+    allowed = _token_permissions()
+    permissions = fields.items("permissions", len(allowed))
+    if not permissions or any(p not in allowed for p in permissions) or len(set(permissions)) != len(permissions):
+        raise AdminError(f"Pole permissions musi być niepustą listą różnych uprawnień spośród: {', '.join(allowed)}.")
+    description = fields.text("description", NAME_LENGTH, "Token utworzony przez symulator", min_length=5)
+    fields.done()
     token = tokens.create_token(
-        sim,
-        context_nip=nip,
-        permissions=permissions,
-        description=str(body.get("description") or "Token utworzony przez symulator"),
-        author=("Nip", nip),
+        sim, context_nip=nip, permissions=permissions, description=description, author=("Nip", nip)
     )
     return json_response({"token": token.secret, "referenceNumber": token.reference_number})
 
@@ -208,6 +215,7 @@ async def create_token(request: Request) -> Response:
 async def revoke_all_tokens(request: Request) -> Response:
     sim = _sim(request)
     nip = _known_nip(sim, request.path_params["nip"])
+    await _no_input(request)
     revoked = 0
     for token in sim.state.tokens.values():
         if token.context_value == nip and token.status != "Revoked":
@@ -218,30 +226,26 @@ async def revoke_all_tokens(request: Request) -> Response:
 
 async def create_certificate(request: Request) -> Response:
     sim = _sim(request)
-    body = await _body(request)
-    try:
-        if body.get("subjectPesel"):
-            subject = ("Pesel", validate_pesel(str(body["subjectPesel"])))
-        else:
-            subject = ("Nip", validate_nip(str(body.get("subjectNip", ""))))
-    except IdentifierError as error:
-        raise AdminError(f"subjectNip/subjectPesel: {error}") from None
-    kind = body.get("certificateType", "Authentication")
-    if kind not in ("Authentication", "Offline"):
-        raise AdminError("certificateType: Authentication albo Offline")
+    fields = await _fields(request)
+    nip, pesel = fields.nip_or_none("subjectNip"), fields.pesel("subjectPesel")
+    if (nip is None) == (pesel is None):
+        raise AdminError("Podaj dokładnie jedno z pól subjectNip albo subjectPesel.")
+    subject = ("Pesel", pesel) if pesel else ("Nip", nip)
+    default_name = f"{'Osoba' if pesel else 'Podmiot'} {subject[1]}"
+    common_name = fields.text("commonName", COMMON_NAME_LENGTH, default_name)
+    kind = fields.choice("certificateType", ("Authentication", "Offline"), "Authentication")
     now = sim.now()
-    try:
-        valid_from = parse_datetime(body["validFrom"]) if body.get("validFrom") else now - timedelta(minutes=5)
-        valid_to = parse_datetime(body["validTo"]) if body.get("validTo") else valid_from + certificates.VALIDITY
-    except ValueError as error:
-        raise AdminError(f"validFrom/validTo: {error}") from None
+    low, high = now - timedelta(days=365 * CERTIFICATE_YEARS), now + timedelta(days=365 * CERTIFICATE_YEARS)
+    valid_from = fields.datetime("validFrom", low, high) or now - timedelta(minutes=5)
+    valid_to = fields.datetime("validTo", low, high) or valid_from + certificates.VALIDITY
+    fields.done()
     if valid_to <= valid_from:
-        raise AdminError("validTo musi być późniejsze niż validFrom")
+        raise AdminError("Pole validTo musi być późniejsze niż validFrom.")
     record, _key = certificates.issue_with_new_key(
         sim,
         subject_type=subject[0],
-        subject_value=subject[1],
-        common_name=str(body.get("commonName") or f"{'Osoba' if subject[0] == 'Pesel' else 'Podmiot'} {subject[1]}"),
+        subject_value=str(subject[1]),
+        common_name=common_name,
         certificate_type=kind,
         valid_from=valid_from,
         valid_to=valid_to,
@@ -251,35 +255,29 @@ async def create_certificate(request: Request) -> Response:
 
 async def revoke_certificate(request: Request) -> Response:
     sim = _sim(request)
+    await _no_input(request)
     record = sim.state.certificates.get(request.path_params["serial"])
     if record is None:
-        raise AdminError("certyfikat nie istnieje", 404)
+        raise AdminError("Certyfikat o tym numerze seryjnym nie istnieje.", 404)
     record.status = "Revoked"
     sim.touch()
     return json_response({"serialNumber": record.serial, "status": record.status})
 
 
 async def generate_invoices(request: Request) -> Response:
+    """Up to `invoices.MAX_GENERATED` invoices; drafting runs in a worker thread, so the server keeps answering."""
     sim = _sim(request)
     nip = _known_nip(sim, request.path_params["nip"])
-    body = await _body(request)
-    count = int(_number(body, "count", minimum=0))
-    subject_type = body.get("subjectType", "both")
-    if subject_type not in ("Subject1", "Subject2", "both"):
-        raise AdminError("subjectType: Subject1, Subject2 albo both")
-    counterparty = body.get("counterpartyNip")
-    if counterparty is not None:
-        try:
-            counterparty = validate_nip(str(counterparty))
-        except IdentifierError as error:
-            raise AdminError(f"counterpartyNip: {error}") from None
+    fields = await _fields(request)
+    count = fields.integer("count", 0, invoices.MAX_GENERATED)
+    subject_type = fields.choice("subjectType", ("Subject1", "Subject2", "both"), "both")
+    counterparty = fields.nip_or_none("counterpartyNip")
+    spread_days = fields.number("spreadDays", 0, MAX_SPREAD_DAYS, 30)
+    fields.done()
     rnd = random.Random()
     company = invoicegen.random_company(rnd, nip, sim.state.contexts[nip].name)
-    created = invoices.generate(
-        sim,
-        invoices.GenerationRequest(company, count, subject_type, _number(body, "spreadDays", 30.0), counterparty),
-        rnd,
-    )
+    generation = invoices.GenerationRequest(company, count, subject_type, spread_days, counterparty)
+    created = await invoices.generate_off_loop(sim, generation, rnd)
     return json_response({"ksefNumbers": [invoice.ksef_number for invoice in created]})
 
 
@@ -290,7 +288,7 @@ async def list_invoices(request: Request) -> Response:
     wanted = request.query_params.get("subjectType")
     kinds = [wanted] if wanted else list(invoices.SUBJECT_TYPES)
     if any(kind not in invoices.SUBJECT_TYPES for kind in kinds):
-        raise AdminError(f"subjectType: jedna z {list(invoices.SUBJECT_TYPES)}")
+        raise AdminError(f"Parametr subjectType musi mieć jedną z wartości: {', '.join(invoices.SUBJECT_TYPES)}.")
     now = sim.now()
     numbers = {
         i.ksef_number
@@ -304,28 +302,31 @@ async def list_invoices(request: Request) -> Response:
 async def set_hwm(request: Request) -> Response:
     sim = _sim(request)
     nip = _known_nip(sim, request.path_params["nip"])
-    lag = _number(await _body(request), "lagSeconds")
+    fields = await _fields(request)
+    _, low, high = SETTINGS["hwmLagSeconds"]
+    lag = fields.number("lagSeconds", low, high)
+    fields.done()
     sim.state.contexts[nip].hwm_lag_seconds = lag
     sim.touch()
     return json_response({"nip": nip, "lagSeconds": lag, "hwm": iso(current_hwm(sim, nip))})
 
 
 def _settings_view(settings: Settings) -> dict[str, Any]:
-    return {camel: getattr(settings, snake) for camel, snake in SETTING_NAMES.items()}
+    return {camel: getattr(settings, snake) for camel, (snake, _low, _high) in SETTINGS.items()}
 
 
 async def settings(request: Request) -> Response:
     sim = _sim(request)
     if request.method == "POST":
-        body = await _body(request)
-        unknown = set(body) - set(SETTING_NAMES)
-        if unknown:
-            raise AdminError(f"nieznane ustawienia: {sorted(unknown)}")
-        types = {field.name: field.type for field in fields(Settings)}
-        for camel in body:
-            snake = SETTING_NAMES[camel]
-            number = _number(body, camel)
-            setattr(sim.state.settings, snake, int(number) if types[snake] == "int" else number)
+        fields = await _fields(request)
+        changes: dict[str, float] = {}
+        for camel, (snake, low, high) in SETTINGS.items():
+            if camel in fields.body:
+                read = fields.integer if snake in INT_SETTINGS else fields.number
+                changes[snake] = read(camel, int(low), int(high))
+        fields.done()
+        for snake, value in changes.items():  # all or nothing
+            setattr(sim.state.settings, snake, value)
         sim.touch()
     return json_response(_settings_view(sim.state.settings))
 
@@ -333,39 +334,31 @@ async def settings(request: Request) -> Response:
 async def set_faults(request: Request) -> Response:
     sim = _sim(request)
     if request.method == "DELETE":
-        scope = request.query_params.get("scope")
-        removed = [scope] if scope and sim.state.faults.pop(scope, None) else []
-        if not scope:
+        await _no_input(request)
+        wanted = request.query_params.get("scope")
+        if wanted is None:
             removed = list(sim.state.faults)
             sim.state.faults.clear()
+        else:
+            scope = faults.parse_scope(wanted)
+            removed = [scope] if sim.state.faults.pop(scope, None) else []
         sim.touch()
         return json_response({"removed": removed})
-    body = await _body(request)
-    scope = str(body.get("scope") or "global")
-    if scope != "global":
-        try:
-            validate_nip(scope)
-        except IdentifierError as error:
-            raise AdminError(f"scope: 'global' albo NIP ({error})") from None
-    for name in ("latencyMs", "rateLimitStormSeconds", "unavailableSeconds"):
-        _number(body, name, 0)
-    for name in ("errorRate", "timeoutRate", "dropRate"):
-        if not 0 <= _number(body, name, 0) <= 1:
-            raise AdminError(f"{name}: wartość 0..1")
-    if body.get("unavailableKind", "FAILURE") not in ("FAILURE", "MAINTENANCE"):
-        raise AdminError("unavailableKind: FAILURE albo MAINTENANCE")
-    fault = faults.configure(sim, body)
+    fault = faults.configure(sim, await _fields(request))
     return json_response({"scope": fault.scope, "active": True})
 
 
 async def set_clock(request: Request) -> Response:
     sim = _sim(request)
-    offset = _number(await _body(request), "offsetSeconds", minimum=-10 * 365 * 86400)
+    fields = await _fields(request)
+    offset = fields.number("offsetSeconds", -MAX_CLOCK_OFFSET_SECONDS, MAX_CLOCK_OFFSET_SECONDS)
+    fields.done()
     sim.set_clock_offset(offset)
     return json_response({"offsetSeconds": offset, "now": iso(sim.now())})
 
 
 async def rotate_keys(request: Request) -> Response:
+    await _no_input(request)
     sim = _sim(request)
     retired = sim.rotate_keys()
     return json_response(

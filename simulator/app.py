@@ -2,7 +2,8 @@
 
 Every `/v2` request goes through one dispatcher, in this order: match the path against the official OpenAPI, read
 the bearer token, apply injected faults, rate limits per (context, IP) and group, the token-type and IP-policy checks,
-`x-required-permissions`, and finally the handler. KSeF errors raised anywhere become their official shapes.
+`x-required-permissions`, and finally the handler. KSeF errors raised anywhere become their official shapes; anything
+unexpected becomes a problem+json 500 and is reported by /_sim/health. Bodies over the caps of `bodylimit` get 413.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -43,6 +45,7 @@ from simulator import (  # noqa: F401 - importing registers the handlers
 )
 from simulator.admin import ROUTES as ADMIN_ROUTES
 from simulator.api import REGISTRY, Call, json_response
+from simulator.bodylimit import BodyLimit
 from simulator.persistence import dumps, encode, snapshot, write_text
 from simulator.runtime import Simulator
 
@@ -160,6 +163,14 @@ async def dispatch(request: Request) -> Response:
     return response
 
 
+async def _unexpected(request: Request, error: Exception) -> Response:
+    """Any exception no handler expected: answered as problem+json 500 (never Starlette's plain text) and counted
+    in /_sim/health. Starlette re-raises it afterwards, so the server log keeps the traceback."""
+    if not isinstance(error, ClientDisconnect | faults.ConnectionDropped):  # the client is gone; nothing went wrong
+        request.app.state.sim.record_incident(request.method, request.url.path, error)
+    return errors.internal_error(request)
+
+
 def _write(document: dict, path: Path) -> None:
     write_text(encode(document), path)
 
@@ -213,6 +224,11 @@ def create_app(sim: Simulator | None = None, state_file: Path | None = None) -> 
         *ADMIN_ROUTES,
         Route(API_PREFIX + "/{path:path}", dispatch, methods=["GET", "POST", "PUT", "DELETE"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(BodyLimit)],
+        exception_handlers={Exception: _unexpected},
+    )
     app.state.sim = simulator
     return app

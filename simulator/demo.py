@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.runtime import Simulator
-from simulator.seed import seed_office
+from simulator.seed import Seeding, prepare
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "data" / "demo" / "office.json"
 # Demo KSeF tokens are derived from this constant, so they are the same on every start, with or without --state.
@@ -18,16 +18,22 @@ def load_demo(path: Path = DEMO_FILE) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def seed_demo(sim: Simulator, path: Path = DEMO_FILE) -> dict[str, Any]:
+def prepare_demo(sim: Simulator, path: Path = DEMO_FILE) -> Seeding:
+    """The demo office seeded, its invoices pending (see `Seeding`)."""
     office = load_demo(path)
     body = {
         "officeNip": office["nip"],
         "officeName": office["name"],
         "clients": [{"nip": c["nip"], "name": c["name"], "scenario": c["scenario"]} for c in office["clients"]],
     }
-    result = seed_office(sim, body, token_seed=DEMO_TOKEN_SEED)
-    result["office"]["accountId"] = office.get("accountId")
-    return result
+    seeding = prepare(sim, body, token_seed=DEMO_TOKEN_SEED)
+    seeding.result["office"]["accountId"] = office.get("accountId")
+    return seeding
+
+
+def seed_demo(sim: Simulator, path: Path = DEMO_FILE) -> dict[str, Any]:
+    """Seed the demo office at once, blocking (start-up)."""
+    return prepare_demo(sim, path).finish(sim)
 
 
 def healthy_client(result: dict[str, Any]) -> dict[str, Any] | None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 
 from starlette.requests import Request
@@ -214,16 +215,42 @@ def too_many_requests(request: Request, retry_after: int, detail: str, now: date
     )
 
 
-def server_error(request: Request, status: int, now: datetime, retry_after: int | None = None) -> Response:
-    """Injected 5xx faults and unavailability; KSeF documents no body for these, so a plain problem is simplest."""
-    titles = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+# RFC 9110's name; Python before 3.13 still calls 413 "Request Entity Too Large".
+_TITLES = {413: "Content Too Large"}
+
+
+def problem(
+    request: Request,
+    status: int,
+    detail: str,
+    now: datetime | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Response:
+    """A problem+json answer for statuses the spec gives no body (5xx, 413, admin errors). `now` defaults to the
+    wall clock, for answers about a failure that may lie in the simulated clock itself."""
     body = {
-        "title": titles.get(status, "Server Error"),
+        "title": _TITLES.get(status) or HTTPStatus(status).phrase,
         "status": status,
         "instance": request.url.path,
-        "detail": "Symulowana awaria usługi.",
-        "timestamp": iso(now),
+        "detail": detail,
+        "timestamp": iso(now or datetime.now(UTC)),
         "traceId": _trace_id(),
+        **(extra or {}),
     }
-    headers = {"Retry-After": str(retry_after)} if retry_after else None
     return _json(body, status, PROBLEM_JSON, headers)
+
+
+# What an injected error fault may answer: the server errors the HTTP standard names (a 4xx has its own KSeF shape).
+SERVER_ERROR_STATUSES = tuple(s.value for s in HTTPStatus if 500 <= s.value <= 599)
+
+
+def server_error(request: Request, status: int, now: datetime, retry_after: int | None = None) -> Response:
+    """Injected 5xx faults and unavailability; KSeF documents no body for these, so a plain problem is simplest."""
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return problem(request, status, "Symulowana awaria usługi.", now, headers)
+
+
+def internal_error(request: Request) -> Response:
+    """An unexpected exception: a simulator bug, answered in the same shape as any other server error."""
+    return problem(request, 500, "Nieoczekiwany błąd symulatora; szczegóły są w jego logu i w /_sim/health.")

@@ -12,13 +12,14 @@ import logging
 import math
 import random
 from datetime import datetime, timedelta
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from simulator.errors import server_error, too_many_requests
+from simulator.admininput import AdminError, Fields
+from simulator.errors import SERVER_ERROR_STATUSES, server_error, too_many_requests
+from simulator.identifiers import IdentifierError, validate_nip
 from simulator.runtime import Simulator
 from simulator.state import Fault
 
@@ -54,26 +55,42 @@ def quiet_dropped_connections() -> None:
     logging.getLogger("uvicorn.error").addFilter(_HideDropped())
 
 
-def configure(sim: Simulator, body: dict[str, Any]) -> Fault:
-    """POST /_sim/faults: replace the fault of one scope."""
+MAX_LATENCY_MS = 120_000  # two minutes: longer than any client timeout worth testing
+MAX_FAULT_SECONDS = 86_400  # storms and unavailability last at most a day
+KINDS = ("FAILURE", "MAINTENANCE")
+
+
+def parse_scope(value: object) -> str:
+    """`global` or a context NIP."""
+    if value is None or value == "global":
+        return "global"
+    try:
+        return validate_nip(value)
+    except IdentifierError as error:
+        raise AdminError(f"Pole scope musi być słowem global albo numerem NIP: {error}") from None
+
+
+def configure(sim: Simulator, fields: Fields) -> Fault:
+    """POST /_sim/faults: replace the fault of one scope; every field is checked before anything changes."""
     now = sim.now()
-    scope = str(body.get("scope") or "global")
+    scope = parse_scope(fields.raw("scope"))
 
     def until(name: str) -> datetime | None:
-        seconds = float(body.get(name) or 0)
+        seconds = fields.number(name, 0, MAX_FAULT_SECONDS, 0)
         return now + timedelta(seconds=seconds) if seconds > 0 else None
 
     fault = Fault(
         scope=scope,
-        latency_ms=float(body.get("latencyMs") or 0),
-        error_rate=float(body.get("errorRate") or 0),
-        error_status=int(body.get("errorStatus") or 503),
-        timeout_rate=float(body.get("timeoutRate") or 0),
-        drop_rate=float(body.get("dropRate") or 0),
+        latency_ms=fields.number("latencyMs", 0, MAX_LATENCY_MS, 0),
+        error_rate=fields.number("errorRate", 0, 1, 0),
+        error_status=fields.choice("errorStatus", SERVER_ERROR_STATUSES, 503),
+        timeout_rate=fields.number("timeoutRate", 0, 1, 0),
+        drop_rate=fields.number("dropRate", 0, 1, 0),
         rate_limit_storm_until=until("rateLimitStormSeconds"),
         unavailable_until=until("unavailableSeconds"),
-        unavailable_kind=str(body.get("unavailableKind") or "FAILURE"),
+        unavailable_kind=fields.choice("unavailableKind", KINDS, "FAILURE"),
     )
+    fields.done()
     sim.state.faults[scope] = fault
     sim.touch()
     return fault

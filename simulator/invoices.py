@@ -8,6 +8,7 @@ gap-free against this simulator.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 import secrets
@@ -178,15 +179,20 @@ def store_invoice(
     session_reference: str | None = None,
     invoice_reference: str | None = None,
     hash_of_corrected_invoice: str | None = None,
+    drafted_number: str | None = None,
+    drafted_hash: str | None = None,
 ) -> Invoice:
     parties = [parsed.seller, parsed.buyer, *parsed.third_subjects]
     floor = _storage_floor(sim, [p.identifier_value for p in parties if p.identifier_value])
     if floor is not None and permanent_storage_date < floor:
         permanent_storage_date = floor
+    # A drafted number is random; on the (astronomically rare) collision a new one is drawn.
+    number = drafted_number if drafted_number and drafted_number not in sim.state.invoices else None
+    number = number or new_ksef_number(sim, parsed.seller.identifier_value or "", invoicing_date)
     invoice = Invoice(
-        ksef_number=new_ksef_number(sim, parsed.seller.identifier_value or "", invoicing_date),
+        ksef_number=number,
         xml=xml,
-        invoice_hash=sha256_b64(xml.encode("utf-8")),
+        invoice_hash=drafted_hash or sha256_b64(xml.encode("utf-8")),
         invoice_number=parsed.invoice_number,
         invoice_kind=parsed.invoice_kind,
         issue_date=parsed.issue_date,
@@ -214,6 +220,10 @@ def store_invoice(
     return invoice
 
 
+MAX_GENERATED = 20_000  # invoices one admin request may generate (README "Limits"); 10,000 + margin for the query cap
+STORE_BATCH = 500  # invoices stored per turn of the event loop, so other requests run in between
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
     context: invoicegen.Company
@@ -223,11 +233,27 @@ class GenerationRequest:
     counterparty_nip: str | None = None
 
 
-def generate(sim: Simulator, request: GenerationRequest, rnd: random.Random) -> list[Invoice]:
-    """Invoices issued over the last `spread_days`, sales and/or purchases of the context, already stored and
-    visible; never stored below an HWM already reported for any of their parties."""
-    now = sim.now()
-    created = []
+@dataclass(frozen=True)
+class Draft:
+    """A generated invoice not yet stored: everything that costs CPU, computed without touching the state."""
+
+    xml: str
+    invoice_hash: str
+    parsed: ParsedInvoice
+    invoicing: datetime
+    acquisition: datetime
+    storage: datetime
+    ksef_number: str
+
+
+def draft(request: GenerationRequest, rnd: random.Random, now: datetime, sequences: dict[str, int]) -> list[Draft]:
+    """Invoices issued over the last `spread_days` before `now`, sales and/or purchases of the context.
+
+    Pure (reads neither the state nor the clock), so it may run in a worker thread; `sequences` holds how many
+    invoices each known seller already has, for the invoice numbers.
+    """
+    drafts = []
+    counted = dict(sequences)
     counterparties = [invoicegen.random_company(rnd, request.counterparty_nip) if request.counterparty_nip else None]
     for index in range(request.count):
         selling = request.subject_type == "Subject1" or (request.subject_type == "both" and index % 2 == 0)
@@ -238,7 +264,7 @@ def generate(sim: Simulator, request: GenerationRequest, rnd: random.Random) -> 
         # History: already permanently stored when generated, so it is visible at once.
         storage = min(now, invoicing + timedelta(milliseconds=rnd.randint(300, 5000)))
         acquisition = min(storage, invoicing + timedelta(milliseconds=rnd.randint(100, 2000)))
-        sequence = len(sim.invoice_index.for_subject("Subject1", seller.nip)) + 1
+        counted[seller.nip] = sequence = counted.get(seller.nip, 0) + 1
         number = f"FV/{issue_day:%Y/%m}/{sequence:05d}/{rnd.randint(100, 999)}"
         xml = invoicegen.invoice_xml(
             seller=seller, buyer=buyer, number=number, issue_date=issue_day, created=invoicing, rnd=rnd
@@ -258,16 +284,56 @@ def generate(sim: Simulator, request: GenerationRequest, rnd: random.Random) -> 
             has_attachment=False,
             **_amounts(xml),
         )
-        created.append(
-            store_invoice(
-                sim,
+        day = invoicing.astimezone(WARSAW).date()
+        drafts.append(
+            Draft(
                 xml=xml,
+                invoice_hash=sha256_b64(xml.encode("utf-8")),
                 parsed=parsed,
-                invoicing_date=invoicing,
-                acquisition_date=acquisition,
-                permanent_storage_date=storage,
+                invoicing=invoicing,
+                acquisition=acquisition,
+                storage=storage,
+                ksef_number=ksef_number(seller.nip, day, secrets.token_hex(6).upper()),
             )
         )
+    return drafts
+
+
+def _sequences(sim: Simulator, request: GenerationRequest) -> dict[str, int]:
+    sellers = [request.context.nip, *([request.counterparty_nip] if request.counterparty_nip else [])]
+    return {nip: len(sim.invoice_index.for_subject("Subject1", nip)) for nip in sellers}
+
+
+def store_drafts(sim: Simulator, drafts: list[Draft]) -> list[Invoice]:
+    """Store drafted invoices; each is checked against the HWM floor at the moment it is stored."""
+    return [
+        store_invoice(
+            sim,
+            xml=d.xml,
+            parsed=d.parsed,
+            invoicing_date=d.invoicing,
+            acquisition_date=d.acquisition,
+            permanent_storage_date=d.storage,
+            drafted_number=d.ksef_number,
+            drafted_hash=d.invoice_hash,
+        )
+        for d in drafts
+    ]
+
+
+def generate(sim: Simulator, request: GenerationRequest, rnd: random.Random) -> list[Invoice]:
+    """Draft and store at once, blocking: for start-up seeding and tests, before any request is served."""
+    return store_drafts(sim, draft(request, rnd, sim.now(), _sequences(sim, request)))
+
+
+async def generate_off_loop(sim: Simulator, request: GenerationRequest, rnd: random.Random) -> list[Invoice]:
+    """The same for a running server: drafting (the CPU-heavy part) runs in a worker thread on data no handler
+    touches; storing, the only change to the state, happens on the event loop in batches, like any handler's change."""
+    drafts = await asyncio.to_thread(draft, request, rnd, sim.now(), _sequences(sim, request))
+    created: list[Invoice] = []
+    for first in range(0, len(drafts), STORE_BATCH):
+        created += store_drafts(sim, drafts[first : first + STORE_BATCH])
+        await asyncio.sleep(0)
     return created
 
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from simulator import certificates
 from simulator.api import Call, empty_response, endpoint, json_response
+from simulator.errors import validation_error
 from simulator.ratelimit import GROUP_ORDER
 from simulator.sessions import DEFAULT_LIMITS
 
@@ -93,15 +94,28 @@ async def reset_subject_limits(call: Call) -> Response:
     return empty_response(200)
 
 
+INT32_MAX = 2**31 - 1  # the schema's format: int32
+WINDOW_KEYS = ("perSecond", "perMinute", "perHour")
+
+
+def _rate_limit_override(body: dict[str, Any]) -> dict[str, list[int]]:
+    """Known groups only, each window -1 (no limit, as `GET /rate-limits` reports it) to int32; 21405 otherwise."""
+    override = {}
+    for group, values in body["rateLimits"].items():
+        if group not in GROUP_ORDER:
+            raise validation_error(f"rateLimits.{group}: nieznana grupa limitów; znane: {', '.join(GROUP_ORDER)}.")
+        for key in WINDOW_KEYS:
+            value = values[key] if isinstance(values, dict) else None
+            if isinstance(value, bool) or not isinstance(value, int) or not -1 <= value <= INT32_MAX:
+                raise validation_error(f"rateLimits.{group}.{key}: wymagana liczba całkowita od -1 do {INT32_MAX}.")
+        override[group] = [values[key] for key in WINDOW_KEYS]
+    return override
+
+
 @endpoint("POST", "/testdata/rate-limits")
 async def set_rate_limits(call: Call) -> Response:
-    body = await call.json()
-    context = call.sim.context(call.require_principal().context_nip)
-    context.rate_limits = {
-        group: [int(values["perSecond"]), int(values["perMinute"]), int(values["perHour"])]
-        for group, values in body["rateLimits"].items()
-        if isinstance(values, dict) and {"perSecond", "perMinute", "perHour"} <= values.keys()
-    }
+    override = _rate_limit_override(await call.json())
+    call.sim.context(call.require_principal().context_nip).rate_limits = override
     call.sim.touch()
     return empty_response(200)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -16,10 +16,20 @@ from simulator.invoices import InvoiceIndex
 from simulator.ratelimit import RateLimiter
 from simulator.state import Context, PublicKey, SimState
 from simulator.stats import Stats
-from simulator.timeutil import Clock, epoch_ms
+from simulator.timeutil import Clock, epoch_ms, iso
 
 KEY_USAGES = ("KsefTokenEncryption", "SymmetricKeyEncryption")
 CHALLENGE_SECONDS = 600  # PROTOCOL.md §4.1: a challenge lives 10 minutes
+
+
+@dataclass(frozen=True)
+class Incident:
+    """An unexpected exception answered with 500: a simulator bug, reported by /_sim/health."""
+
+    at: datetime  # wall clock: the simulated one may be what failed
+    method: str
+    path: str
+    error: str
 
 
 @dataclass
@@ -46,6 +56,8 @@ class Simulator:
         self.exports: dict[str, Any] = {}  # transient: rebuilt packages are cheap and live at most 7 days
         self.query_snapshots: dict[tuple[str, str], Any] = {}  # metadata query snapshots, see invoicequery
         self.revision = 0  # bumped by every change; persistence saves when it moved
+        self.unexpected_errors = 0  # since start or reset
+        self.last_incident: Incident | None = None
         self._ensure_crypto()
 
     # --- bookkeeping ------------------------------------------------------------------------------------------
@@ -61,6 +73,29 @@ class Simulator:
         self.state.clock_offset_seconds = seconds
         self.touch()
 
+    def record_incident(self, method: str, path: str, error: BaseException) -> None:
+        self.unexpected_errors += 1
+        self.last_incident = Incident(datetime.now(UTC), method, path, f"{type(error).__name__}: {error}"[:300])
+
+    def health(self) -> dict[str, Any]:
+        """`ok`, or `broken` with the reasons; nothing here may raise, since it reports on what does."""
+        problems = []
+        try:
+            iso(self.now())
+        except (OverflowError, ValueError) as error:
+            problems.append(f"Zegar symulatora nie podaje czasu (przesunięcie {self.clock.offset_seconds} s): {error}.")
+        if self.unexpected_errors:
+            problems.append(f"Od startu lub resetu {self.unexpected_errors} żądań skończyło się nieoczekiwanym błędem.")
+        incident = self.last_incident
+        return {
+            "status": "broken" if problems else "ok",
+            "problems": problems,
+            "unexpectedErrors": self.unexpected_errors,
+            "lastUnexpectedError": None
+            if incident is None
+            else {"at": iso(incident.at), "method": incident.method, "path": incident.path, "error": incident.error},
+        }
+
     def reset(self) -> None:
         """Forget everything except the keys and the CA, so certificates handed out earlier stay verifiable."""
         keep = (self.state.secret, self.state.ca_key_pem, self.state.ca_certificate_der, self.state.public_keys)
@@ -72,6 +107,7 @@ class Simulator:
         self.challenges.clear()
         self.exports.clear()
         self.query_snapshots.clear()
+        self.unexpected_errors, self.last_incident = 0, None
         self.__dict__.pop("ca_certificate", None)
         self.touch()
 

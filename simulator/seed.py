@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from simulator import certificates, invoicegen, invoices, permissions, tokens
-from simulator.identifiers import IdentifierError, validate_nip
+from simulator.admininput import AdminError, Fields
 from simulator.runtime import Simulator
 from simulator.state import SeededClient, SeededOffice
 
@@ -38,8 +38,8 @@ HISTORY_DAYS = 80  # fits one 3-month query window
 DEFAULT_INVOICES_PER_CLIENT = 20
 
 
-class SeedError(ValueError):
-    pass
+MAX_CLIENTS = 1_000  # clients per seed request (the demo office has 50, the benchmarks 300)
+NAME_LENGTH = 256
 
 
 @dataclass(frozen=True)
@@ -49,26 +49,34 @@ class ClientSpec:
     scenario: str
 
 
-def _nip(value: Any, what: str) -> str:
-    try:
-        return validate_nip(str(value))
-    except IdentifierError as error:
-        raise SeedError(f"{what}: {error}") from None
+@dataclass(frozen=True)
+class SeedRequest:
+    office_nip: str
+    office_name: str
+    clients: list[ClientSpec]
+    invoices_per_client: int
 
 
-def parse_clients(raw: Any) -> list[ClientSpec]:
-    if not isinstance(raw, list):
-        raise SeedError("clients: wymagana lista")
+def parse_request(body: dict[str, Any]) -> SeedRequest:
+    """The whole request checked before anything is seeded; AdminError names the first bad field."""
+    fields = Fields(body)
+    office_nip = fields.nip("officeNip")
+    office_name = fields.text("officeName", NAME_LENGTH, f"Biuro rachunkowe {office_nip}")
     specs = []
-    for index, item in enumerate(raw):
-        if not isinstance(item, dict):
-            raise SeedError(f"clients[{index}]: wymagany obiekt")
-        scenario = str(item.get("scenario") or "healthy")
-        if scenario not in SCENARIOS:
-            raise SeedError(f"clients[{index}].scenario: {scenario!r} nie należy do {list(SCENARIOS)}")
-        nip = _nip(item.get("nip"), f"clients[{index}].nip")
-        specs.append(ClientSpec(nip, str(item.get("name") or f"Klient {nip}"), scenario))
-    return specs
+    for index, item in enumerate(fields.items("clients", MAX_CLIENTS, [])):
+        client = Fields(item, f"clients[{index}]")
+        nip = client.nip("nip")
+        name = client.text("name", NAME_LENGTH, f"Klient {nip}")
+        specs.append(ClientSpec(nip, name, client.choice("scenario", SCENARIOS, "healthy")))
+        client.done()
+    per_client = fields.integer("invoicesPerClient", 0, invoices.MAX_GENERATED, DEFAULT_INVOICES_PER_CLIENT)
+    fields.done()
+    total = sum(INVOICE_COUNTS.get(spec.scenario, per_client) for spec in specs)
+    if total > invoices.MAX_GENERATED:
+        raise AdminError(
+            f"Jedno zasiewanie może wygenerować najwyżej {invoices.MAX_GENERATED} faktur, a to wygenerowałoby {total}."
+        )
+    return SeedRequest(office_nip, office_name, specs, per_client)
 
 
 def _certificate(sim: Simulator, nip: str, name: str, starts_days_ago: float, lasts_days: float) -> str:
@@ -86,7 +94,12 @@ def _certificate(sim: Simulator, nip: str, name: str, starts_days_ago: float, la
 
 
 def _seed_client(
-    sim: Simulator, office: SeededOffice, spec: ClientSpec, invoice_count: int, token_seed: bytes | None
+    sim: Simulator,
+    office: SeededOffice,
+    spec: ClientSpec,
+    invoice_count: int,
+    token_seed: bytes | None,
+    pending: list[Generation],
 ) -> SeededClient:
     sim.context(spec.nip, spec.name)
     if spec.scenario != "rights_missing":
@@ -124,7 +137,7 @@ def _seed_client(
     if count:
         rnd = random.Random(f"invoices-{spec.nip}")
         company = invoicegen.random_company(rnd, spec.nip, spec.name)
-        invoices.generate(sim, invoices.GenerationRequest(company, count, "both", HISTORY_DAYS), rnd)
+        pending.append(Generation(invoices.GenerationRequest(company, count, "both", HISTORY_DAYS), rnd))
     return SeededClient(spec.nip, spec.name, spec.scenario, token_text, serial)
 
 
@@ -139,25 +152,46 @@ def _client_view(sim: Simulator, client: SeededClient) -> dict[str, Any]:
     }
 
 
-def seed_office(sim: Simulator, body: dict[str, Any], *, token_seed: bytes | None = None) -> dict[str, Any]:
-    office_nip = _nip(body.get("officeNip"), "officeNip")
-    office_name = str(body.get("officeName") or f"Biuro rachunkowe {office_nip}")
-    specs = parse_clients(body.get("clients") or [])
-    per_client = body.get("invoicesPerClient", DEFAULT_INVOICES_PER_CLIENT)
-    if not isinstance(per_client, int) or isinstance(per_client, bool) or not 0 <= per_client <= 20_000:
-        raise SeedError("invoicesPerClient: liczba całkowita 0..20000")
-    office = sim.state.offices.get(office_nip)
+@dataclass
+class Generation:
+    request: invoices.GenerationRequest
+    rnd: random.Random
+
+
+@dataclass
+class Seeding:
+    """A seeded office whose clients' invoices are still to be generated (`finish` or `finish_off_loop`)."""
+
+    result: dict[str, Any]
+    pending: list[Generation]
+
+    def finish(self, sim: Simulator) -> dict[str, Any]:
+        for generation in self.pending:
+            invoices.generate(sim, generation.request, generation.rnd)
+        return self.result
+
+    async def finish_off_loop(self, sim: Simulator) -> dict[str, Any]:
+        for generation in self.pending:
+            await invoices.generate_off_loop(sim, generation.request, generation.rnd)
+        return self.result
+
+
+def prepare(sim: Simulator, body: dict[str, Any], *, token_seed: bytes | None = None) -> Seeding:
+    """Seed the office and its clients (grants, tokens, certificates); their invoices are left pending."""
+    request = parse_request(body)
+    office = sim.state.offices.get(request.office_nip)
     if office is None:
-        sim.context(office_nip, office_name)
-        serial = _certificate(sim, office_nip, office_name, 1, 730)
-        office = SeededOffice(office_nip, office_name, serial)
-        sim.state.offices[office_nip] = office
-    for spec in specs:
+        sim.context(request.office_nip, request.office_name)
+        serial = _certificate(sim, request.office_nip, request.office_name, 1, 730)
+        office = SeededOffice(request.office_nip, request.office_name, serial)
+        sim.state.offices[request.office_nip] = office
+    pending: list[Generation] = []
+    for spec in request.clients:
         if spec.nip not in office.clients:
-            office.clients[spec.nip] = _seed_client(sim, office, spec, per_client, token_seed)
+            office.clients[spec.nip] = _seed_client(sim, office, spec, request.invoices_per_client, token_seed, pending)
     sim.touch()
-    listed = [office.clients[spec.nip] for spec in specs]
-    return {
+    listed = [office.clients[spec.nip] for spec in request.clients]
+    result = {
         "office": {
             "nip": office.nip,
             "name": office.name,
@@ -165,3 +199,9 @@ def seed_office(sim: Simulator, body: dict[str, Any], *, token_seed: bytes | Non
         },
         "clients": [_client_view(sim, client) for client in listed],
     }
+    return Seeding(result, pending)
+
+
+def seed_office(sim: Simulator, body: dict[str, Any], *, token_seed: bytes | None = None) -> dict[str, Any]:
+    """Seed everything at once, blocking (start-up and tests)."""
+    return prepare(sim, body, token_seed=token_seed).finish(sim)

@@ -12,6 +12,9 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 WARSAW = ZoneInfo("Europe/Warsaw")
+# How far `POST /_sim/clock` may move simulated time: ten years either way is plenty for expiry and HWM scenarios and
+# keeps every date the simulator derives (tokens, certificates, exports) inside what a datetime can hold.
+MAX_CLOCK_OFFSET_SECONDS = 10 * 365 * 86_400
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 
 
