@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from core.ids import NipError, PeselError, validate_nip, validate_pesel
 from simulator import certificates, faults, invoicegen, invoices, seed, tokens
 from simulator.api import json_response
 from simulator.demo import seed_demo
+from simulator.ids import NipError, PeselError, validate_nip, validate_pesel
 from simulator.invoices import current_hwm
 from simulator.runtime import Simulator
 from simulator.state import Settings

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from xml.sax.saxutils import escape
 
-from core.ids import nip_check_digit
+from simulator.ids import nip_check_digit
 from simulator.timeutil import iso
 
 _FIRST = ("Anna", "Piotr", "Katarzyna", "Tomasz", "Magdalena", "Krzysztof", "Agnieszka", "Marek", "Ewa", "Paweł")

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from core.ids import ksef_number
 from simulator import invoicegen
 from simulator.crypto import sha256_b64
 from simulator.fa3 import INVOICE_TYPES, ParsedInvoice
+from simulator.ids import ksef_number
 from simulator.state import Invoice, Party
 from simulator.timeutil import WARSAW, iso
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from core.ids import NipError, validate_nip
 from simulator import certificates, invoicegen, invoices, permissions, tokens
+from simulator.ids import NipError, validate_nip
 from simulator.runtime import Simulator
 from simulator.state import SeededClient, SeededOffice
 
