@@ -2,11 +2,12 @@
 per role.
 
 Migrations run once per session, into a template; each test gets a copy of it: a file copy on SQLite, a
-`CREATE DATABASE … TEMPLATE …` on PostgreSQL (tens of milliseconds instead of a whole Alembic run). The migrations
-themselves are exercised from scratch by tests/integration/test_store.py (`unmigrated_db`).
+`CREATE DATABASE … TEMPLATE …` on PostgreSQL (a fraction of the Alembic run it replaces). The migrations themselves
+are exercised from scratch by tests/integration/test_store.py (`unmigrated_db`).
 
 PostgreSQL: KSEF_CONSOLE_TEST_POSTGRES_URL (default the local server, database `test`; the role must be allowed to
-create databases). Unreachable → the PostgreSQL tests are skipped, except with CI=true, where that is a failure.
+create databases, named ksef_test_…; a run killed half-way may leave some behind). Unreachable → the PostgreSQL tests
+are skipped, except with CI=true, where that is a failure.
 """
 
 from __future__ import annotations
