@@ -6,6 +6,7 @@ Each subcommand calls the same service as the UI and prints a table, or JSON wit
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -25,11 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["simulator"]:
-        # The simulator has its own options; hand them over untouched.
-        from simulator.__main__ import main as simulator_main
-
-        simulator_main(arguments[1:])
-        return 0
+        # The simulator is a program of its own (it imports nothing of the console): this process becomes it, with
+        # its options untouched, so that Ctrl-C and signals reach it directly (it saves its state on the way out).
+        os.execv(sys.executable, [sys.executable, "-m", "simulator", *arguments[1:]])  # noqa: S606  (our own module)
     parser = build_parser()
     args = parser.parse_args(arguments)
     return common.execute(args)

@@ -35,7 +35,12 @@ def parse_ksef_datetime(value: str | None) -> datetime | None:
 
 
 class KsefGateway:
-    """Open one per operation (and thread); close it when done. Never shared between threads."""
+    """Open one per operation (and thread); close it when done. Never shared between threads.
+
+    `transport` (like httpx's `transport=`) replaces the shared connection pool underneath: requests still pass the
+    limiter and land in the transcript, then go to it instead of the network. Tests give an `httpx.MockTransport`
+    where a real simulator adds nothing (a 503, a dropped connection); the gateway closes it with itself.
+    """
 
     def __init__(
         self,
@@ -45,6 +50,7 @@ class KsefGateway:
         limiter: RateLimiter | None = None,
         transcript: Transcript | None = None,
         timeout: float | None = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.environment = environment
         self.context_nip = context_nip
@@ -55,6 +61,7 @@ class KsefGateway:
             context_nip=context_nip,
             limiter=limiter if limiter is not None else RateLimiter(),
             transcript=self.transcript,
+            inner=transport,
         )
         options = KsefClientOptions(
             base_url=environments.host_url(environment),

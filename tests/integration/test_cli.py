@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 from core.cli import main
+from simulator.testing import free_port, wait_healthy
 from tests.factories import two_hundred_clients_with_three_bad_rows, valid_nips
 from tests.integration.conftest import seed_clients
 
@@ -64,3 +68,17 @@ def test_linking_commands_against_the_simulator(sim, office, capsys, monkeypatch
     assert code == 0 and problems == []
     code, shown = _run(capsys, "package", "show")
     assert code == 0 and shown["used"] == 0  # the rollup has not run yet
+
+
+def test_the_simulator_command_becomes_the_simulator(tmp_path):
+    """`ksef-console simulator …` runs the simulator program itself (not imported by the console): same options,
+    same process, and a SIGTERM stops it with its state saved."""
+    port, state = free_port(), tmp_path / "sim-state.json"
+    script = Path(sys.executable).with_name("ksef-console")
+    process = subprocess.Popen([str(script), "simulator", "--port", str(port), "--state", str(state)])
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", 30, lambda: process.poll() is None)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert '"offices"' in state.read_text(encoding="utf-8")  # saved on the way out

@@ -85,17 +85,31 @@ def _start_of(facts: LinkFacts, subject_type: SubjectType) -> datetime:
 def _sync_subject(call: KsefCall, facts: LinkFacts, report: SubjectReport) -> None:
     start = _start_of(facts, report.subject_type)
     while True:
-        now = utcnow()
-        newest = start + WINDOW >= now
-        date_range: dict[str, Any] = {"dateType": "PermanentStorage", "from": start.isoformat()}
-        if newest:
-            date_range["restrictToPermanentStorageHwmDate"] = True
-        else:
-            date_range["to"] = (start + WINDOW).isoformat()
+        date_range = window_range(start, utcnow())
         end = _read_window(call, facts, report, {"subjectType": report.subject_type, "dateRange": date_range})
-        if newest:
+        if is_newest(date_range):
             return
-        start = end if end is not None and end > start else start + WINDOW
+        start = next_window_start(start, end)
+
+
+def window_range(start: datetime, now: datetime) -> dict[str, Any]:
+    """The dateRange of the window opening at `start`: WINDOW long, or, when that reaches `now`, open-ended and
+    stopping at KSeF's HWM (the newest window)."""
+    date_range: dict[str, Any] = {"dateType": "PermanentStorage", "from": start.isoformat()}
+    if start + WINDOW >= now:
+        date_range["restrictToPermanentStorageHwmDate"] = True
+    else:
+        date_range["to"] = (start + WINDOW).isoformat()
+    return date_range
+
+
+def is_newest(date_range: dict[str, Any]) -> bool:
+    return "to" not in date_range
+
+
+def next_window_start(start: datetime, reached: datetime | None) -> datetime:
+    """The next window opens where reading this one reached (its end), and never before this one's start."""
+    return reached if reached is not None and reached > start else start + WINDOW
 
 
 def _read_window(call: KsefCall, facts: LinkFacts, report: SubjectReport, filters: dict[str, Any]) -> datetime | None:
@@ -112,7 +126,7 @@ def _read_window(call: KsefCall, facts: LinkFacts, report: SubjectReport, filter
         items = [(meta, call.run(partial(call.gateway.invoice_xml, ksef_number=meta["ksefNumber"]))) for meta in fresh]
         report.downloads += len(items)
         done = not page.get("hasMore")
-        hwm = _window_end(filters, page) if done else _last_storage_date(invoices)
+        hwm = window_end(filters, page) if done else _last_storage_date(invoices)
         report.new_invoices += store_received(
             office_id=facts.office_id,
             client_id=facts.client_id,
@@ -123,12 +137,16 @@ def _read_window(call: KsefCall, facts: LinkFacts, report: SubjectReport, filter
         report.hwm = hwm or report.hwm
         if done:
             return hwm
-        if page.get("isTruncated"):
-            # PROTOCOL.md §7.2: continue from the last record's date with a fresh page count.
-            filters["dateRange"]["from"] = invoices[-1]["permanentStorageDate"]
-            offset = 0
-        else:
-            offset += 1
+        filters, offset = next_page(filters, page, offset)
+
+
+def next_page(filters: dict[str, Any], page: dict[str, Any], offset: int) -> tuple[dict[str, Any], int]:
+    """The query after a page that has more: the next page, or, when KSeF truncated the result (10,000 records),
+    the same filters from the last record's date with a fresh page count (PROTOCOL.md §7.2)."""
+    if not page.get("isTruncated"):
+        return filters, offset + 1
+    last = page.get("invoices", [])[-1]["permanentStorageDate"]
+    return {**filters, "dateRange": {**filters["dateRange"], "from": last}}, 0
 
 
 def _query(call: KsefCall, filters: dict[str, Any], offset: int, access: str) -> dict[str, Any]:
@@ -146,7 +164,7 @@ def _export_window(call: KsefCall, facts: LinkFacts, report: SubjectReport, filt
         if truncated:
             hwm = parse_ksef_datetime(package.package.get("lastPermanentStorageDate"))
         else:
-            hwm = _window_end(filters, package.package)
+            hwm = window_end(filters, package.package)
         for chunk_start in range(0, len(items), 500):
             chunk = items[chunk_start : chunk_start + 500]
             last_chunk = chunk_start + 500 >= len(items)
@@ -160,7 +178,7 @@ def _export_window(call: KsefCall, facts: LinkFacts, report: SubjectReport, filt
         filters["dateRange"]["from"] = package.package["lastPermanentStorageDate"]
 
 
-def _window_end(filters: dict[str, Any], answer: dict[str, Any]) -> datetime | None:
+def window_end(filters: dict[str, Any], answer: dict[str, Any]) -> datetime | None:
     """Where a fully read window leaves the HWM: KSeF's HWM for the newest window, the window's end otherwise."""
     if "to" in filters["dateRange"]:
         return parse_ksef_datetime(filters["dateRange"]["to"])
