@@ -76,6 +76,7 @@ def record_failure(
     problem.occurrences += 1
     problem.last_seen_at = now
     problem.message = failure.message[:2000]
+    problem.message_text = failure.message if isinstance(failure.message, Text) else None
     problem.http_status = failure.http_status
     problem.ksef_code = failure.ksef_code
     problem.ksef_description = failure.description[:2000]
@@ -181,7 +182,7 @@ def _view(problem: Problem, client: Client | None) -> ProblemView:
         client_nip=client.nip if client else "",
         problem_class=problem.problem_class,
         operation=problem.operation,
-        message=problem.message,
+        message=problem.message_text or problem.message,
         ksef_code=problem.ksef_code,
         http_status=problem.http_status,
         occurrences=problem.occurrences,

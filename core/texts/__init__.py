@@ -78,6 +78,35 @@ def _rebuild(key: str, values: dict[str, Any]) -> Text:
     return Text(key, **values)
 
 
+# --- stored texts: a Text in a JSON column comes back as a Text (see core.db) ---------------------------------------
+
+_MARK = "$text"
+_JOINED = "$joined"
+
+
+def encode(value: Any) -> Any:
+    """`value` ready for JSON, every Text kept as `{"$text": key, "values": …}`; a Text's values must be JSON too
+    (str, numbers, Texts, Joined, lists): format dates before they become values."""
+    if isinstance(value, Text):
+        return {_MARK: value.key, "values": {name: encode(item) for name, item in value.values.items()}}
+    if isinstance(value, Joined):
+        return {_JOINED: [encode(item) for item in value.items], "separator": value.separator}
+    if isinstance(value, dict):
+        return {key: encode(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [encode(item) for item in value]
+    return value
+
+
+def decode(found: dict[str, Any]) -> Any:
+    """The `object_hook` of `json.loads` that turns a stored Text back into one."""
+    if set(found) == {_MARK, "values"}:
+        return Text(found[_MARK], **found["values"])
+    if set(found) == {_JOINED, "separator"}:
+        return Joined(found[_JOINED], found["separator"])
+    return found
+
+
 def localise(message: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """A message in `lang`: a `Text` is rendered again, any other string (data, a KSeF answer) stays as it is."""
     return message.render(lang) if isinstance(message, Text) else message

@@ -135,7 +135,7 @@ def client_history(*, actor: Actor, client_id: int, limit: int = HISTORY_LIMIT) 
             assert problem.closed_at is not None
             explanation = explain(problem.problem_class)
             title = explanation.title if explanation else problem.problem_class
-            message = problem.message
+            message = problem.message_text or problem.message
             text = (
                 Text(
                     "history.problem.closed", title=title, message=message, reason=closed_reason(problem.closed_reason)
