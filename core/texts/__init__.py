@@ -1,7 +1,7 @@
 """The text catalogue: every label and sentence a person reads, in Polish (the default) and English, under one key.
 
 Catalogues: `pl.py` and `en.py` hold the same keys (a test keeps them in step). Keys are `<area>.<what>`; UI keys
-start with the page's name, service keys with the concept (`problem.`, `credential_status.`, `error.`, …).
+start with the page's name, service keys with the concept (`problem.`, `credential_status.`, `ksef.`, `cli.`, …).
 
 Core never builds a sentence itself. It names a key and its values as a `Text`: a `str` holding the Polish
 rendering (so the CLI, logs, e-mails, stored records and `str(error)` read Polish as before) that remembers its key
