@@ -19,14 +19,16 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from core.errors import ServiceError
 from core.settings import get_settings
+from core.texts import Text
 
 MAGIC = b"k1"
 _KEY_ID_LEN = 4
 _NONCE_LEN = 12
 
 
-class SecretError(Exception):
+class SecretError(ServiceError):
     """A secret could not be encrypted or decrypted; the message never contains the secret."""
 
 
@@ -40,7 +42,7 @@ class SecretDecryptionError(SecretError):
 
 def binding(table: str, row_id: int | None, column: str) -> bytes:
     if row_id is None:
-        raise SecretError("a secret must be bound to a saved row (flush it first)")
+        raise ValueError("a secret must be bound to a saved row (flush it first)")  # a bug, not a user's error
     return f"{table}:{row_id}:{column}".encode()
 
 
@@ -52,9 +54,9 @@ def _decode_key(text: str) -> bytes:
     try:
         key = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
     except ValueError:
-        raise MasterKeyError("klucz główny nie jest poprawnym Base64") from None
+        raise MasterKeyError(Text("secret.master_key_not_base64")) from None
     if len(key) != 32:
-        raise MasterKeyError("klucz główny musi mieć 32 bajty (256 bitów)")
+        raise MasterKeyError(Text("secret.master_key_length"))
     return key
 
 
@@ -70,7 +72,7 @@ class Keyring:
     def from_text(cls, text: str) -> Keyring:
         parts = [p for p in text.replace("\n", ",").split(",") if p.strip()]
         if not parts:
-            raise MasterKeyError("brak klucza głównego")
+            raise MasterKeyError(Text("secret.no_master_key"))
         return cls(tuple(_decode_key(p) for p in parts))
 
     @property
@@ -84,19 +86,17 @@ class Keyring:
 
     def decrypt(self, blob: bytes, aad: bytes) -> bytes:
         if not blob or not blob.startswith(MAGIC) or len(blob) < len(MAGIC) + _KEY_ID_LEN + _NONCE_LEN + 16:
-            raise SecretDecryptionError("zaszyfrowany sekret ma nieznany format")
+            raise SecretDecryptionError(Text("secret.unknown_format"))
         key_id = blob[len(MAGIC) : len(MAGIC) + _KEY_ID_LEN]
         nonce = blob[len(MAGIC) + _KEY_ID_LEN : len(MAGIC) + _KEY_ID_LEN + _NONCE_LEN]
         sealed = blob[len(MAGIC) + _KEY_ID_LEN + _NONCE_LEN :]
         key = next((k for k in self.keys if _key_id(k) == key_id), None)
         if key is None:
-            raise SecretDecryptionError("sekret zaszyfrowano kluczem, którego nie ma w konfiguracji")
+            raise SecretDecryptionError(Text("secret.unknown_key"))
         try:
             return AESGCM(key).decrypt(nonce, sealed, aad)
         except InvalidTag:
-            raise SecretDecryptionError(
-                "sekret nie daje się odszyfrować: został zmieniony albo przeniesiony do innego wiersza"
-            ) from None
+            raise SecretDecryptionError(Text("secret.altered")) from None
 
     def needs_rotation(self, blob: bytes) -> bool:
         return blob[len(MAGIC) : len(MAGIC) + _KEY_ID_LEN] != _key_id(self.primary)

@@ -2,11 +2,13 @@
 
 SQLite (the embedded default) runs in WAL mode with a busy timeout and foreign keys on; every writing transaction
 starts with BEGIN IMMEDIATE so that a UI and several workers queue for the write lock instead of failing with
-"database is locked" half-way through. PostgreSQL goes through psycopg 3 with pre-ping.
+"database is locked" half-way through. PostgreSQL goes through psycopg 3 with pre-ping. JSON columns keep catalogue
+texts (core.texts.Text) as texts, so a stored message renders in the reader's language.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from core import texts
 from core.settings import get_settings
 
 _engine: Engine | None = None
@@ -25,7 +28,16 @@ _engine_lock = threading.Lock()
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
+def _dumps(value: Any) -> str:
+    return json.dumps(texts.encode(value))
+
+
+def _loads(stored: str | bytes) -> Any:
+    return json.loads(stored, object_hook=texts.decode)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    kwargs = {"json_serializer": _dumps, "json_deserializer": _loads, **kwargs}
     if url.startswith("sqlite"):
         return _make_sqlite_engine(url, **kwargs)
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)

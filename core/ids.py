@@ -1,7 +1,7 @@
 """Polish and KSeF identifiers: NIP, PESEL, KSeF number (CRC-8) and the company key.
 
-Every malformation raises its own exception class carrying a Polish message, so forms, imports and the CLI can tell
-the user exactly what is wrong.
+Every malformation raises its own exception class (an InvalidInput) carrying a catalogue text, so forms, imports and
+the CLI can tell the user exactly what is wrong.
 """
 
 from __future__ import annotations
@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+
+from core.errors import InvalidInput
+from core.texts import Text
 
 NIP_WEIGHTS = (6, 5, 7, 2, 3, 4, 5, 6, 7)
 PESEL_WEIGHTS = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
@@ -19,7 +22,7 @@ _ACCOUNT_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _COMPANY_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
-class IdentifierError(ValueError):
+class IdentifierError(InvalidInput):
     """Base of every identifier error; `str(error)` is the Polish message."""
 
 
@@ -105,11 +108,11 @@ def nip_check_digit(first_nine: str) -> int | None:
 def validate_nip(raw: str) -> str:
     nip = normalise_nip(raw)
     if not re.fullmatch(r"\d{10}", nip):
-        raise NipFormatError(f"NIP {raw!s} musi mieć 10 cyfr")
+        raise NipFormatError(Text("ids.nip.digits", nip=str(raw)))
     if not NIP_PATTERN.fullmatch(nip):
-        raise NipFormatError(f"NIP {nip} nie jest poprawnym numerem NIP")
+        raise NipFormatError(Text("ids.nip.invalid", nip=nip))
     if nip_check_digit(nip[:9]) != int(nip[9]):
-        raise NipChecksumError(f"NIP {nip} ma błędną sumę kontrolną")
+        raise NipChecksumError(Text("ids.nip.checksum", nip=nip))
     return nip
 
 
@@ -137,13 +140,13 @@ def pesel_check_digit(first_ten: str) -> int:
 def validate_pesel(raw: str) -> str:
     pesel = str(raw).strip()
     if not re.fullmatch(r"\d{11}", pesel):
-        raise PeselFormatError(f"PESEL {raw!s} musi mieć 11 cyfr")
+        raise PeselFormatError(Text("ids.pesel.digits", pesel=str(raw)))
     try:
         pesel_birth_date(pesel)
     except (ValueError, KeyError):
-        raise PeselDateError(f"PESEL {pesel} zawiera niemożliwą datę urodzenia") from None
+        raise PeselDateError(Text("ids.pesel.date", pesel=pesel)) from None
     if pesel_check_digit(pesel[:10]) != int(pesel[10]):
-        raise PeselChecksumError(f"PESEL {pesel} ma błędną sumę kontrolną")
+        raise PeselChecksumError(Text("ids.pesel.checksum", pesel=pesel))
     return pesel
 
 
@@ -164,7 +167,7 @@ def ksef_number(nip: str, day: date, technical: str) -> str:
     """Build a KSeF number from the seller's NIP, the acceptance day and 12 uppercase hex characters."""
     body = f"{nip}-{day:%Y%m%d}-{technical.upper()}"
     if not re.fullmatch(r"\d{10}-\d{8}-[0-9A-F]{12}", body):
-        raise KsefNumberFormatError(f"nie można zbudować numeru KSeF z {body}")
+        raise KsefNumberFormatError(Text("ids.ksef_number.cannot_build", body=body))
     return f"{body}-{crc8(body.encode('ascii'))}"
 
 
@@ -172,15 +175,13 @@ def validate_ksef_number(raw: str) -> str:
     number = str(raw).strip()
     match = KSEF_NUMBER_PATTERN.fullmatch(number)
     if not match:
-        raise KsefNumberFormatError(
-            f"numer KSeF {number} ma zły format (oczekiwano NIP-RRRRMMDD-12 znaków szesnastkowych-suma)"
-        )
+        raise KsefNumberFormatError(Text("ids.ksef_number.format", number=number))
     try:
         date(int(match[2][:4]), int(match[2][4:6]), int(match[2][6:]))
     except ValueError:
-        raise KsefNumberFormatError(f"numer KSeF {number} zawiera niemożliwą datę") from None
+        raise KsefNumberFormatError(Text("ids.ksef_number.date", number=number)) from None
     if crc8(number[:32].encode("ascii")) != match[4]:
-        raise KsefNumberChecksumError(f"numer KSeF {number} ma błędną sumę kontrolną CRC-8")
+        raise KsefNumberChecksumError(Text("ids.ksef_number.checksum", number=number))
     return number
 
 
@@ -201,28 +202,26 @@ class CompanyKey:
 
 def format_company_key(account_id: str, company_id: str, nip: str) -> str:
     if not _ACCOUNT_ID_PATTERN.fullmatch(account_id):
-        raise CompanyKeyAccountError(f"identyfikator konta {account_id!r} jest niepoprawny")
+        raise CompanyKeyAccountError(Text("ids.account_id.invalid", account_id=repr(account_id)))
     if not _COMPANY_ID_PATTERN.fullmatch(company_id):
-        raise CompanyKeyCompanyIdError(f"identyfikator firmy {company_id!r} jest niepoprawny")
+        raise CompanyKeyCompanyIdError(Text("ids.company_id.invalid", company_id=repr(company_id)))
     return COMPANY_KEY_SEPARATOR.join((account_id, company_id, validate_nip(nip)))
 
 
 def parse_company_key(raw: str) -> CompanyKey:
     text = str(raw or "").strip()
     if not text:
-        raise CompanyKeyEmptyError("klucz firmy jest pusty")
+        raise CompanyKeyEmptyError(Text("ids.company_key.empty"))
     parts = [part.strip() for part in text.split(COMPANY_KEY_SEPARATOR)]
     if len(parts) != 3:
-        raise CompanyKeyPartsError(
-            f"klucz firmy musi mieć trzy części rozdzielone średnikiem (konto;firma;NIP), ma {len(parts)}"
-        )
+        raise CompanyKeyPartsError(Text("ids.company_key.parts", count=len(parts)))
     account_id, company_id, nip = parts
     if not _ACCOUNT_ID_PATTERN.fullmatch(account_id):
-        raise CompanyKeyAccountError(f"pierwsza część klucza ({account_id!r}) nie jest identyfikatorem konta")
+        raise CompanyKeyAccountError(Text("ids.company_key.account", account_id=repr(account_id)))
     if not _COMPANY_ID_PATTERN.fullmatch(company_id):
-        raise CompanyKeyCompanyIdError(f"druga część klucza ({company_id!r}) nie jest identyfikatorem firmy")
+        raise CompanyKeyCompanyIdError(Text("ids.company_key.company", company_id=repr(company_id)))
     try:
         valid_nip = validate_nip(nip)
     except NipError as error:
-        raise CompanyKeyNipError(f"trzecia część klucza: {error}") from None
+        raise CompanyKeyNipError(Text("ids.company_key.nip", error=error.message)) from None
     return CompanyKey(account_id=account_id, company_id=company_id, nip=valid_nip)

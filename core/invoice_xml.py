@@ -1,6 +1,7 @@
 """FA(3) invoices checked offline before anything is sent: well-formed, XSD-valid, and the facts KSeF checks first.
 
-Messages are Polish and name the failing element and line (libxml2's English is translated for the common cases).
+Messages are catalogue texts naming the failing element and line (libxml2's English is translated for the common
+cases).
 """
 
 from __future__ import annotations
@@ -13,71 +14,80 @@ from decimal import Decimal, InvalidOperation
 from lxml import etree
 
 import ksef_spec
-from core.formatting import WARSAW
+from core.errors import InvalidInput
+from core.formatting import WARSAW, format_date
+from core.texts import Text
 
 MAX_INVOICE_BYTES = 1_000_000  # PROTOCOL.md §12.2: 1 MB without attachments
 UTF8_BOM = b"\xef\xbb\xbf"
 _NS = {"fa": ksef_spec.FA3_NAMESPACE}
-_TRANSLATIONS: list[tuple[re.Pattern[str], str]] = [
+# libxml2's English for the common cases -> a catalogue key and the names of the matched groups.
+_TRANSLATIONS: list[tuple[re.Pattern[str], str, tuple[str, ...]]] = [
     (
         re.compile(r"This element is not expected\. Expected is one of \( (.+) \)\."),
-        "element w tym miejscu jest niedozwolony; oczekiwano jednego z: {0}",
+        "invoice_file.xsd.unexpected_one_of",
+        ("expected",),
     ),
     (
         re.compile(r"This element is not expected\. Expected is \( (.+) \)\."),
-        "element w tym miejscu jest niedozwolony; oczekiwano: {0}",
+        "invoice_file.xsd.unexpected_expected",
+        ("expected",),
     ),
-    (re.compile(r"This element is not expected\."), "element w tym miejscu jest niedozwolony"),
+    (re.compile(r"This element is not expected\."), "invoice_file.xsd.unexpected", ()),
     (
         re.compile(r"Missing child element\(s\)\. Expected is one of \( (.+) \)\."),
-        "brakuje elementu; oczekiwano jednego z: {0}",
+        "invoice_file.xsd.missing_one_of",
+        ("expected",),
     ),
-    (re.compile(r"Missing child element\(s\)\. Expected is \( (.+) \)\."), "brakuje elementu: {0}"),
+    (re.compile(r"Missing child element\(s\)\. Expected is \( (.+) \)\."), "invoice_file.xsd.missing", ("expected",)),
     (
         re.compile(r"\[facet 'pattern'\] The value '(.*)' is not accepted by the pattern '(.+)'\."),
-        "wartość '{0}' nie pasuje do wzorca {1}",
+        "invoice_file.xsd.pattern",
+        ("value", "pattern"),
     ),
     (
         re.compile(r"\[facet 'enumeration'\] The value '(.*)' is not an element of the set \{(.+)\}\."),
-        "wartość '{0}' spoza dozwolonych: {1}",
+        "invoice_file.xsd.enumeration",
+        ("value", "allowed"),
     ),
     (
         re.compile(
             r"\[facet 'maxLength'\] The value has a length of '(\d+)'; this exceeds the allowed maximum "
             r"length of '(\d+)"
         ),
-        "wartość za długa ({0} znaków, dozwolone {1})",
+        "invoice_file.xsd.too_long",
+        ("length", "limit"),
     ),
     (
         re.compile(
             r"\[facet 'minLength'\] The value has a length of '(\d+)'; this underruns the allowed minimum length of "
             r"'(\d+)"
         ),
-        "wartość za krótka ({0} znaków, wymagane {1})",
+        "invoice_file.xsd.too_short",
+        ("length", "limit"),
     ),
-    (re.compile(r"\[facet '(\w+)'\] The value '(.*)' .*"), "wartość '{1}' narusza ograniczenie {0}"),
+    (re.compile(r"\[facet '(\w+)'\] The value '(.*)' .*"), "invoice_file.xsd.facet", ("facet", "value")),
     (
         re.compile(r"'(.*)' is not a valid value of the (?:atomic|local atomic|union) type '?([^']*)'?\."),
-        "wartość '{0}' nie jest poprawną wartością typu {1}",
+        "invoice_file.xsd.type",
+        ("value", "type"),
     ),
     (
         re.compile(r"No matching global declaration available for the validation root\."),
-        "to nie jest faktura FA(3): zły element główny lub przestrzeń nazw",
+        "invoice_file.xsd.not_fa3",
+        (),
     ),
-    (re.compile(r"The attribute '(\w+)' is required but missing\."), "brakuje wymaganego atrybutu {0}"),
+    (re.compile(r"The attribute '(\w+)' is required but missing\."), "invoice_file.xsd.attribute", ("attribute",)),
     (
         re.compile(r"The value '(.*)' does not match the fixed value constraint '(.*)'\."),
-        "wartość '{0}' musi być równa '{1}'",
+        "invoice_file.xsd.fixed",
+        ("value", "fixed"),
     ),
 ]
 
 
-class InvoiceFileError(ValueError):
-    """The file is not a sendable FA(3) invoice; `problems` lists every reason in Polish."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(problems))
+class InvoiceFileError(InvalidInput):
+    """The file is not a sendable FA(3) invoice; `problems` lists every reason."""
 
 
 @dataclass(frozen=True)
@@ -114,26 +124,30 @@ def translate(message: str) -> str:
     text = re.sub(r"^Element '[^']*'(?:, attribute '[^']*')?: ", "", message).replace(
         "{" + ksef_spec.FA3_NAMESPACE + "}", ""
     )
-    for pattern, polish in _TRANSLATIONS:
+    for pattern, key, names in _TRANSLATIONS:
         match = pattern.search(text)
         if match:
-            return polish.format(*match.groups())
+            return Text(key, **dict(zip(names, match.groups(), strict=True)))
     return text
 
 
-_SYNTAX = [
-    (re.compile(r"Opening and ending tag mismatch: (\S+) line \d+ and (\S+)"), "znacznik <{0}> zamknięto jako </{1}>"),
-    (re.compile(r"Premature end of data in tag (\S+)"), "plik urywa się w elemencie <{0}>"),
-    (re.compile(r"Start tag expected, '<' not found"), "brak znacznika początkowego: to nie jest XML"),
-    (re.compile(r"Extra content at the end of the document"), "dodatkowa treść po końcu dokumentu"),
+_SYNTAX: list[tuple[re.Pattern[str], str, tuple[str, ...]]] = [
+    (
+        re.compile(r"Opening and ending tag mismatch: (\S+) line \d+ and (\S+)"),
+        "invoice_file.syntax.mismatch",
+        ("opened", "closed"),
+    ),
+    (re.compile(r"Premature end of data in tag (\S+)"), "invoice_file.syntax.premature_end", ("element",)),
+    (re.compile(r"Start tag expected, '<' not found"), "invoice_file.syntax.no_start_tag", ()),
+    (re.compile(r"Extra content at the end of the document"), "invoice_file.syntax.extra_content", ()),
 ]
 
 
 def _syntax(message: str) -> str:
-    for pattern, polish in _SYNTAX:
+    for pattern, key, names in _SYNTAX:
         match = pattern.search(message)
         if match:
-            return polish.format(*match.groups())
+            return Text(key, **dict(zip(names, match.groups(), strict=True)))
     return message
 
 
@@ -151,20 +165,25 @@ def _grosze(text: str) -> int | None:
 
 def check_invoice(data: bytes) -> tuple[bytes, InvoiceFacts]:
     """Return the bytes to send (a UTF-8 BOM removed) and the invoice's facts, or raise InvoiceFileError."""
-    warnings = []
+    warnings: list[str] = []
     if data.startswith(UTF8_BOM):
         data = data[len(UTF8_BOM) :]
-        warnings.append("usunięto znacznik BOM: KSeF przyjmuje UTF-8 bez BOM")
+        warnings.append(Text("invoice_file.bom_removed"))
     if len(data) > MAX_INVOICE_BYTES:
-        raise InvoiceFileError([f"faktura ma {len(data)} bajtów; KSeF przyjmuje do 1 000 000 bajtów bez załączników"])
+        raise InvoiceFileError(Text("invoice_file.too_big", size=len(data)))
     try:
         document = etree.fromstring(data, ksef_spec.safe_xml_parser())
     except etree.XMLSyntaxError as error:
-        raise InvoiceFileError([f"wiersz {error.lineno}: plik nie jest poprawnym XML ({_syntax(error.msg)})"]) from None
+        raise InvoiceFileError(Text("invoice_file.not_xml", line=error.lineno, reason=_syntax(error.msg))) from None
     schema = ksef_spec.fa3_schema()
     if not schema.validate(document):
         problems = [
-            f"wiersz {e.line}, element {_element(document, e.path, e.message)}: {translate(e.message)}"
+            Text(
+                "invoice_file.xsd",
+                line=e.line,
+                element=_element(document, e.path, e.message),
+                reason=translate(e.message),
+            )
             for e in schema.error_log
         ]
         raise InvoiceFileError(problems[:50])
@@ -183,5 +202,5 @@ def check_invoice(data: bytes) -> tuple[bytes, InvoiceFacts]:
         warnings=warnings,
     )
     if facts.issue_date is not None and facts.issue_date > datetime.now(WARSAW).date():
-        raise InvoiceFileError([f"element Fa/P_1: data wystawienia {facts.issue_date:%d.%m.%Y} jest w przyszłości"])
+        raise InvoiceFileError(Text("invoice_file.future_date", issue_date=format_date(facts.issue_date)))
     return data, facts

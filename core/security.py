@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from core.errors import PermissionDenied
+from core.texts import Text
 from core.types import Role
 
 _hasher = PasswordHasher()
@@ -44,19 +45,6 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.analyst: frozenset({Permission.view, Permission.export_reports}),
 }
 
-PERMISSION_NAMES_PL = {
-    Permission.view: "podgląd",
-    Permission.manage_clients: "zarządzanie klientami",
-    Permission.archive_clients: "archiwizacja klientów",
-    Permission.run_operations: "uruchamianie operacji KSeF",
-    Permission.run_fleet_operations: "operacje na całej flocie klientów",
-    Permission.manage_credentials: "zarządzanie poświadczeniami",
-    Permission.view_secrets_metadata: "podgląd poświadczeń",
-    Permission.export_reports: "eksport raportów",
-    Permission.manage_users: "zarządzanie użytkownikami",
-    Permission.manage_settings: "ustawienia biura",
-}
-
 
 @dataclass(frozen=True)
 class Actor:
@@ -76,7 +64,9 @@ class Actor:
 
     def require(self, permission: Permission) -> None:
         if not self.can(permission):
-            raise PermissionDenied(f"Rola {self.role} nie ma uprawnienia: {PERMISSION_NAMES_PL[permission]}")
+            raise PermissionDenied(
+                Text("permission.denied", role=self.role, permission=Text(f"permission.{permission}"))
+            )
 
 
 def hash_password(password: str) -> str:

@@ -15,7 +15,7 @@ from core.security import Actor, Permission
 from core.services import users
 from core.settings import get_settings
 from dashboard import nav, state
-from dashboard.i18n import t
+from dashboard.i18n import localised, t
 
 
 def idle_expired() -> bool:
@@ -77,7 +77,7 @@ def _submit_login() -> None:
     try:
         actor = users.authenticate(username=username, password=password)
     except AuthenticationFailed as error:
-        st.session_state[state.LOGIN_ERROR] = str(error)  # Polish, from the service (lockout lives in the db)
+        st.session_state[state.LOGIN_ERROR] = localised(error.message)  # the lockout lives in the db
         return
     st.session_state[state.USER_ID] = actor.user_id
     st.session_state[state.LAST_ACTIVITY] = time.time()

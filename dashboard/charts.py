@@ -15,8 +15,8 @@ import plotly.graph_objects as go
 
 from core.formatting import format_date, format_int
 from core.services.usage.package import PackageUsage
+from core.texts import render
 from core.types import LinkStatus, ProblemClass, UsageKind
-from dashboard.texts_pl import TEXTS as POLISH
 
 Translate = Callable[..., str]
 
@@ -39,8 +39,7 @@ DATE_HOVER = "%d.%m.%Y"
 
 def polish(key: str, **values: Any) -> str:
     """`t` without Streamlit: the Polish text (tests and callers outside a page)."""
-    template = POLISH.get(key, key)
-    return template.format(**values) if values else template
+    return render(key, "pl", **values)
 
 
 def month_label(value: str | date) -> str:

@@ -1,7 +1,7 @@
 """Every UI text goes through `t(key, **values)`: Polish by default, English on request (the sidebar switch).
 
-Texts live in texts_pl.py and texts_en.py under the same keys. A key missing in English falls back to Polish, so a
-page never shows a bare key to a Polish user. Numbers, dates and amounts are formatted with core.formatting.
+Texts live in the catalogue (core/texts: pl.py and en.py under the same keys); a service's message (a `Text`) is
+shown with `localised`. Numbers, dates and amounts are formatted with core.formatting.
 """
 
 from __future__ import annotations
@@ -10,25 +10,24 @@ from typing import Any
 
 import streamlit as st
 
+from core.texts import CATALOGUES, DEFAULT_LANGUAGE, localise, render
 from dashboard import state
-from dashboard.texts_en import TEXTS as EN
-from dashboard.texts_pl import TEXTS as PL
 
 LANGUAGES = {"pl": "Polski", "en": "English"}
-DEFAULT_LANGUAGE = "pl"
-_TEXTS = {"pl": PL, "en": EN}
 
 
 def language() -> str:
     lang = st.session_state.get(state.LANG, DEFAULT_LANGUAGE)
-    return lang if lang in _TEXTS else DEFAULT_LANGUAGE
+    return lang if lang in CATALOGUES else DEFAULT_LANGUAGE
 
 
 def t(key: str, **values: Any) -> str:
-    template = _TEXTS[language()].get(key) or PL.get(key)
-    if template is None:
-        return key  # a test checks that every key used in the code exists
-    return template.format(**values) if values else template
+    return render(key, language(), **values)
+
+
+def localised(message: str) -> str:
+    """A service's message (a catalogue `Text`) in the session's language; plain data stays as it is."""
+    return localise(message, language())
 
 
 def plural_form(count: int, lang: str) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from core import db
 from core.cli.common import acting_user, command
 from core.errors import ServiceError
+from core.texts import Text
 
 
 def register(commands: Any) -> None:
@@ -21,7 +22,7 @@ def register(commands: Any) -> None:
     init = command(office, "init", _office_init, "create the office and its first manager")
     init.add_argument("--name", required=True)
     init.add_argument("--nip", required=True)
-    init.add_argument("--account-id", required=True, help="the office master account id (konto firmy głównej)")
+    init.add_argument("--account-id", required=True, help="the office master account id")
     init.add_argument("--manager", required=True, help="login of the first office manager")
     init.add_argument("--password-stdin", action="store_true")
 
@@ -56,7 +57,9 @@ def _office_init(args: argparse.Namespace) -> dict[str, Any]:
     from core.services.users import create_user
     from core.types import Role
 
-    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Hasło kierownika: ")
+    password = (
+        sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass(Text("cli.manager_password"))
+    )
     with db.session_scope(write=True) as session:
         office = create_office(session, name=args.name, nip=args.nip, account_id=args.account_id)
         assert office.id is not None
@@ -90,9 +93,7 @@ def _worker_ping(args: argparse.Namespace) -> dict[str, Any]:
             return {"job_id": job_id, **job.result}
         time.sleep(0.2)
     queue.cancel(job_id)
-    raise ServiceError(
-        f"Żaden worker nie odpowiedział w {args.timeout:.0f} s. Czy `python -m core.jobs.worker` działa?"
-    )
+    raise ServiceError(Text("cli.worker_silent", seconds=args.timeout))
 
 
 def _worker_run_once(args: argparse.Namespace) -> dict[str, int]:

@@ -11,35 +11,36 @@ from core.errors import InvalidInput
 from core.models import ClientCreate, ClientPublic, ClientUpdate
 from core.services.clients import register as clients
 from core.services.clients.importer import ImportReport, apply_client_import
+from core.texts import Text
 
 
 def _show_clients(result: Any) -> None:
     items = result.items if isinstance(result, clients.ClientPage) else [result]
+    columns = [Text(f"cli.clients.col.{name}") for name in ("id", "nip", "name", "environment", "status", "archived")]
     print_table(
         [
-            {
-                "id": c.id,
-                "NIP": c.nip,
-                "nazwa": c.name,
-                "środowisko": c.environment,
-                "status": c.link_status,
-                "archiwum": "tak" if c.archived_at else "",
-            }
+            dict(
+                zip(
+                    columns,
+                    (c.id, c.nip, c.name, c.environment, c.link_status, Text("cli.yes") if c.archived_at else ""),
+                    strict=True,
+                )
+            )
             for c in items
         ],
-        ["id", "NIP", "nazwa", "środowisko", "status", "archiwum"],
+        columns,
     )
     if isinstance(result, clients.ClientPage):
-        print(f"razem: {result.total}")
+        print(Text("cli.clients.total", total=result.total))
 
 
 def _show_import(report: ImportReport) -> None:
     for error in report.errors:
         print(error)
     if report.errors:
-        print(f"Import odrzucony: {len(report.errors)} błędów w {report.rows} wierszach; nic nie zapisano.")
+        print(Text("cli.import.rejected", errors=len(report.errors), rows=report.rows))
     else:
-        print(f"Zaimportowano {report.imported} klientów.")
+        print(Text("cli.import.done", count=report.imported))
 
 
 def _client_id(args: argparse.Namespace) -> int:
@@ -130,7 +131,7 @@ def _edit(args: argparse.Namespace) -> ClientPublic:
 
 def _import(args: argparse.Namespace) -> ImportReport:
     if not args.file.is_file():
-        raise InvalidInput(f"Nie ma pliku {args.file}.")
+        raise InvalidInput(Text("cli.no_file", path=args.file))
     report = apply_client_import(actor=acting_user(args), filename=args.file.name, content=args.file.read_bytes())
     if report.errors:
         args.exit_code = 1

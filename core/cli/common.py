@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from core import db
 from core.errors import InvalidInput, ServiceError
 from core.security import Actor
+from core.texts import Text
 
 Handler = Callable[[argparse.Namespace], Any]
 
@@ -43,11 +44,11 @@ def acting_user(args: argparse.Namespace) -> Actor:
         if getattr(args, "as_user", None):
             user = session.exec(select(User).where(User.username == args.as_user.lower())).first()
             if user is None or user.disabled_at is not None or user.id is None:
-                raise ServiceError(f"Nie ma aktywnego użytkownika {args.as_user}.")
+                raise ServiceError(Text("cli.no_active_user", username=args.as_user))
             return Actor(username=user.username, role=Role(user.role), office_id=user.office_id, user_id=user.id)
         office = find_office(session)
         if office is None or office.id is None:
-            raise ServiceError("Brak biura: uruchom `ksef-console office init` albo `ksef-console demo seed`.")
+            raise ServiceError(Text("cli.no_office"))
         return Actor.system("cli", office.id)
 
 
@@ -65,7 +66,7 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def print_table(rows: Iterable[dict[str, Any]], columns: list[str]) -> None:
+def print_table(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> None:
     rows = list(rows)
     widths = {c: max([len(c)] + [len(str(r.get(c, ""))) for r in rows]) for c in columns}
     print("  ".join(c.ljust(widths[c]) for c in columns))
@@ -79,10 +80,8 @@ def execute(args: argparse.Namespace) -> int:
         if getattr(args, "needs_db", True):
             db.upgrade()
         result = args.handler(args)
-    except InvalidInput as error:
-        return _fail(args, error.problems, code=2)
-    except ServiceError as error:
-        return _fail(args, [str(error)], code=1)
+    except ServiceError as error:  # the CLI speaks Polish: every problem's Polish sentence
+        return _fail(args, error.lines(), code=2 if isinstance(error, InvalidInput) else 1)
     if result is None:
         return 0
     if getattr(args, "json", False):
@@ -101,5 +100,5 @@ def _fail(args: argparse.Namespace, problems: list[str], *, code: int) -> int:
         print(json.dumps({"ok": False, "errors": problems}, ensure_ascii=False, indent=2))
     else:
         for problem in problems:
-            print(f"Błąd: {problem}", file=sys.stderr)
+            print(Text("cli.error", problem=problem), file=sys.stderr)
     return code

@@ -17,6 +17,7 @@ from core.ksef.errors import KsefFailure
 from core.services import invoices, sending
 from core.services.clients import register as clients
 from core.services.sync.engine import sync_client
+from core.texts import Text
 from core.types import LinkStatus
 
 
@@ -50,7 +51,7 @@ def _sync_one(actor: Any, client_id: int) -> dict[str, Any]:
     try:
         report = sync_client(actor=actor, client_id=client_id)
     except KsefFailure as failure:
-        return {"client_id": client_id, "ok": False, "error": str(failure)}
+        return {"client_id": client_id, "ok": False, "error": failure.message}
     return {"client_id": client_id, "ok": report.ok, "new_invoices": report.new_invoices}
 
 
@@ -73,7 +74,7 @@ def _send(args: argparse.Namespace) -> Any:
     client = clients.find_client_by_nip(actor=actor, nip=args.nip)
     missing = [str(p) for p in args.files if not p.is_file()]
     if missing:
-        raise InvalidInput([f"Nie ma pliku {m}." for m in missing])
+        raise InvalidInput([Text("cli.no_file", path=m) for m in missing])
     batch = sending.queue_invoices(
         actor=actor, client_id=client.id, files=[(p.name, p.read_bytes()) for p in args.files]
     )
@@ -98,20 +99,30 @@ def _list(args: argparse.Namespace) -> Any:
     page = invoices.list_invoices(
         actor=actor, client_id=client_id, subject_type=args.subject, statuses=args.status, limit=args.limit
     )
+    columns = [
+        Text(f"cli.invoices.col.{name}")
+        for name in ("ksef_number", "number", "date", "client", "subject_type", "status", "gross")
+    ]
     args.show = lambda p: print_table(
         [
-            {
-                "numer KSeF": r.ksef_number or "",
-                "numer": r.invoice_number,
-                "data": r.issue_date or "",
-                "klient": r.client_nip,
-                "rodzaj": r.subject_type,
-                "status": r.status,
-                "brutto": format_money(r.gross_amount, r.currency),
-            }
+            dict(
+                zip(
+                    columns,
+                    (
+                        r.ksef_number or "",
+                        r.invoice_number,
+                        r.issue_date or "",
+                        r.client_nip,
+                        r.subject_type,
+                        r.status,
+                        format_money(r.gross_amount, r.currency),
+                    ),
+                    strict=True,
+                )
+            )
             for r in p.items
         ],
-        ["numer KSeF", "numer", "data", "klient", "rodzaj", "status", "brutto"],
+        columns,
     )
     return page
 

@@ -18,6 +18,7 @@ from core.services.clients import register as clients
 from core.services.linking import credentials, links, rights, selftest
 from core.services.linking import keys as company_keys
 from core.services.linking import signatures as signature
+from core.texts import Text
 
 
 def _client_id(args: argparse.Namespace) -> int:
@@ -177,7 +178,7 @@ def _link_connect(args: argparse.Namespace) -> Any:
 
 
 def _run_bulk(job_id: int) -> dict[str, Any]:
-    print(f"zadanie {job_id}…", file=sys.stderr)
+    print(Text("cli.job", id=job_id), file=sys.stderr)
     run_now(job_id, "cli")
     job = queue.get_job(job_id)
     assert job is not None
@@ -192,7 +193,7 @@ def _key_verify(args: argparse.Namespace) -> Any:
 
 
 def _add_token(args: argparse.Namespace) -> Any:
-    token = sys.stdin.readline().strip() if not sys.stdin.isatty() else getpass.getpass("Token KSeF: ")
+    token = sys.stdin.readline().strip() if not sys.stdin.isatty() else getpass.getpass(Text("cli.ksef_token"))
     return credentials.add_ksef_token(
         actor=acting_user(args), client_id=_client_id(args), token=token, label=args.label
     )
@@ -202,7 +203,7 @@ def _read(path: Path | None) -> bytes | None:
     if path is None:
         return None
     if not path.is_file():
-        raise InvalidInput(f"Nie ma pliku {path}.")
+        raise InvalidInput(Text("cli.no_file", path=path))
     return path.read_bytes()
 
 
@@ -242,17 +243,24 @@ def _self_test(args: argparse.Namespace) -> Any:
     report = selftest.run_self_test(actor=acting_user(args), client_id=_client_id(args))
     if not report.ok:
         args.exit_code = 1
+    columns = [Text(f"cli.selftest.col.{name}") for name in ("step", "result", "ms", "description")]
     args.show = lambda r: print_table(
         [
-            {
-                "krok": s.name,
-                "wynik": "OK" if s.ok else "BŁĄD",
-                "ms": f"{s.milliseconds:.0f}",
-                "opis": s.message or s.fix,
-            }
+            dict(
+                zip(
+                    columns,
+                    (
+                        s.name,
+                        Text("cli.selftest.ok") if s.ok else Text("cli.selftest.failed"),
+                        f"{s.milliseconds:.0f}",
+                        s.message or s.fix,
+                    ),
+                    strict=True,
+                )
+            )
             for s in r.steps
         ],
-        ["krok", "wynik", "ms", "opis"],
+        columns,
     )
     return report
 
@@ -270,7 +278,7 @@ def _problems_retry(args: argparse.Namespace) -> Any:
     if args.id is not None:
         problem = problems.get_problem(actor=actor, problem_id=args.id)
         if problem.client_id is None:
-            raise InvalidInput("Ten problem nie dotyczy klienta.")
+            raise InvalidInput(Text("cli.problem_without_client"))
         return links.verify_link(actor=actor, client_id=problem.client_id)
     ids = sorted(
         {p.client_id for p in problems.list_open(actor=actor, problem_class=args.problem_class) if p.client_id}

@@ -15,6 +15,7 @@ from core.services.notifications import delivery as notification_delivery
 from core.services.reports import exports
 from core.services.reports.tables import UsageFilters
 from core.services.usage import package
+from core.texts import Text
 
 
 def register(commands: Any) -> None:
@@ -44,7 +45,7 @@ def _report(args: argparse.Namespace) -> dict[str, Any]:
         last = args.last or (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
         filters = UsageFilters(first=first, last=last)
     elif args.first or args.last:
-        raise InvalidInput("--from/--to dotyczą tylko raportów użycia.")
+        raise InvalidInput(Text("cli.report.range_only_usage"))
     actor = acting_user(args)
     result = exports.export_report(actor=actor, kind=kind, fmt=args.format, filters=filters)
     data = result.data
@@ -52,7 +53,7 @@ def _report(args: argparse.Namespace) -> dict[str, Any]:
         run_now(result.job_id, "cli")  # a large export is built right here instead of waiting for a worker
         job = queue.get_job(result.job_id)
         if job is None or job.status != "done":
-            raise InvalidInput(f"Eksport się nie udał: {job.error if job else '?'}")
+            raise InvalidInput(Text("cli.report.export_failed", error=job.error if job else "?"))
         _name, _mime, data = exports.download_export(actor=actor, job_id=result.job_id)
     assert data is not None
     args.out.write_bytes(data)
@@ -60,10 +61,4 @@ def _report(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _notify_test(args: argparse.Namespace) -> dict[str, str]:
-    from core.services.notifications.smtp import MailError
-
-    try:
-        recipients = notification_delivery.send_test(actor=acting_user(args), to=args.to)
-    except MailError as error:
-        raise InvalidInput(str(error)) from None
-    return {"sent_to": recipients}
+    return {"sent_to": notification_delivery.send_test(actor=acting_user(args), to=args.to)}

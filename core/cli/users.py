@@ -10,31 +10,33 @@ from typing import Any
 from core.cli.common import acting_user, command, print_table
 from core.models import UserCreate, UserPublic
 from core.services import users
+from core.texts import Text
 
 
 def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
-    first = getpass.getpass("Hasło: ")
-    if getpass.getpass("Powtórz hasło: ") != first:
-        raise SystemExit("Hasła się różnią.")
+    first = getpass.getpass(Text("cli.password"))
+    if getpass.getpass(Text("cli.password_again")) != first:
+        raise SystemExit(Text("cli.passwords_differ"))
     return first
 
 
 def _show_users(result: list[UserPublic] | UserPublic) -> None:
     rows = result if isinstance(result, list) else [result]
+    columns = [Text(f"cli.users.col.{name}") for name in ("login", "role", "full_name", "email", "disabled")]
     print_table(
         [
-            {
-                "login": u.username,
-                "rola": u.role,
-                "imię i nazwisko": u.full_name,
-                "e-mail": u.email,
-                "wyłączony": "tak" if u.disabled_at else "",
-            }
+            dict(
+                zip(
+                    columns,
+                    (u.username, u.role, u.full_name, u.email, Text("cli.yes") if u.disabled_at else ""),
+                    strict=True,
+                )
+            )
             for u in rows
         ],
-        ["login", "rola", "imię i nazwisko", "e-mail", "wyłączony"],
+        columns,
     )
 
 

@@ -21,6 +21,7 @@ from ksef_client.services.xades import sign_xades_enveloped
 
 from core.ksef.errors import KsefFailure, auth_status_failure
 from core.ksef.gateway import KsefGateway, parse_ksef_datetime
+from core.texts import Text
 from core.types import ProblemClass
 
 StepCallback = Callable[[str, float], None]
@@ -111,7 +112,7 @@ def authenticate_with_certificate(
         signed = sign_auth_request(xml, certificate_pem=certificate_pem, private_key_pem=private_key_pem)
     except Exception as error:
         raise KsefFailure(
-            ProblemClass.invalid_credentials, "Nie udało się podpisać żądania kluczem certyfikatu.",
+            ProblemClass.invalid_credentials, Text("ksef.sign_failed"),
             details={"error": type(error).__name__},
         ) from None  # fmt: skip
     return submit_signed_request(gateway, signed_xml=signed, on_step=on_step)
@@ -141,7 +142,7 @@ def submit_signed_request(gateway: KsefGateway, *, signed_xml: str, on_step: Ste
     started = time.perf_counter()
     init = gateway.call(lambda: gateway.client.auth.submit_xades_auth_request(signed_xml))
     if init is None:
-        raise KsefFailure(ProblemClass.internal, "KSeF nie zwrócił numeru operacji uwierzytelnienia.")
+        raise KsefFailure(ProblemClass.internal, Text("ksef.auth_no_reference"))
     return _finish(gateway, init.reference_number, init.authentication_token.token, started, on_step)
 
 
@@ -177,7 +178,7 @@ def _wait_for_status(gateway: KsefGateway, reference: str, authentication_token:
         if time.monotonic() > deadline:
             raise KsefFailure(
                 ProblemClass.ksef_unavailable,
-                "KSeF nie zakończył uwierzytelnienia w ciągu minuty.",
+                Text("ksef.auth_timeout"),
                 reference_number=reference,
             )
         time.sleep(delay)

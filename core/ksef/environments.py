@@ -18,12 +18,6 @@ LIGHTHOUSE_HOSTS = {
     KsefEnvironment.DEMO: "https://api-latarnia-test.ksef.mf.gov.pl",
     KsefEnvironment.TEST: "https://api-latarnia-test.ksef.mf.gov.pl",
 }
-ENVIRONMENT_NAMES_PL = {
-    KsefEnvironment.PROD: "produkcyjne (PROD)",
-    KsefEnvironment.DEMO: "przedprodukcyjne (DEMO)",
-    KsefEnvironment.TEST: "testowe (TEST)",
-    KsefEnvironment.SIM: "symulator (SIM)",
-}
 
 
 def host_url(environment: str) -> str:

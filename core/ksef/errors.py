@@ -14,17 +14,14 @@ from typing import Any
 import httpx
 from ksef_client.exceptions import KsefHttpError
 
+from core.errors import ExternalFailure
+from core.texts import Text
 from core.types import ProblemClass
 
 # 400 exceptionCodes that mean the credential itself is bad (PROTOCOL.md §13.2).
 _CREDENTIAL_CODES = {21115, 21301, 9101, 9102, 9103, 9105, 21308}
-_NETWORK_KINDS = {
-    "dns": "nie udało się rozwiązać nazwy serwera (DNS)",
-    "connect": "nie udało się nawiązać połączenia",
-    "tls": "błąd TLS (certyfikat serwera lub szyfrowanie)",
-    "timeout": "przekroczono czas oczekiwania na odpowiedź",
-    "dropped": "połączenie zostało przerwane",
-}
+# Auth statuses with their own explanation in the catalogue (`ksef.auth_status.<code>`).
+_AUTH_STATUS_TEXTS = {415, 425, 450, 460, 470, 480}
 # Asynchronous auth statuses (GET /auth/{ref}) and what they mean for the office.
 AUTH_STATUS_CLASSES = {
     415: ProblemClass.missing_rights,
@@ -39,8 +36,8 @@ AUTH_STATUS_CLASSES = {
 
 
 @dataclass
-class KsefFailure(Exception):
-    """A classified failure. `message` is Polish and safe to show; nothing secret is ever put in it."""
+class KsefFailure(ExternalFailure):
+    """A classified failure. `message` is a catalogue `Text` (Polish as a str), safe to show; never a secret."""
 
     problem_class: ProblemClass
     message: str
@@ -51,9 +48,6 @@ class KsefFailure(Exception):
     reference_number: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     retry_after: float | None = None
-
-    def __str__(self) -> str:
-        return self.message
 
     @property
     def retryable(self) -> bool:
@@ -84,7 +78,7 @@ def network_failure(error: BaseException) -> KsefFailure:
     kind = _network_kind(error)
     return KsefFailure(
         ProblemClass.network,
-        f"Problem z połączeniem z KSeF: {_NETWORK_KINDS[kind]}.",
+        Text("ksef.network", kind=Text(f"ksef.network.{kind}")),
         details={"kind": kind, "error": type(error).__name__},
     )
 
@@ -131,40 +125,35 @@ def classify_http_error(error: KsefHttpError) -> KsefFailure:
     }
     if status == 429:
         retry = float(error.retry_after) if error.retry_after is not None else None
-        wait = f" KSeF prosi o ponowienie za {retry:.0f} s." if retry is not None else ""
-        return KsefFailure(
-            ProblemClass.rate_limited,
-            "Przekroczono limit zapytań KSeF dla tego kontekstu." + wait,
-            retry_after=retry,
-            **raw,
-        )
+        message = Text("ksef.rate_limited_retry", seconds=retry) if retry is not None else Text("ksef.rate_limited")
+        return KsefFailure(ProblemClass.rate_limited, message, retry_after=retry, **raw)
     if status == 403:
         reason = str(body.get("reasonCode") or "")
         security: dict[str, Any] = body["security"] if isinstance(body.get("security"), dict) else {}
         raw["details"] = {"reasonCode": reason, "security": security}
         if reason == "missing-permissions":
             required = ", ".join(security.get("requiredAnyOfPermissions") or []) or "?"
-            return KsefFailure(
-                ProblemClass.missing_rights, f"Brak uprawnień w kontekście klienta (wymagane: {required}).", **raw
-            )
+            return KsefFailure(ProblemClass.missing_rights, Text("ksef.missing_permissions", required=required), **raw)
         if reason == "context-type-not-allowed":
-            return KsefFailure(ProblemClass.wrong_company_key, "Ten kontekst nie pasuje do poświadczenia.", **raw)
-        return KsefFailure(ProblemClass.missing_rights, f"KSeF odmówił dostępu ({reason or 'forbidden'}).", **raw)
+            return KsefFailure(ProblemClass.wrong_company_key, Text("ksef.context_not_allowed"), **raw)
+        return KsefFailure(ProblemClass.missing_rights, Text("ksef.forbidden", reason=reason or "forbidden"), **raw)
     if status == 401:
-        return KsefFailure(ProblemClass.auth_required, "Sesja KSeF wygasła lub token jest nieważny.", **raw)
+        return KsefFailure(ProblemClass.auth_required, Text("ksef.unauthorized"), **raw)
     if status in {500, 502, 503, 504}:
         retry = float(error.retry_after) if error.retry_after is not None else None
         return KsefFailure(
-            ProblemClass.ksef_unavailable, f"KSeF jest niedostępny (HTTP {status}).", retry_after=retry, **raw
+            ProblemClass.ksef_unavailable, Text("ksef.unavailable", status=status), retry_after=retry, **raw
         )
     if status == 400 and code in _CREDENTIAL_CODES:
-        return KsefFailure(ProblemClass.invalid_credentials, f"KSeF odrzucił poświadczenie: {description}", **raw)
+        return KsefFailure(
+            ProblemClass.invalid_credentials, Text("ksef.credential_refused", description=description), **raw
+        )
     if status == 400 and code == 21117:
         return KsefFailure(
-            ProblemClass.wrong_company_key, f"Identyfikator nie pasuje do kontekstu: {description}", **raw
+            ProblemClass.wrong_company_key, Text("ksef.identifier_mismatch", description=description), **raw
         )
     return KsefFailure(
-        ProblemClass.internal, f"KSeF odrzucił zapytanie (HTTP {status}, kod {code}): {description}", **raw
+        ProblemClass.internal, Text("ksef.refused", status=status, code=code, description=description), **raw
     )
 
 
@@ -173,33 +162,23 @@ def classify(error: BaseException) -> KsefFailure:
         return error
     if isinstance(error, KsefHttpError):
         return classify_http_error(error)
-    from core.ksef.limiter import RateLimitWaitTooLong
-
-    if isinstance(error, RateLimitWaitTooLong):
-        return KsefFailure(
-            ProblemClass.rate_limited,
-            f"Limit zapytań KSeF dla tego klienta jest wyczerpany; kolejna próba za {error.wait:.0f} s.",
-            retry_after=error.wait,
-        )
     if isinstance(error, httpx.TransportError | OSError):
         return network_failure(error)
     return KsefFailure(
-        ProblemClass.internal, f"Błąd wewnętrzny: {type(error).__name__}", details={"error": str(error)[:500]}
+        ProblemClass.internal,
+        Text("ksef.internal", error=type(error).__name__),
+        details={"error": str(error)[:500]},
     )
 
 
 def auth_status_failure(code: int, description: str, details: list[str], reference: str) -> KsefFailure:
     """An authentication that ended with a non-200 status (GET /auth/{ref})."""
     problem_class = AUTH_STATUS_CLASSES.get(code, ProblemClass.internal)
-    messages = {
-        415: "Uwierzytelniony podmiot nie ma żadnych uprawnień w kontekście klienta.",
-        425: "Uwierzytelnienie zostało unieważnione przez użytkownika.",
-        450: "Token KSeF jest nieprawidłowy, unieważniony lub nieaktywny.",
-        460: "Certyfikat jest nieprawidłowy, wygasły, unieważniony albo nie służy do uwierzytelniania.",
-        470: "Poświadczenia osoby zmarłej.",
-        480: "Uwierzytelnianie w tym kontekście jest zablokowane (incydent bezpieczeństwa).",
-    }
-    message = messages.get(code, f"Uwierzytelnienie zakończone statusem {code}: {description}")
+    message = (
+        Text(f"ksef.auth_status.{code}")
+        if code in _AUTH_STATUS_TEXTS
+        else Text("ksef.auth_status.other", code=code, description=description)
+    )
     return KsefFailure(
         problem_class,
         message,

@@ -19,6 +19,7 @@ from core.ksef.limiter import RateLimiter
 from core.ksef.transcript import Transcript
 from core.ksef.transport import GatewayTransport, tls_context
 from core.settings import get_settings
+from core.texts import Text
 from core.types import ProblemClass
 
 T = TypeVar("T")
@@ -133,7 +134,7 @@ class KsefGateway:
             <= (parse_ksef_datetime(c.get("validTo")) or now)
         ]
         if not candidates:
-            raise KsefFailure(ProblemClass.ksef_unavailable, f"KSeF nie publikuje klucza {usage}.")
+            raise KsefFailure(ProblemClass.ksef_unavailable, Text("ksef.no_public_key", usage=usage))
         chosen = max(candidates, key=lambda c: c.get("validFrom") or "")
         return chosen["certificate"], chosen.get("publicKeyId", "")
 
@@ -212,7 +213,7 @@ class KsefGateway:
         host = httpx.URL(url).host
         allowed = environments.presigned_hosts(self.environment)
         if host not in allowed:
-            raise KsefFailure(ProblemClass.internal, f"Adres pobierania spoza dozwolonych hostów: {host}")
+            raise KsefFailure(ProblemClass.internal, Text("ksef.download_host", host=host))
         with self.guard():
             response = self._storage.get(url)
             if response.status_code != 200:

@@ -23,6 +23,7 @@ from ksef_client.services.crypto import (
 
 from core.ksef.errors import KsefFailure
 from core.ksef.gateway import KsefGateway
+from core.texts import Text
 from core.types import ProblemClass
 
 FA3_FORM_CODE = {"systemCode": "FA (3)", "schemaVersion": "1-0E", "value": "FA"}
@@ -104,11 +105,11 @@ def _wait_for_export(gateway: KsefGateway, access_token: str, reference: str) ->
         if code != 100:
             description = status.get("status", {}).get("description", "")
             raise KsefFailure(
-                ProblemClass.internal, f"Eksport zakończony statusem {code}: {description}", ksef_code=code,
+                ProblemClass.internal, Text("ksef.export_status", code=code, description=description), ksef_code=code,
                 reference_number=reference, details=status.get("status", {}),
             )  # fmt: skip
         if time.monotonic() > deadline:
-            raise KsefFailure(ProblemClass.ksef_unavailable, "KSeF nie przygotował eksportu w 5 minut.")
+            raise KsefFailure(ProblemClass.ksef_unavailable, Text("ksef.export_timeout"))
         time.sleep(delay)
         delay = min(delay * 2, 2.0)
 
@@ -162,7 +163,7 @@ def wait_for_invoice(gateway: KsefGateway, access_token: str, session_ref: str, 
         if status.get("status", {}).get("code") not in (100, 150):
             return status
         if time.monotonic() > deadline:
-            raise KsefFailure(ProblemClass.ksef_unavailable, "KSeF nie ocenił faktury w 2 minuty.")
+            raise KsefFailure(ProblemClass.ksef_unavailable, Text("ksef.invoice_status_timeout"))
         time.sleep(delay)
         delay = min(delay * 2, 1.0)
 

@@ -17,9 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.db import get_engine, session_scope, write_connection
+from core.ksef.errors import KsefFailure
 from core.ksef.groups import ANONYMOUS_GROUP, limits_key
 from core.models import RateLimit, RateSlot
-from core.types import utcnow
+from core.texts import Text
+from core.types import ProblemClass, utcnow
 
 # Production values (PROTOCOL.md §12.1) until GET /rate-limits tells us the effective ones.
 DEFAULT_LIMITS: dict[str, tuple[int, int, int]] = {
@@ -49,9 +51,11 @@ WINDOWS = ((1.0, "per_second", 0.25), (60.0, "per_minute", 0.5), (3600.0, "per_h
 MAX_WAIT_SECONDS = 120.0
 
 
-class RateLimitWaitTooLong(Exception):
+class RateLimitWaitTooLong(KsefFailure):
+    """Our own limiter would make a worker wait too long: a rate-limited failure, retried after `wait`."""
+
     def __init__(self, wait: float) -> None:
-        super().__init__(f"limit would need a wait of {wait:.0f} s")
+        super().__init__(ProblemClass.rate_limited, Text("ksef.rate_limit_wait", seconds=wait), retry_after=wait)
         self.wait = wait
 
 

@@ -17,6 +17,7 @@ from core.ksef.auth import AuthTokens, refresh_access
 from core.ksef.errors import KsefFailure
 from core.ksef.gateway import KsefGateway
 from core.models import KsefSession
+from core.texts import Text
 from core.types import ProblemClass, utcnow
 from core.vault import seal, unseal_text
 
@@ -103,7 +104,7 @@ def access_token(gateway: KsefGateway, *, client_id: int, credential_id: int, au
     if authenticate is None:
         raise KsefFailure(
             ProblemClass.auth_required,
-            "Sesja uwierzytelniona podpisem wygasła: potrzebne ponowne podpisanie żądania uwierzytelnienia.",
+            Text("ksef.signature_session_expired"),
         )
     tokens = authenticate()
     store(client_id, credential_id, tokens)

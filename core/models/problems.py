@@ -23,7 +23,8 @@ class Problem(SQLModel, table=True):
     problem_class: ProblemClass = enum_column(ProblemClass, 24)
     status: ProblemStatus = enum_column(ProblemStatus, 8, ProblemStatus.open)
     operation: str = Field(default="", max_length=40)
-    message: str = Field(default="", max_length=2000)
+    message: str = Field(default="", max_length=2000)  # the Polish sentence (e-mails, bundles, older rows)
+    message_text: str | None = Field(default=None, sa_type=sa.JSON, nullable=True)  # the same as a catalogue Text
     http_status: int | None = None
     ksef_code: int | None = None
     ksef_description: str = Field(default="", max_length=2000)

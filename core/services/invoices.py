@@ -12,6 +12,7 @@ from core.db import session_scope
 from core.errors import NotFound
 from core.models import Client, Invoice, InvoiceDocument
 from core.security import Actor, Permission
+from core.texts import Text
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def _document(actor: Actor, invoice_id: int) -> tuple[Invoice, InvoiceDocument |
         invoice = session.get(Invoice, invoice_id)
         client = session.get(Client, invoice.client_id) if invoice else None
         if invoice is None or client is None or client.office_id != actor.office_id:
-            raise NotFound(f"Nie ma faktury o numerze {invoice_id}.")
+            raise NotFound(Text("invoice.not_found", id=invoice_id))
         return invoice, session.get(InvoiceDocument, invoice_id)
 
 
@@ -132,7 +133,7 @@ def invoice_xml(*, actor: Actor, invoice_id: int) -> tuple[str, bytes]:
     actor.require(Permission.view)
     invoice, document = _document(actor, invoice_id)
     if document is None or document.xml is None:
-        raise NotFound("Treść tej faktury nie została jeszcze pobrana.")
+        raise NotFound(Text("invoice.no_content"))
     return f"{invoice.ksef_number or invoice.invoice_number or invoice_id}.xml".replace("/", "_"), document.xml
 
 
@@ -140,7 +141,7 @@ def invoice_upo(*, actor: Actor, invoice_id: int) -> tuple[str, bytes]:
     actor.require(Permission.view)
     invoice, document = _document(actor, invoice_id)
     if document is None or document.upo_xml is None:
-        raise NotFound("Ta faktura nie ma UPO (UPO dostaje faktura wysłana z konsoli i przyjęta przez KSeF).")
+        raise NotFound(Text("invoice.no_upo"))
     return f"UPO-{invoice.ksef_number}.xml", document.upo_xml
 
 
@@ -153,5 +154,5 @@ def find_by_ksef_number(*, actor: Actor, ksef_number: str) -> int:
             .where(Client.office_id == actor.office_id, Invoice.ksef_number == ksef_number.strip())
         ).first()
     if found is None:
-        raise NotFound(f"Nie ma lokalnie faktury {ksef_number}.")
+        raise NotFound(Text("invoice.not_found_local", ksef_number=ksef_number))
     return found

@@ -12,6 +12,7 @@ from core.db import session_scope
 from core.errors import NotFound
 from core.models import JobRun
 from core.security import Actor, Permission
+from core.texts import Text
 from core.types import JobStatus
 
 FINISHED = frozenset({JobStatus.done, JobStatus.dead, JobStatus.cancelled})
@@ -44,7 +45,7 @@ def job_progress(*, actor: Actor, job_id: int) -> JobProgress:
     with session_scope() as session:
         job = session.exec(query).first()
     if job is None or job.id is None:
-        raise NotFound(f"Nie ma zadania o numerze {job_id}.")
+        raise NotFound(Text("job.not_found", id=job_id))
     return JobProgress(
         id=job.id,
         kind=job.kind,

@@ -11,9 +11,10 @@ from core import audit
 from core.db import session_scope
 from core.errors import Conflict, InvalidInput, NotFound
 from core.ids import NipError, validate_nip
-from core.ksef.environments import ENVIRONMENT_NAMES_PL, api_url, lighthouse_url
+from core.ksef.environments import api_url, lighthouse_url
 from core.models import EnvironmentStatus, NotificationSetting, Office, Package
 from core.security import Actor, Permission
+from core.texts import Text
 from core.types import KsefEnvironment, NotificationKind
 
 MIN_SYNC_INTERVAL_MINUTES = 15  # DESIGN.md §3 E: never more often than every 15 minutes per client
@@ -26,15 +27,15 @@ def create_office(session: Session, *, name: str, nip: str, account_id: str) -> 
     try:
         nip = validate_nip(nip)
     except NipError as error:
-        problems.append(str(error))
+        problems.extend(error.problems)
     if not name.strip():
-        problems.append("Nazwa biura jest wymagana.")
+        problems.append(Text("office.name_required"))
     if not account_id.strip():
-        problems.append("Identyfikator konta firmy głównej jest wymagany.")
+        problems.append(Text("office.account_required"))
     if problems:
         raise InvalidInput(problems)
     if session.exec(select(Office).where(Office.account_id == account_id)).first() is not None:
-        raise Conflict(f"Biuro z kontem {account_id} już istnieje.")
+        raise Conflict(Text("office.exists", account_id=account_id))
     office = Office(name=name.strip(), nip=nip, account_id=account_id.strip())
     session.add(office)
     session.flush()
@@ -50,7 +51,7 @@ def get_office(office_id: int) -> Office:
     with session_scope() as session:
         office = session.get(Office, office_id)
         if office is None:
-            raise NotFound(f"Nie ma biura o numerze {office_id}.")
+            raise NotFound(Text("office.not_found", id=office_id))
         return office
 
 
@@ -89,22 +90,26 @@ def update_office(*, actor: Actor, name: str, sync_interval_minutes: int, defaul
     actor.require(Permission.manage_settings)
     problems = []
     if not name.strip():
-        problems.append("Nazwa biura jest wymagana.")
+        problems.append(Text("office.name_required"))
     elif len(name.strip()) > 200:
-        problems.append("Nazwa biura może mieć co najwyżej 200 znaków.")
+        problems.append(Text("office.name_too_long"))
     if not MIN_SYNC_INTERVAL_MINUTES <= sync_interval_minutes <= MAX_SYNC_INTERVAL_MINUTES:
         problems.append(
-            f"Synchronizacja co {sync_interval_minutes} min jest niedozwolona: co najmniej co "
-            f"{MIN_SYNC_INTERVAL_MINUTES} minut (limit KSeF), najwyżej co {MAX_SYNC_INTERVAL_MINUTES} minut (7 dni)."
+            Text(
+                "office.sync_interval",
+                minutes=sync_interval_minutes,
+                low=MIN_SYNC_INTERVAL_MINUTES,
+                high=MAX_SYNC_INTERVAL_MINUTES,
+            )
         )
     if default_environment not in set(KsefEnvironment):
-        problems.append(f"Nieznane środowisko {default_environment!r}; dozwolone: PROD, DEMO, TEST, SIM.")
+        problems.append(Text("office.unknown_environment", environment=repr(default_environment)))
     if problems:
         raise InvalidInput(problems)
     with session_scope(write=True) as session:
         office = session.get(Office, actor.office_id)
         if office is None:
-            raise NotFound(f"Nie ma biura o numerze {actor.office_id}.")
+            raise NotFound(Text("office.not_found", id=actor.office_id))
         before = {"name": office.name, "interval": office.sync_interval_minutes, "env": office.default_environment}
         office.name = name.strip()
         office.sync_interval_minutes = sync_interval_minutes
@@ -120,7 +125,7 @@ def update_office(*, actor: Actor, name: str, sync_interval_minutes: int, defaul
 @dataclass(frozen=True)
 class EnvironmentInfo:
     code: str
-    name: str  # Polish
+    name: str  # `environment.<code>`
     api_url: str
     lighthouse_url: str
     status: str  # the last Latarnia answer, "" when never probed
@@ -138,7 +143,7 @@ def environments(*, actor: Actor) -> list[EnvironmentInfo]:
         found.append(
             EnvironmentInfo(
                 code=environment,
-                name=ENVIRONMENT_NAMES_PL[environment],
+                name=Text(f"environment.{environment}"),
                 api_url=api_url(environment),
                 lighthouse_url=lighthouse_url(environment),
                 status=probe.status if probe else "",

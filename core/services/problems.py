@@ -1,4 +1,4 @@
-"""The support inbox: classified problems, their plain-Polish cause and fix, grouping, closing, support bundles."""
+"""The support inbox: classified problems, their plain-words cause and fix, grouping, closing, support bundles."""
 
 from __future__ import annotations
 
@@ -14,73 +14,23 @@ from core.errors import NotFound
 from core.ksef.errors import KsefFailure
 from core.models import Client, Problem
 from core.security import Actor, Permission
+from core.texts import Text, known
 from core.types import ProblemClass, ProblemStatus, utcnow
 
 
 @dataclass(frozen=True)
 class Explanation:
+    """What a problem class means, as catalogue texts (`problem.<class>.title|cause|fix`)."""
+
     title: str
     cause: str
     fix: str
 
 
-EXPLANATIONS: dict[str, Explanation] = {
-    ProblemClass.missing_rights: Explanation(
-        "Brak uprawnień",
-        "Klient nie nadał biuru uprawnień w KSeF albo je odebrał.",
-        "Wyślij klientowi instrukcję z Doktora uprawnień; gdy nada uprawnienia, kliknij „Sprawdź ponownie”.",
-    ),
-    ProblemClass.wrong_company_key: Explanation(
-        "Niepoprawny klucz firmy",
-        "Klucz firmy lub token należy do innej firmy, innego biura, został unieważniony albo ma zły format.",
-        "Użyj klucza tej firmy (strona Klient → Klucz firmy) albo właściwego tokenu i sprawdź ponownie.",
-    ),
-    ProblemClass.network: Explanation(
-        "Problem z połączeniem",
-        "Nie udało się połączyć z KSeF (DNS, połączenie, TLS lub przekroczony czas).",
-        "Sprawdź połączenie z internetem i zaporę; uruchom autotest połączenia; ponów próbę.",
-    ),
-    ProblemClass.ksef_unavailable: Explanation(
-        "KSeF niedostępny",
-        "KSeF zgłasza awarię lub przerwę techniczną.",
-        "Poczekaj na koniec przerwy (Latarnia KSeF); konsola ponowi operację sama.",
-    ),
-    ProblemClass.rate_limited: Explanation(
-        "Przekroczony limit zapytań",
-        "KSeF ograniczył liczbę zapytań dla kontekstu tego klienta.",
-        "Nic nie trzeba robić: konsola poczeka tyle, ile każe KSeF, i ponowi.",
-    ),
-    ProblemClass.invalid_credentials: Explanation(
-        "Nieważne poświadczenie",
-        "Token KSeF unieważniony lub wygasły albo certyfikat nieważny, wygasły lub unieważniony.",
-        "Wgraj nowy certyfikat lub token (Certyfikaty i tokeny) i połącz ponownie.",
-    ),
-    ProblemClass.auth_required: Explanation(
-        "Wymagane ponowne uwierzytelnienie",
-        "Sesja uwierzytelniona podpisem kwalifikowanym lub Profilem Zaufanym wygasła.",
-        "Podpisz ponownie żądanie uwierzytelnienia (strona Klient → Podpis).",
-    ),
-    ProblemClass.invalid_invoice: Explanation(
-        "Faktura odrzucona",
-        "KSeF odrzucił fakturę (błąd schematu lub weryfikacji semantycznej).",
-        "Popraw fakturę zgodnie ze szczegółami błędu i wyślij ponownie.",
-    ),
-    ProblemClass.duplicate: Explanation(
-        "Duplikat faktury",
-        "Faktura o tym numerze już jest w KSeF.",
-        "Nic nie trzeba robić: konsola zapisała numer KSeF oryginału.",
-    ),
-    ProblemClass.quota_exhausted: Explanation(
-        "Wyczerpany pakiet",
-        "Wykorzystano miesięczny limit operacji pakietu KSeF biura.",
-        "Zwiększ pakiet w Ustawieniach albo poczekaj na nowy okres rozliczeniowy.",
-    ),
-    ProblemClass.internal: Explanation(
-        "Błąd wewnętrzny",
-        "Nieoczekiwany błąd konsoli lub odpowiedź KSeF, której konsola nie rozumie.",
-        "Pobierz paczkę dla wsparcia i przekaż ją zespołowi; ponów próbę.",
-    ),
-}
+def explain(problem_class: str) -> Explanation | None:
+    if problem_class not in set(ProblemClass):
+        return None
+    return Explanation(*(Text(f"problem.{problem_class}.{part}") for part in ("title", "cause", "fix")))
 
 
 @dataclass(frozen=True)
@@ -126,6 +76,7 @@ def record_failure(
     problem.occurrences += 1
     problem.last_seen_at = now
     problem.message = failure.message[:2000]
+    problem.message_text = failure.message if isinstance(failure.message, Text) else None
     problem.http_status = failure.http_status
     problem.ksef_code = failure.ksef_code
     problem.ksef_description = failure.description[:2000]
@@ -144,13 +95,13 @@ def record_failure(
             Problem.status == ProblemStatus.open,
         )
     ).all():
-        _close(stale, "zastąpiony nowszą diagnozą", now)
+        _close(stale, "superseded", now)
         session.add(stale)
     return problem
 
 
-def resolve(session: Session, *, client_id: int, operations: list[str], reason: str = "kolejna próba udana") -> int:
-    """Close the open problems of these operations: the next attempt succeeded."""
+def resolve(session: Session, *, client_id: int, operations: list[str], reason: str = "next_attempt_ok") -> int:
+    """Close the open problems of these operations: the next attempt succeeded (`reason`: see `closed_reason`)."""
     now = utcnow()
     problems = session.exec(
         select(Problem).where(
@@ -163,6 +114,12 @@ def resolve(session: Session, *, client_id: int, operations: list[str], reason: 
         _close(problem, reason, now)
         session.add(problem)
     return len(problems)
+
+
+def closed_reason(reason: str) -> str:
+    """Why a problem was closed: a code (`problem.closed.<code>`) stored in the row; older rows hold a sentence."""
+    key = f"problem.closed.{reason}"
+    return Text(key) if known(key) else reason
 
 
 def _close(problem: Problem, reason: str, now: Any) -> None:
@@ -211,7 +168,7 @@ def get_problem(*, actor: Actor, problem_id: int) -> ProblemView:
     with session_scope() as session:
         problem = session.get(Problem, problem_id)
         if problem is None or problem.office_id != actor.office_id:
-            raise NotFound(f"Nie ma problemu o numerze {problem_id}.")
+            raise NotFound(Text("problem.not_found", id=problem_id))
         client = session.get(Client, problem.client_id) if problem.client_id else None
         return _view(problem, client)
 
@@ -225,7 +182,7 @@ def _view(problem: Problem, client: Client | None) -> ProblemView:
         client_nip=client.nip if client else "",
         problem_class=problem.problem_class,
         operation=problem.operation,
-        message=problem.message,
+        message=problem.message_text or problem.message,
         ksef_code=problem.ksef_code,
         http_status=problem.http_status,
         occurrences=problem.occurrences,
@@ -240,9 +197,10 @@ def support_bundle(*, actor: Actor, problem_id: int) -> bytes:
     with session_scope(write=True) as session:
         problem = session.get(Problem, problem_id)
         if problem is None or problem.office_id != actor.office_id:
-            raise NotFound(f"Nie ma problemu o numerze {problem_id}.")
+            raise NotFound(Text("problem.not_found", id=problem_id))
         client = session.get(Client, problem.client_id) if problem.client_id else None
-        explanation = EXPLANATIONS[problem.problem_class]
+        explanation = explain(problem.problem_class)
+        assert explanation is not None
         bundle = {
             "problem": {
                 "id": problem.id,

@@ -25,19 +25,11 @@ from core.services import problems
 from core.services.linking.connection import KsefCall, load_facts, open_ksef
 from core.services.linking.status import refresh_link_status
 from core.services.usage.events import count_operation
+from core.texts import Text
 from core.types import InvoiceStatus, ProblemClass, SubjectType, UsageKind, utcnow
 
 OPERATION = "send"
 MAX_FILES = 500
-STATUS_NAMES_PL = {
-    InvoiceStatus.received: "odebrana",
-    InvoiceStatus.queued: "w kolejce",
-    InvoiceStatus.sending: "wysyłanie",
-    InvoiceStatus.accepted: "przyjęta",
-    InvoiceStatus.duplicate: "duplikat (przyjęta wcześniej)",
-    InvoiceStatus.rejected: "odrzucona",
-    InvoiceStatus.failed: "niewysłana",
-}
 
 
 @dataclass
@@ -51,13 +43,13 @@ def queue_invoices(*, actor: Actor, client_id: int, files: list[tuple[str, bytes
     """Check every file offline; store the good ones as queued and start the sending job."""
     actor.require(Permission.run_operations)
     if not files:
-        raise InvalidInput("Wybierz co najmniej jeden plik faktury XML.")
+        raise InvalidInput(Text("sending.choose_files"))
     if len(files) > MAX_FILES:
-        raise InvalidInput(f"Naraz można wysłać do {MAX_FILES} faktur.")
+        raise InvalidInput(Text("sending.too_many", limit=MAX_FILES))
     with session_scope() as session:
         client = session.get(Client, client_id)
         if client is None or client.office_id != actor.office_id or client.archived_at is not None:
-            raise NotFound(f"Nie ma aktywnego klienta o numerze {client_id}.")
+            raise NotFound(Text("client.not_found_active", id=client_id))
         nip = client.nip
     batch = SendBatch(job_id=None)
     accepted: list[tuple[str, bytes, Any]] = []
@@ -69,9 +61,9 @@ def queue_invoices(*, actor: Actor, client_id: int, files: list[tuple[str, bytes
             batch.rejected[name] = error.problems
             continue
         if facts.seller_nip != nip:
-            batch.rejected[name] = [f"fakturę wystawił NIP {facts.seller_nip}, a wybrany klient ma NIP {nip}"]
+            batch.rejected[name] = [Text("sending.other_seller", seller=facts.seller_nip, nip=nip)]
         elif facts.invoice_number in numbers:
-            batch.rejected[name] = [f"numer faktury {facts.invoice_number} powtarza się w wybranych plikach"]
+            batch.rejected[name] = [Text("sending.repeated_number", number=facts.invoice_number)]
         else:
             numbers.add(facts.invoice_number)
             accepted.append((name, clean, facts))
@@ -256,9 +248,7 @@ def _record_problems(office_id: int, client_id: int, outcomes: dict[str, str], t
     with session_scope(write=True) as session:
         rejected = [i for i, o in outcomes.items() if o == InvoiceStatus.rejected]
         if rejected:
-            failure = KsefFailure(
-                ProblemClass.invalid_invoice, f"KSeF odrzucił {len(rejected)} faktur(y); szczegóły na stronie Faktury."
-            )
+            failure = KsefFailure(ProblemClass.invalid_invoice, Text("sending.rejected", count=len(rejected)))
             problems.record_failure(
                 session, office_id=office_id, client_id=client_id, operation=OPERATION, failure=failure,
                 transcript=transcript.tail(),

@@ -14,6 +14,7 @@ from core.formatting import format_datetime
 from core.models import AuditEvent, User, UserCreate, UserPublic
 from core.security import Actor, Permission, hash_password, verify_password
 from core.settings import get_settings
+from core.texts import Text
 from core.types import Role, utcnow
 
 MIN_PASSWORD_LENGTH = 8
@@ -40,11 +41,11 @@ def _check_login(session: Session, username: str, password: str) -> tuple[Actor 
     if user is None:
         verify_password(None, password)  # same time as a wrong password
         session.add(AuditEvent(actor=username[:64] or "?", action="login.failure", target=username[:120]))
-        return None, "Nieprawidłowy login lub hasło."
+        return None, Text("users.login.wrong")
     actor = _actor(user)
     if user.disabled_at is not None:
         audit.record(session, actor, "login.refused", user.username, reason="disabled")
-        return None, "Konto jest wyłączone. Skontaktuj się z kierownikiem biura."
+        return None, Text("users.login.disabled")
     if user.locked_until is not None and user.locked_until > now:
         audit.record(session, actor, "login.refused", user.username, reason="locked")
         return None, _locked_message(user)
@@ -53,7 +54,7 @@ def _check_login(session: Session, username: str, password: str) -> tuple[Actor 
         session.add(user)
         if user.failed_logins < settings.login_max_failures:
             audit.record(session, actor, "login.failure", user.username)
-            return None, "Nieprawidłowy login lub hasło."
+            return None, Text("users.login.wrong")
         user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
         user.failed_logins = 0
         audit.record(session, actor, "login.locked", user.username)
@@ -68,7 +69,7 @@ def _check_login(session: Session, username: str, password: str) -> tuple[Actor 
 
 def _locked_message(user: User) -> str:
     until = format_datetime(user.locked_until) if user.locked_until else ""
-    return f"Konto zablokowane po zbyt wielu nieudanych próbach logowania, do {until}."
+    return Text("users.login.locked", until=until)
 
 
 def _actor(user: User) -> Actor:
@@ -90,15 +91,15 @@ def create_user(session: Session, *, office_id: int, data: UserCreate, check_pas
     username = data.username.strip().lower()
     problems = []
     if not _USERNAME.fullmatch(username):
-        problems.append("Login: 3–64 znaki, małe litery, cyfry, kropka, minus lub podkreślenie.")
+        problems.append(Text("users.username_format"))
     if data.role not in set(Role):
-        problems.append(f"Nieznana rola {data.role!r}; dozwolone: manager, support, analyst.")
+        problems.append(Text("users.unknown_role", role=repr(data.role)))
     if check_password and len(data.password) < MIN_PASSWORD_LENGTH:
-        problems.append(f"Hasło musi mieć co najmniej {MIN_PASSWORD_LENGTH} znaków.")
+        problems.append(Text("users.password_length", length=MIN_PASSWORD_LENGTH))
     if problems:
         raise InvalidInput(problems)
     if session.exec(select(User).where(User.username == username)).first() is not None:
-        raise Conflict(f"Użytkownik {username} już istnieje.")
+        raise Conflict(Text("users.exists", username=username))
     user = User(
         office_id=office_id,
         username=username,
@@ -133,7 +134,7 @@ def _own_user(session: Session, actor: Actor, username: str) -> User:
         select(User).where(User.username == username.strip().lower(), User.office_id == actor.office_id)
     ).first()
     if user is None:
-        raise NotFound(f"Nie ma użytkownika {username}.")
+        raise NotFound(Text("users.not_found", username=username))
     return user
 
 
@@ -142,7 +143,7 @@ def disable_user(*, actor: Actor, username: str) -> UserPublic:
     with session_scope(write=True) as session:
         user = _own_user(session, actor, username)
         if user.id == actor.user_id:
-            raise Conflict("Nie można wyłączyć własnego konta.")
+            raise Conflict(Text("users.disable_self"))
         user.disabled_at = user.disabled_at or utcnow()
         session.add(user)
         audit.record(session, actor, "user.disable", user.username)
@@ -152,11 +153,11 @@ def disable_user(*, actor: Actor, username: str) -> UserPublic:
 def set_role(*, actor: Actor, username: str, role: str) -> UserPublic:
     actor.require(Permission.manage_users)
     if role not in set(Role):
-        raise InvalidInput(f"Nieznana rola {role!r}; dozwolone: manager, support, analyst.")
+        raise InvalidInput(Text("users.unknown_role", role=repr(role)))
     with session_scope(write=True) as session:
         user = _own_user(session, actor, username)
         if user.id == actor.user_id and role != Role.manager:
-            raise Conflict("Nie można odebrać sobie roli kierownika.")
+            raise Conflict(Text("users.demote_self"))
         previous, user.role = user.role, Role(role)
         session.add(user)
         audit.record(session, actor, "user.set_role", user.username, previous=previous, role=role)

@@ -8,10 +8,10 @@ import pandas as pd
 import streamlit as st
 
 from core.formatting import format_date
-from core.services.linking.credentials import STATUS_NAMES_PL, CredentialPublic
+from core.services.linking.credentials import CredentialPublic, status_name
 from core.types import AuthMethod, CertificateType, utcnow
 from dashboard.components.status import method_label
-from dashboard.i18n import t
+from dashboard.i18n import localised, t
 
 WARN_DAYS = 30
 
@@ -60,7 +60,7 @@ def credential_table(items: Sequence[CredentialPublic], client_names: Mapping[in
             columns["owner"]: owner_label(c, client_names),
             columns["valid_to"]: format_date(c.valid_to),
             columns["days_left"]: days_left(c),
-            columns["status"]: STATUS_NAMES_PL.get(c.status, c.status),
+            columns["status"]: localised(status_name(c.status)),
             columns["label"]: c.label,
             columns["serial"]: c.serial_number,
             columns["subject"]: c.subject or c.subject_identifier or c.context_nip,

@@ -1,4 +1,4 @@
-"""Showing what a service refused: its Polish sentence, or every problem of an InvalidInput as a list."""
+"""Showing what a service refused, in the session's language: its sentence, or every problem of an InvalidInput."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TypeVar
 import streamlit as st
 
 from core.errors import InvalidInput, ServiceError
-from dashboard.i18n import t
+from dashboard.i18n import language, t
 
 T = TypeVar("T")
 
@@ -28,13 +28,13 @@ def attempt(call: Callable[[], T]) -> T | None:
 
 def error_lines(error: ServiceError) -> list[str]:
     if isinstance(error, InvalidInput):
-        return [t("errors.invalid"), *(f"- {problem}" for problem in error.problems)]
-    return [str(error)]
+        return [t("errors.invalid"), *(f"- {problem}" for problem in error.lines(language()))]
+    return error.lines(language())
 
 
 def attempt_in_callback(call: Callable[[], T], *, error_key: str) -> T | None:
     """`attempt` for widget callbacks: they run before the page is drawn, so the error is kept under `error_key`
-    (Polish sentences, never a secret) for `show_kept_error` to draw where the form is."""
+    (sentences, never a secret) for `show_kept_error` to draw where the form is."""
     st.session_state.pop(error_key, None)
     try:
         return call()

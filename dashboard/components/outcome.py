@@ -10,14 +10,17 @@ from core.services.linking.links import LinkOutcome
 from dashboard.components.errors import attempt_in_callback
 from dashboard.components.flash import flash
 from dashboard.components.status import problem_title, status_label
-from dashboard.i18n import t
+from dashboard.i18n import localised, t
 
 
 def outcome_lines(outcome: LinkOutcome) -> list[str]:
     status = status_label(outcome.status)
     if outcome.ok:
         return [t("link.outcome.ok", status=status)]
-    return [t("link.outcome.failed", status=status, title=problem_title(outcome.problem_class)), outcome.message]
+    return [
+        t("link.outcome.failed", status=status, title=problem_title(outcome.problem_class)),
+        localised(outcome.message),
+    ]
 
 
 def report_outcome(call: Callable[[], LinkOutcome], *, error_key: str, who: str = "") -> LinkOutcome | None:

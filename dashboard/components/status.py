@@ -1,13 +1,13 @@
-"""How a link status, an auth method and a problem class look: a Polish (or English) label, a colour and an icon.
+"""How a link status, an auth method and a problem class look: a label in the session's language, a colour, an icon.
 
 Tables cannot draw badges, so they get a coloured dot before the label; markdown gets a coloured badge.
 """
 
 from __future__ import annotations
 
-from core.services.problems import EXPLANATIONS
+from core.services.problems import explain
 from core.types import LinkStatus
-from dashboard.i18n import t
+from dashboard.i18n import localised, t
 
 # status -> (badge colour, material icon, dot for tables)
 STYLE: dict[str, tuple[str, str, str]] = {
@@ -40,6 +40,5 @@ def method_label(method: str) -> str:
 
 
 def problem_title(problem_class: str) -> str:
-    """The problem class's title; the services write it in Polish, as they do the cause and the fix."""
-    explanation = EXPLANATIONS.get(problem_class)
-    return explanation.title if explanation else problem_class
+    explanation = explain(problem_class)
+    return localised(explanation.title) if explanation else problem_class

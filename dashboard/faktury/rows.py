@@ -12,7 +12,7 @@ from core.security import Actor
 from core.services import invoices
 from core.services.invoices import InvoiceRow
 from core.types import InvoiceStatus, SubjectType
-from dashboard.i18n import t
+from dashboard.i18n import language, t
 
 XML_MIME = "application/xml"
 
@@ -73,7 +73,7 @@ def download_buttons(actor: Actor, row: InvoiceRow, *, key_prefix: str) -> None:
     try:
         xml_name, xml = invoices.invoice_xml(actor=actor, invoice_id=row.id)
     except ServiceError as error:
-        xml_col.caption(str(error))
+        xml_col.caption(" ".join(error.lines(language())))
     else:
         xml_col.download_button(
             t("faktury.download.xml"), data=xml, file_name=xml_name, mime=XML_MIME, key=f"{key_prefix}_xml",
@@ -88,7 +88,7 @@ def download_buttons(actor: Actor, row: InvoiceRow, *, key_prefix: str) -> None:
     try:
         upo_name, upo = invoices.invoice_upo(actor=actor, invoice_id=row.id)
     except ServiceError as error:
-        upo_col.caption(str(error))
+        upo_col.caption(" ".join(error.lines(language())))
         return
     upo_col.download_button(
         t("faktury.download.upo"), data=upo, file_name=upo_name, mime=XML_MIME, key=f"{key_prefix}_upo",

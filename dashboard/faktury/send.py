@@ -21,7 +21,7 @@ from dashboard.components.jobs import follow_job
 from dashboard.components.pickers import client_options
 from dashboard.components.tables import show_table
 from dashboard.faktury.rows import download_buttons, ksef_number, notes, pick_label
-from dashboard.i18n import t, tn
+from dashboard.i18n import localised, t, tn
 
 SEND_CLIENT = "faktury_send_client"
 SEND_CLIENT_SEARCH = "faktury_send_client_search"
@@ -91,7 +91,7 @@ def send_form(actor: Actor) -> None:
 
 def show_refusals(rejected: dict[str, list[str]]) -> None:
     for name, problems in rejected.items():
-        st.error("\n".join([t("faktury.send.refused", file=name), *(f"- {p}" for p in problems)]))
+        st.error("\n".join([t("faktury.send.refused", file=name), *(f"- {localised(p)}" for p in problems)]))
 
 
 def show_results(actor: Actor, job: JobProgress, invoice_ids: list[int]) -> None:

@@ -14,7 +14,7 @@ from core.services.jobs import JobProgress
 from core.types import JobStatus
 from dashboard.components.errors import attempt
 from dashboard.components.jobs import follow_job
-from dashboard.i18n import t, tn
+from dashboard.i18n import localised, t, tn
 
 IMPORT_JOB = "klienci_import_job"
 UPLOAD = "klienci_import_file"
@@ -40,7 +40,7 @@ def show_outcome(job: JobProgress) -> None:
     elif result.get("status") == "imported":
         st.success(tn("klienci.import.done", int(result.get("imported", 0))))
     elif result.get("status") == "refused":
-        errors = [str(line) for line in result.get("errors", [])]
+        errors = [localised(line) for line in result.get("errors", [])]
         lines = [f"- {line}" for line in errors[:MAX_ERRORS_SHOWN]]
         if len(errors) > MAX_ERRORS_SHOWN:
             lines.append(f"- … (+{len(errors) - MAX_ERRORS_SHOWN})")

@@ -9,10 +9,10 @@ from core.models import ClientPublic
 from core.security import Actor, Permission
 from core.services import problems
 from core.services.linking import detail as client_detail
-from core.services.problems import EXPLANATIONS, ProblemView
+from core.services.problems import ProblemView, explain
 from dashboard.components.errors import attempt
 from dashboard.components.status import problem_title
-from dashboard.i18n import t
+from dashboard.i18n import localised, t
 
 
 def bundle_button(actor: Actor, problem: ProblemView, *, key: str) -> None:
@@ -36,9 +36,9 @@ def problems_section(actor: Actor, client: ClientPublic) -> None:
             st.success(t("klient.problems.none"))
         return
     for problem in found:
-        explanation = EXPLANATIONS.get(problem.problem_class)
+        explanation = explain(problem.problem_class)
         with st.container(border=True):
-            st.markdown(f"**{problem_title(problem.problem_class)}** — {problem.message}")
+            st.markdown(f"**{problem_title(problem.problem_class)}** — {localised(problem.message)}")
             st.caption(
                 t(
                     "problem.seen",
@@ -49,7 +49,9 @@ def problems_section(actor: Actor, client: ClientPublic) -> None:
             )
             if explanation is not None:
                 st.markdown(
-                    t("problem.cause", cause=explanation.cause) + "  \n" + t("problem.fix", fix=explanation.fix)
+                    t("problem.cause", cause=localised(explanation.cause))
+                    + "  \n"
+                    + t("problem.fix", fix=localised(explanation.fix))
                 )
             if actor.can(Permission.run_operations):
                 bundle_button(actor, problem, key=f"klient_bundle_{problem.id}")
@@ -76,7 +78,8 @@ def history_section(actor: Actor, client: ClientPublic) -> None:
             for entry in entries
         ],
         t("klient.history.col.details"): [
-            entry.text or ", ".join(f"{name}: {value}" for name, value in entry.details.items()) for entry in entries
+            localised(entry.text) or ", ".join(f"{name}: {value}" for name, value in entry.details.items())
+            for entry in entries
         ],
     }
     st.dataframe(rows, hide_index=True, width="stretch", key="klient_history_table")

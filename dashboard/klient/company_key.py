@@ -10,7 +10,7 @@ from core.services.linking import keys as company_keys
 from dashboard.auth import session_actor
 from dashboard.components.confirm import ask, confirmation
 from dashboard.components.errors import attempt, attempt_in_callback, show_kept_error
-from dashboard.i18n import t
+from dashboard.i18n import localised, t
 
 CHECK_INPUT = "klient_key_check"
 CHECK_RESULT = "klient_key_result"  # (ok, message, fix): Polish sentences about a key, never a secret
@@ -51,9 +51,9 @@ def company_key_section(actor: Actor, client: ClientPublic) -> None:
     if result is not None:
         ok, message, fix = result
         if ok:
-            st.success(message)
+            st.success(localised(message))
         else:
-            st.error(f"{message}  \n{t('klient.key.fix', fix=fix)}")
+            st.error(f"{localised(message)}  \n{t('klient.key.fix', fix=localised(fix))}")
     if actor.can(Permission.manage_clients) and client.archived_at is None:
         st.button(
             t("klient.key.reissue"),

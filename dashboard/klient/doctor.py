@@ -10,11 +10,11 @@ import streamlit as st
 from core.formatting import format_datetime, format_decimal
 from core.models import ClientPublic
 from core.services.linking import rights, selftest
-from core.services.linking.rights import PERMISSION_NAMES_PL, RightsReport
+from core.services.linking.rights import RightsReport, permission_name
 from core.services.linking.selftest import SelfTestReport
 from dashboard.auth import session_actor
 from dashboard.components.errors import attempt_in_callback, show_kept_error
-from dashboard.i18n import t
+from dashboard.i18n import localised, t
 
 RIGHTS = "klient_rights"  # (client id, RightsReport)
 RIGHTS_ERROR = "klient_rights_error"
@@ -49,6 +49,10 @@ def _kept(key: str, client_id: int) -> Any:
     return kept[1] if kept is not None and kept[0] == client_id else None
 
 
+def _permission(permission: str) -> str:
+    return localised(permission_name(permission))
+
+
 def rights_section(client: ClientPublic) -> None:
     st.subheader(t("klient.rights.title"))
     st.caption(t("klient.rights.help"))
@@ -61,12 +65,12 @@ def rights_section(client: ClientPublic) -> None:
         return
     st.caption(t("klient.rights.checked_at", at=format_datetime(report.checked_at)))
     if report.error:
-        st.error(report.error)
-    held = ", ".join(PERMISSION_NAMES_PL.get(p, p) for p in report.held) or t("klient.rights.none_held")
+        st.error(localised(report.error))
+    held = ", ".join(_permission(p) for p in report.held) or t("klient.rights.none_held")
     st.markdown(t("klient.rights.held", held=held))
     rows = {
-        t("klient.rights.col.operation"): [need.operation for need in report.needs],
-        t("klient.rights.col.needs"): [PERMISSION_NAMES_PL.get(need.needs, need.needs) for need in report.needs],
+        t("klient.rights.col.operation"): [localised(need.operation) for need in report.needs],
+        t("klient.rights.col.needs"): [_permission(need.needs) for need in report.needs],
         t("klient.rights.col.configured"): [
             t("common.yes") if need.configured else t("common.no") for need in report.needs
         ],
@@ -74,12 +78,12 @@ def rights_section(client: ClientPublic) -> None:
     }
     st.dataframe(rows, hide_index=True, width="stretch", key="klient_rights_table")
     if report.missing:
-        missing = ", ".join(PERMISSION_NAMES_PL.get(p, p) for p in report.missing)
+        missing = ", ".join(_permission(p) for p in report.missing)
         st.warning(t("klient.rights.missing", missing=missing))
     else:
         st.success(t("klient.rights.sufficient"))
     st.markdown(t("klient.rights.instruction"))
-    st.code(report.instruction, language=None, wrap_lines=True)
+    st.code(localised(report.instruction), language=None, wrap_lines=True)
 
 
 def selftest_section(client: ClientPublic) -> None:
@@ -93,10 +97,10 @@ def selftest_section(client: ClientPublic) -> None:
     if report is None:
         return
     rows = {
-        t("klient.selftest.col.step"): [step.name for step in report.steps],
+        t("klient.selftest.col.step"): [localised(step.name) for step in report.steps],
         t("klient.selftest.col.result"): ["✅" if step.ok else "❌" for step in report.steps],
         t("klient.selftest.col.time"): [f"{format_decimal(step.milliseconds, 0)} ms" for step in report.steps],
-        t("klient.selftest.col.message"): [step.message for step in report.steps],
+        t("klient.selftest.col.message"): [localised(step.message) for step in report.steps],
     }
     st.dataframe(rows, hide_index=True, width="stretch", key="klient_selftest_table")
     failure = report.first_failure
@@ -106,10 +110,10 @@ def selftest_section(client: ClientPublic) -> None:
     st.error(
         "  \n".join(
             [
-                t("klient.selftest.failed", step=failure.name),
-                failure.message,
-                t("klient.selftest.cause", cause=failure.cause),
-                t("klient.selftest.fix", fix=failure.fix),
+                t("klient.selftest.failed", step=localised(failure.name)),
+                localised(failure.message),
+                t("klient.selftest.cause", cause=localised(failure.cause)),
+                t("klient.selftest.fix", fix=localised(failure.fix)),
             ]
         )
     )

@@ -25,7 +25,7 @@ from dashboard.components.errors import attempt, attempt_in_callback, show_kept_
 from dashboard.components.jobs import draw_progress
 from dashboard.components.outcome import report_outcome
 from dashboard.components.status import problem_title, status_text
-from dashboard.i18n import relabelled, t, tn
+from dashboard.i18n import localised, relabelled, t, tn
 
 SHOW = "polacz_show"
 SEARCH = "polacz_search"
@@ -228,7 +228,7 @@ def result_rows(job: JobProgress, client_ids: Sequence[int], rows: Mapping[int, 
             values += [t("polacz.waiting"), "", ""]
         else:
             verdict = t("polacz.ok") if result["ok"] else f"❌ {problem_title(result['problem_class'])}"
-            values += [status_text(result["status"]), verdict, str(result.get("message", ""))]
+            values += [status_text(result["status"]), verdict, localised(result.get("message") or "")]
         for column, value in zip(columns, values, strict=True):
             columns[column].append(value)
     return columns

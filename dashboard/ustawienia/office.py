@@ -89,7 +89,7 @@ def office_tab(view: OfficeView) -> None:
         st.selectbox(
             t("ustawienia.office.environment"),
             options=list(KsefEnvironment),
-            format_func=lambda env: t(f"ustawienia.env.name.{env}"),
+            format_func=lambda env: t(f"environment.{env}"),
             key=relabelled(ENVIRONMENT),
             help=t("ustawienia.office.environment_help"),
         )
@@ -107,7 +107,7 @@ def environments_tab() -> None:
     rows = [
         {
             "code": env.code,
-            "name": t(f"ustawienia.env.name.{env.code}"),
+            "name": t(f"environment.{env.code}"),
             "api_url": env.api_url,
             "lighthouse_url": env.lighthouse_url,
             "status": env.status or t("ustawienia.env.never"),

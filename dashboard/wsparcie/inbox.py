@@ -15,7 +15,7 @@ from core.formatting import format_datetime, format_int
 from core.security import Actor
 from core.services import problems
 from core.services.linking import links
-from core.services.problems import EXPLANATIONS, ProblemView
+from core.services.problems import ProblemView, explain
 from core.services.sync import request as sync_request
 from core.types import JobStatus, ProblemClass
 from dashboard.auth import session_actor
@@ -24,7 +24,7 @@ from dashboard.components.flash import flash
 from dashboard.components.jobs import follow_job
 from dashboard.components.outcome import report_outcome
 from dashboard.components.status import problem_title
-from dashboard.i18n import t, tn
+from dashboard.i18n import localised, t, tn
 from dashboard.klient.activity import bundle_button
 from dashboard.klient.selection import open_client
 
@@ -108,7 +108,7 @@ def _problem(actor: Actor, problem: ProblemView) -> None:
     with st.container(border=True, key=f"wsparcie_problem_{problem.id}"):
         text_col, actions_col = st.columns([3, 2])
         who = _who(problem) if problem.client_id is not None else t("wsparcie.office_wide")
-        text_col.markdown(f"**{who}**  \n{problem.message}")
+        text_col.markdown(f"**{who}**  \n{localised(problem.message)}")
         details = t(
             "problem.seen",
             count=format_int(problem.occurrences),
@@ -157,11 +157,15 @@ def _problem(actor: Actor, problem: ProblemView) -> None:
 
 
 def _group(actor: Actor, problem_class: str, group: list[ProblemView]) -> None:
-    explanation = EXPLANATIONS.get(problem_class)
+    explanation = explain(problem_class)
     with st.container(border=True, key=f"wsparcie_group_{problem_class}"):
         st.subheader(f"{problem_title(problem_class)} ({format_int(len(group))})")
         if explanation is not None:
-            st.markdown(t("problem.cause", cause=explanation.cause) + "  \n" + t("problem.fix", fix=explanation.fix))
+            st.markdown(
+                t("problem.cause", cause=localised(explanation.cause))
+                + "  \n"
+                + t("problem.fix", fix=localised(explanation.fix))
+            )
         affected = sorted({_who(p) for p in group if p.client_id is not None})
         if affected:
             st.caption(tn("wsparcie.affected", len(affected), names=", ".join(affected)))

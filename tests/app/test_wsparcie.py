@@ -4,6 +4,7 @@ check again after the client granted rights, retry a whole group as a job), the 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -42,6 +43,17 @@ def test_problems_are_grouped_with_cause_and_fix(broken, signed_in, office):
         at
     )
     assert f"wsparcie_use_key_{missing.id}" not in buttons(at)  # the key is not what is wrong there
+
+
+def test_in_english_the_problems_and_their_messages_are_english(broken, signed_in, office):
+    at = open_page(signed_in("support"), "wsparcie")
+    at.selectbox(key="lang_switch").select("en").run()
+    assert values(at.subheader) == ["Missing permissions (1)", "Wrong company key (1)"]
+    text = "\n".join(values(at.markdown))
+    assert "**Cause:** The client has not granted the office permissions in KSeF, or has withdrawn them." in text
+    nip = broken.nips["rights_missing"]
+    assert f"This key belongs to the company Firma rights_missing (NIP {nip}), not to Firma wrong_company_key" in text
+    assert not re.search("[ąćęłńóśźż]", text), text
 
 
 def test_use_this_company_s_key_closes_the_problem(broken, signed_in, office):

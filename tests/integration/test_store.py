@@ -108,3 +108,21 @@ def test_upgrade_from_the_first_schema_keeps_every_row(any_db):
 
         invoice = session.exec(sa.select(Invoice)).scalar_one()
     assert (invoice.invoice_number, invoice.file_name, invoice.original_ksef_number) == ("FV/1", "", None)
+
+
+def test_a_catalogue_text_in_a_json_column_comes_back_as_a_text(any_office):
+    """A problem's message (and a job's results) keep their key, so the UI renders them in the reader's language."""
+    from core.ksef.errors import KsefFailure
+    from core.services import problems
+    from core.texts import Joined, Text
+    from core.types import ProblemClass
+
+    message = Text("rights.missing", missing=Joined([Text("permission.view"), "InvoiceRead"], " + "))
+    with db.session_scope(write=True) as session:
+        failure = KsefFailure(ProblemClass.missing_rights, message)
+        problems.record_failure(
+            session, office_id=any_office.office_id, client_id=None, operation="link", failure=failure
+        )
+    (view,) = problems.list_open(actor=any_office.manager)
+    assert view.message == "Brakuje uprawnień: podgląd + InvoiceRead."
+    assert isinstance(view.message, Text) and view.message.render("en") == "Missing permissions: viewing + InvoiceRead."

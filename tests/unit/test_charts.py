@@ -8,10 +8,10 @@ import pytest
 
 from core.services.usage.package import PackageUsage
 from core.services.usage.periods import Period
+from core.texts.en import TEXTS as EN
+from core.texts.pl import TEXTS as PL
 from dashboard import charts
 from dashboard.przeglad.alerts import environment_alerts, package_alerts
-from dashboard.texts_en import TEXTS as EN
-from dashboard.texts_pl import TEXTS as PL
 
 NOVEMBER = Period(date(2026, 11, 1), date(2026, 12, 1))
 
@@ -137,8 +137,8 @@ def test_every_dynamic_key_the_pages_build_exists(texts):
     needed = {f"przeglad.class.{c}" for c in ProblemClass} | {f"faktury.status.{s}" for s in InvoiceStatus}
     needed |= {f"przeglad.ksef.{s}" for s in (*KNOWN_KSEF_STATES, "other")}
     needed |= {f"przeglad.alert.{a}" for a in ("package_80", "package_100", "package_100_hold", "runs_out")}
-    needed |= {f"raporty.kind.{k}" for k in UsageKind} | {f"ustawienia.kind.{k}" for k in NotificationKind}
-    needed |= {f"ustawienia.env.name.{e}" for e in KsefEnvironment} | {f"ustawienia.policy.{p}" for p in PackagePolicy}
+    needed |= {f"raporty.kind.{k}" for k in UsageKind} | {f"notification_kind.{k}" for k in NotificationKind}
+    needed |= {f"environment.{e}" for e in KsefEnvironment} | {f"ustawienia.policy.{p}" for p in PackagePolicy}
     needed |= {f"faktury.direction.{d}" for d in ("Subject1", "Subject2")}
     needed |= {f"raporty.report.{r}" for r in ("usage", "usage_events", "links", "certificates")}
     needed |= {f"ustawienia.smtp.security.{s}" for s in ("none", "starttls", "tls")}

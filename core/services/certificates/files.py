@@ -1,6 +1,6 @@
 """Reading KSeF certificates and their keys: PEM or DER plus a key, or PKCS#12 with a password.
 
-Each way a file can be wrong has its own error with a Polish message (DESIGN.md §3 B.5). The private key leaves this
+Each way a file can be wrong has its own error with a catalogue message (DESIGN.md §3 B.5). The private key leaves this
 module only as a PEM string for `core.vault.seal`; it is never logged or shown.
 """
 
@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from core.errors import InvalidInput
+from core.texts import Text
 from core.types import CertificateType, utcnow
 
 ORGANIZATION_IDENTIFIER = x509.ObjectIdentifier("2.5.4.97")
@@ -120,7 +121,7 @@ def parse_certificate(data: bytes) -> x509.Certificate:
             return x509.load_pem_x509_certificate(data)
         return x509.load_der_x509_certificate(data)
     except ValueError:
-        raise NotACertificate("Plik nie jest certyfikatem X.509 (ani PEM, ani DER).") from None
+        raise NotACertificate(Text("certificate_file.not_x509")) from None
 
 
 def _load_key(data: bytes, password: str | None) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
@@ -133,14 +134,14 @@ def _load_key(data: bytes, password: str | None) -> rsa.RSAPrivateKey | ec.Ellip
         key = loader(data, password=secret)
     except TypeError:
         if secret is None:
-            raise WrongPassword("Klucz prywatny jest zaszyfrowany: podaj hasło do klucza.") from None
-        raise WrongPassword("Klucz prywatny nie jest zaszyfrowany: usuń hasło albo wybierz inny plik.") from None
+            raise WrongPassword(Text("certificate_file.key_encrypted")) from None
+        raise WrongPassword(Text("certificate_file.key_not_encrypted")) from None
     except ValueError:
         if secret is not None:
-            raise WrongPassword("Nieprawidłowe hasło do klucza prywatnego (albo plik nie jest kluczem).") from None
-        raise CertificateFileError("Plik klucza nie jest kluczem prywatnym (PEM lub DER).") from None
+            raise WrongPassword(Text("certificate_file.key_wrong_password")) from None
+        raise CertificateFileError(Text("certificate_file.not_a_key")) from None
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-        raise CertificateFileError("Obsługiwane są klucze RSA i EC.")
+        raise CertificateFileError(Text("certificate_file.key_type"))
     return key
 
 
@@ -149,7 +150,7 @@ def _check_pair(certificate: x509.Certificate, key: rsa.RSAPrivateKey | ec.Ellip
     mine = key.public_key().public_bytes(serialization.Encoding.DER, public)
     theirs = certificate.public_key().public_bytes(serialization.Encoding.DER, public)
     if mine != theirs:
-        raise KeyMismatch("Klucz prywatny nie pasuje do certyfikatu (to klucz innego certyfikatu).")
+        raise KeyMismatch(Text("certificate_file.key_mismatch"))
 
 
 def _key_pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> str:
@@ -173,29 +174,26 @@ def load_bundle(
             key, cert, _chain = pkcs12.load_key_and_certificates(pkcs12_data, password.encode() if password else None)
         except ValueError as error:
             if "password" in str(error).lower() or "mac" in str(error).lower():
-                raise WrongPassword("Nieprawidłowe hasło do pliku PKCS#12 (.p12/.pfx).") from None
-            raise NotACertificate("Plik nie jest poprawnym plikiem PKCS#12 (.p12/.pfx).") from None
+                raise WrongPassword(Text("certificate_file.p12_wrong_password")) from None
+            raise NotACertificate(Text("certificate_file.not_p12")) from None
         if cert is None:
-            raise NotACertificate("Plik PKCS#12 nie zawiera certyfikatu.")
+            raise NotACertificate(Text("certificate_file.p12_no_certificate"))
         if key is None:
-            raise MissingPrivateKey("Plik PKCS#12 nie zawiera klucza prywatnego.")
+            raise MissingPrivateKey(Text("certificate_file.p12_no_key"))
         if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-            raise CertificateFileError("Obsługiwane są klucze RSA i EC.")
+            raise CertificateFileError(Text("certificate_file.key_type"))
         parsed, loaded_key = cert, key
     else:
         if certificate is None:
-            raise NotACertificate("Wybierz plik certyfikatu.")
+            raise NotACertificate(Text("certificate_file.choose_certificate"))
         if private_key is None:
-            raise MissingPrivateKey("Wybierz plik klucza prywatnego do certyfikatu.")
+            raise MissingPrivateKey(Text("certificate_file.choose_key"))
         parsed = parse_certificate(certificate)
         loaded_key = _load_key(private_key, password)
     _check_pair(parsed, loaded_key)
     info = describe(parsed)
     if refuse_expired and info.expired():
-        raise CertificateExpired(f"Certyfikat wygasł {info.valid_to:%d.%m.%Y}; wgraj aktualny certyfikat.")
+        raise CertificateExpired(Text("certificate_file.expired", valid_to=f"{info.valid_to:%d.%m.%Y}"))
     if for_authentication and info.certificate_type == CertificateType.Offline:
-        raise OfflineCertificateForAuthentication(
-            "To certyfikat typu Offline (do kodów QR faktur offline); do uwierzytelniania potrzebny jest certyfikat "
-            "typu Authentication."
-        )
+        raise OfflineCertificateForAuthentication(Text("certificate_file.offline_for_authentication"))
     return info, _key_pem(loaded_key)

@@ -24,6 +24,7 @@ from core.jobs import queue
 from core.models import Client, ClientCreate, Office
 from core.security import Actor, Permission
 from core.services.clients.register import check_client_fields, insert_client
+from core.texts import Text
 from core.types import KsefEnvironment
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -77,7 +78,7 @@ def _decode(content: bytes) -> str:
             return content.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise InvalidInput("Plik nie jest tekstem w UTF-8 ani w Windows-1250.")
+    raise InvalidInput(Text("import.encoding"))
 
 
 def _read_csv(content: bytes) -> list[list[str]]:
@@ -93,7 +94,7 @@ def _read_xlsx(content: bytes) -> list[list[str]]:
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:
-        raise InvalidInput("Plik XLSX jest uszkodzony albo nie jest arkuszem Excela.") from None
+        raise InvalidInput(Text("import.bad_xlsx")) from None
     sheet = workbook.worksheets[0]
     rows = [["" if v is None else _cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     workbook.close()
@@ -109,15 +110,15 @@ def _cell_text(value: Any) -> str:
 
 def read_table(filename: str, content: bytes) -> list[list[str]]:
     if len(content) > MAX_FILE_BYTES:
-        raise InvalidInput(f"Plik jest za duży (ponad {MAX_FILE_BYTES // 1024 // 1024} MB).")
+        raise InvalidInput(Text("import.too_big", megabytes=MAX_FILE_BYTES // 1024 // 1024))
     if not content.strip():
-        raise InvalidInput("Plik jest pusty.")
+        raise InvalidInput(Text("import.empty"))
     name = filename.lower()
     if name.endswith(".xlsx") or content[:2] == b"PK":
         return _read_xlsx(content)
     if name.endswith((".csv", ".txt")) or not name:
         return _read_csv(content)
-    raise InvalidInput("Obsługiwane są pliki CSV i XLSX.")
+    raise InvalidInput(Text("import.file_type"))
 
 
 def _map_header(header: list[str]) -> dict[str, int]:
@@ -128,10 +129,7 @@ def _map_header(header: list[str]) -> dict[str, int]:
             columns[key] = index
     missing = [label for key, label in REQUIRED_COLUMNS.items() if key not in columns]
     if missing:
-        raise InvalidInput(
-            f"Brak kolumn: {', '.join(missing)}. Wymagane nagłówki: NIP, nazwa; "
-            "opcjonalne: e-mail, id w ERP, środowisko."
-        )
+        raise InvalidInput(Text("import.missing_columns", missing=", ".join(missing)))
     return columns
 
 
@@ -144,14 +142,14 @@ def check_rows(
 ) -> tuple[list[ClientCreate], ImportReport]:
     """Validate every row; return the clean rows and a report listing each bad row."""
     if not table:
-        raise InvalidInput("Plik jest pusty.")
+        raise InvalidInput(Text("import.empty"))
     columns = _map_header(table[0])
     report = ImportReport()
     clean_rows: list[ClientCreate] = []
     first_seen: dict[str, int] = {}
     body = table[1:]
     if len(body) > MAX_ROWS:
-        raise InvalidInput(f"Plik ma ponad {MAX_ROWS} wierszy; podziel go na mniejsze.")
+        raise InvalidInput(Text("import.too_many_rows", limit=MAX_ROWS))
     for offset, row in enumerate(body):
         line = offset + 2
         if progress:
@@ -173,16 +171,16 @@ def check_rows(
         )
         clean, problems = check_client_fields(data, default_environment=default_environment)
         if not problems and clean.nip in first_seen:
-            problems.append(f"NIP {clean.nip} powtarza się w pliku (pierwszy raz w wierszu {first_seen[clean.nip]})")
+            problems.append(Text("import.repeated_nip", nip=clean.nip, first=first_seen[clean.nip]))
         if not problems and clean.nip in existing:
-            problems.append(f"klient z NIP {clean.nip} już jest w rejestrze ({existing[clean.nip]})")
+            problems.append(Text("import.exists", nip=clean.nip, name=existing[clean.nip]))
         if problems:
-            report.errors.extend(f"wiersz {line}: {problem}" for problem in problems)
+            report.errors.extend(Text("import.row", line=line, problem=problem) for problem in problems)
             continue
         first_seen[clean.nip] = line
         clean_rows.append(clean)
     if report.rows == 0:
-        raise InvalidInput("Plik nie zawiera żadnego wiersza z danymi.")
+        raise InvalidInput(Text("import.no_rows"))
     return clean_rows, report
 
 
@@ -208,7 +206,7 @@ def apply_client_import(
         taken = set(session.exec(select(Client.nip).where(Client.office_id == actor.office_id)).all())
         clash = [row.nip for row in rows if row.nip in taken]  # someone added one while we were checking
         if clash:
-            report.errors.append(f"klient z NIP {clash[0]} został dodany w czasie importu; spróbuj ponownie")
+            report.errors.append(Text("import.clash", nip=clash[0]))
             return report
         for row in rows:
             insert_client(session, office=office, data=row)

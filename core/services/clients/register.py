@@ -15,6 +15,7 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.ids import NipError, validate_nip
 from core.models import Client, ClientCreate, ClientPublic, ClientUpdate, CompanyKey, Office
 from core.security import Actor, Permission
+from core.texts import Text
 from core.types import KsefEnvironment, LinkStatus, utcnow
 
 _EMAIL = re.compile(r"[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+")
@@ -45,30 +46,30 @@ def parse_environment(raw: str | None, default: KsefEnvironment) -> KsefEnvironm
         return default
     if text in ENVIRONMENT_ALIASES:
         return ENVIRONMENT_ALIASES[text]
-    raise ValueError(f"środowisko {raw!r} jest nieznane (dozwolone: PROD, DEMO, TEST, SIM)")
+    raise InvalidInput(Text("clients.unknown_environment", environment=repr(raw)))
 
 
 def check_client_fields(data: ClientCreate, *, default_environment: KsefEnvironment) -> tuple[ClientCreate, list[str]]:
-    """Normalise a client's fields and list every problem in Polish (shared by forms and the import)."""
+    """Normalise a client's fields and list every problem (shared by forms and the import)."""
     problems: list[str] = []
     nip = data.nip
     try:
         nip = validate_nip(data.nip)
     except NipError as error:
-        problems.append(str(error))
+        problems.extend(error.problems)
     name = " ".join(data.name.split())
     if not name:
-        problems.append("nazwa firmy jest wymagana")
+        problems.append(Text("clients.name_required"))
     elif len(name) > 300:
-        problems.append("nazwa firmy jest dłuższa niż 300 znaków")
+        problems.append(Text("clients.name_too_long"))
     email = data.email.strip()
     if email and not _EMAIL.fullmatch(email):
-        problems.append(f"adres e-mail {email!r} jest niepoprawny")
+        problems.append(Text("clients.bad_email", email=repr(email)))
     environment = default_environment
     try:
         environment = parse_environment(data.environment, default_environment)
-    except ValueError as error:
-        problems.append(str(error))
+    except InvalidInput as error:
+        problems.extend(error.problems)
     clean = ClientCreate(
         nip=nip, name=name, email=email, erp_id=data.erp_id.strip()[:100], environment=environment, notes=data.notes
     )
@@ -109,7 +110,7 @@ def add_client(*, actor: Actor, data: ClientCreate) -> ClientPublic:
             raise InvalidInput(problems)
         existing = _by_nip(session, actor.office_id, clean.nip)
         if existing is not None:
-            raise Conflict(f"Klient z NIP {clean.nip} już jest w rejestrze ({existing.name}).")
+            raise Conflict(Text("clients.exists", nip=clean.nip, name=existing.name))
         client = insert_client(session, office=office, data=clean)
         audit.record(session, actor, "client.add", f"client:{client.id}", nip=client.nip)
         return ClientPublic.of(client)
@@ -158,7 +159,7 @@ def find_client_by_nip(*, actor: Actor, nip: str) -> ClientPublic:
     with session_scope() as session:
         client = _by_nip(session, actor.office_id, nip.strip())
         if client is None:
-            raise NotFound(f"Nie ma klienta z NIP {nip}.")
+            raise NotFound(Text("clients.not_found_nip", nip=nip))
         return ClientPublic.of(client)
 
 
@@ -195,7 +196,7 @@ def list_clients(
 def _office(session: Session, actor: Actor) -> Office:
     office = session.get(Office, actor.office_id)
     if office is None:
-        raise NotFound("Biuro nie istnieje.")
+        raise NotFound(Text("office.missing"))
     return office
 
 
@@ -206,5 +207,5 @@ def _by_nip(session: Session, office_id: int, nip: str) -> Client | None:
 def _own_client(session: Session, actor: Actor, client_id: int) -> Client:
     client = session.get(Client, client_id)
     if client is None or client.office_id != actor.office_id:
-        raise NotFound(f"Nie ma klienta o numerze {client_id}.")
+        raise NotFound(Text("client.not_found", id=client_id))
     return client

@@ -25,6 +25,7 @@ from core.ksef.transcript import Transcript
 from core.models import Client, Credential
 from core.services.linking import credentials
 from core.services.linking.status import active_link
+from core.texts import Text
 from core.types import AuthMethod, CertificateType, CredentialStatus, ProblemClass
 from core.vault import unseal_text
 
@@ -48,10 +49,10 @@ class LinkFacts:
 def link_facts(session: Session, client_id: int) -> LinkFacts:
     client = session.get(Client, client_id)
     if client is None:
-        raise NotFound(f"Nie ma klienta o numerze {client_id}.")
+        raise NotFound(Text("client.not_found", id=client_id))
     link = active_link(session, client_id)
     if link is None or link.credential_id is None:
-        raise KsefFailure(ProblemClass.auth_required, f"Klient {client.name} nie jest połączony z KSeF.")
+        raise KsefFailure(ProblemClass.auth_required, Text("link.client_not_linked", client=client.name))
     assert client.id is not None and link.id is not None
     return LinkFacts(
         office_id=client.office_id,
@@ -74,15 +75,15 @@ def load_facts(client_id: int) -> LinkFacts:
 
 def facts_for(actor_office_id: int, client_id: int) -> LinkFacts:
     """`load_facts` for a user's request: a client of another office is not found, and a client without a link
-    is refused with a ServiceError the caller can show (rather than a KsefFailure)."""
+    is refused as NotLinked (rather than as a KsefFailure: nothing was asked of KSeF)."""
     with session_scope() as session:
         client = session.get(Client, client_id)
         if client is None or client.office_id != actor_office_id:
-            raise NotFound(f"Nie ma klienta o numerze {client_id}.")
+            raise NotFound(Text("client.not_found", id=client_id))
         try:
             return link_facts(session, client_id)
         except KsefFailure as failure:
-            raise NotLinked(str(failure)) from None
+            raise NotLinked(failure.message) from None
 
 
 def authenticator(
@@ -100,9 +101,7 @@ def authenticator(
         def with_certificate() -> AuthTokens:
             key_pem, certificate_pem, certificate_type = _secret(facts.credential_id)
             if certificate_type == CertificateType.Offline:
-                raise KsefFailure(
-                    ProblemClass.invalid_credentials, "Certyfikat typu Offline nie służy do uwierzytelniania."
-                )
+                raise KsefFailure(ProblemClass.invalid_credentials, Text("link.offline_certificate"))
             prior = credentials.status_of(facts.credential_id)
             if prior == CredentialStatus.submitted:
                 credentials.set_status(facts.credential_id, CredentialStatus.accepted)
@@ -137,7 +136,7 @@ def _secret(credential_id: int) -> tuple[str, str, str]:
     with session_scope() as session:
         row = session.get(Credential, credential_id)
         if row is None or row.revoked_at is not None or row.secret_ciphertext is None:
-            raise KsefFailure(ProblemClass.invalid_credentials, "Poświadczenie zostało usunięte lub unieważnione.")
+            raise KsefFailure(ProblemClass.invalid_credentials, Text("link.credential_removed"))
         return unseal_text(row, "secret_ciphertext"), row.certificate_pem or "", row.certificate_type or ""
 
 

@@ -19,20 +19,14 @@ from core.ksef.auth import token_context_nip
 from core.models import Client, Credential
 from core.security import Actor, Permission
 from core.services.certificates.files import CertificateInfo, load_bundle
+from core.texts import Text
 from core.types import AuthMethod, CertificateType, CredentialSource, CredentialStatus, utcnow
 from core.vault import seal
 
-STATUS_NAMES_PL = {
-    CredentialStatus.submitted: "przesłany do autoryzacji",
-    CredentialStatus.accepted: "przyjęty w trakcie autoryzacji",
-    CredentialStatus.authorized: "autoryzowany pomyślnie",
-    CredentialStatus.auth_failed: "uwierzytelnianie nieudane",
-    CredentialStatus.added: "dodany",
-    CredentialStatus.missing: "brak",
-    CredentialStatus.active: "aktywny",
-    CredentialStatus.revoked: "unieważniony",
-    CredentialStatus.expired: "wygasły",
-}
+
+def status_name(status: str) -> str:
+    """A credential status's name (`credential_status.<status>`); an unknown status as it is."""
+    return Text(f"credential_status.{status}") if status in set(CredentialStatus) else status
 
 
 @dataclass(frozen=True)
@@ -80,15 +74,18 @@ class CredentialPublic:
 def _client(session: Session, actor: Actor, client_id: int) -> Client:
     client = session.get(Client, client_id)
     if client is None or client.office_id != actor.office_id:
-        raise NotFound(f"Nie ma klienta o numerze {client_id}.")
+        raise NotFound(Text("client.not_found", id=client_id))
     return client
 
 
 def wrong_client_message(session: Session, actor: Actor, client: Client, other_nip: str) -> str:
     """ "This belongs to company X (NIP …), not to Y" — naming the other company when it is ours."""
     other = session.exec(select(Client).where(Client.office_id == actor.office_id, Client.nip == other_nip)).first()
-    owner = f"firmy {other.name} (NIP {other_nip})" if other else f"firmy o NIP {other_nip}"
-    return f"Ten token należy do {owner}, nie do {client.name} (NIP {client.nip})."
+    if other is not None:
+        return Text(
+            "credential.token_of_named", owner=other.name, owner_nip=other_nip, client=client.name, nip=client.nip
+        )
+    return Text("credential.token_of_nip", owner_nip=other_nip, client=client.name, nip=client.nip)
 
 
 def add_ksef_token(*, actor: Actor, client_id: int, token: str, label: str = "") -> CredentialPublic:
@@ -96,7 +93,7 @@ def add_ksef_token(*, actor: Actor, client_id: int, token: str, label: str = "")
     actor.require(Permission.manage_credentials)
     token = token.strip()
     if len(token) < 20 or len(token) > 500 or any(ch.isspace() for ch in token):
-        raise InvalidInput("To nie wygląda na token KSeF (wklej cały token, bez spacji).")
+        raise InvalidInput(Text("credential.not_a_token"))
     with session_scope(write=True) as session:
         client = _client(session, actor, client_id)
         context = token_context_nip(token)
@@ -217,7 +214,7 @@ def revoke_credential(*, actor: Actor, credential_id: int) -> CredentialPublic:
     with session_scope(write=True) as session:
         row = session.get(Credential, credential_id)
         if row is None or row.office_id != actor.office_id:
-            raise NotFound(f"Nie ma poświadczenia o numerze {credential_id}.")
+            raise NotFound(Text("credential.not_found", id=credential_id))
         row.revoked_at = row.revoked_at or utcnow()
         row.status = CredentialStatus.revoked
         row.secret_ciphertext = None  # nothing to leak once it is out of use

@@ -16,7 +16,8 @@ from core.errors import NotFound
 from core.models import AuditEvent, Client, Credential, Problem
 from core.security import Actor, Permission
 from core.services.linking.status import REAUTH_WARNING, active_link
-from core.services.problems import EXPLANATIONS
+from core.services.problems import closed_reason, explain
+from core.texts import Text
 from core.types import ProblemStatus, utcnow
 
 HISTORY_LIMIT = 100
@@ -62,7 +63,7 @@ class HistoryEntry:
 def _own_client(session: Session, actor: Actor, client_id: int) -> Client:
     client = session.get(Client, client_id)
     if client is None or client.office_id != actor.office_id:
-        raise NotFound(f"Nie ma klienta o numerze {client_id}.")
+        raise NotFound(Text("client.not_found", id=client_id))
     return client
 
 
@@ -132,8 +133,16 @@ def client_history(*, actor: Actor, client_id: int, limit: int = HISTORY_LIMIT) 
         ]
         for problem in closed:
             assert problem.closed_at is not None
-            title = EXPLANATIONS[problem.problem_class].title
-            text = f"{title}: {problem.message}" + (f" — {problem.closed_reason}" if problem.closed_reason else "")
+            explanation = explain(problem.problem_class)
+            title = explanation.title if explanation else problem.problem_class
+            message = problem.message_text or problem.message
+            text = (
+                Text(
+                    "history.problem.closed", title=title, message=message, reason=closed_reason(problem.closed_reason)
+                )
+                if problem.closed_reason
+                else Text("history.problem", title=title, message=message)
+            )
             entries.append(HistoryEntry(problem.closed_at, "problem", "", problem.problem_class, {}, text))
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries[:limit]

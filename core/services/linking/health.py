@@ -82,7 +82,7 @@ def probe_availability() -> dict[str, str]:
                 answer = gateway.lighthouse_status()
             status, messages = str(answer.get("status") or "UNKNOWN"), list(answer.get("messages") or [])
         except KsefFailure as failure:
-            status, messages = "UNREACHABLE", [{"text": str(failure)}]
+            status, messages = "UNREACHABLE", [{"text": failure.message}]
         with session_scope(write=True) as session:
             row = session.get(EnvironmentStatus, environment) or EnvironmentStatus(
                 environment=KsefEnvironment(environment)

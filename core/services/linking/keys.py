@@ -16,6 +16,7 @@ from core.ids import CompanyKeyError, format_company_key, parse_company_key
 from core.models import Client, CompanyKey, Office
 from core.security import Actor, Permission
 from core.services.clients.register import issue_company_key
+from core.texts import Text
 from core.types import utcnow
 
 
@@ -27,7 +28,7 @@ class KeyCheck:
     fix: str = ""
 
 
-OK = KeyCheck(ok=True, message="Klucz firmy jest poprawny.")
+OK = KeyCheck(ok=True, message=Text("company_key.ok"))
 
 
 def current_key(session: Session, client: Client, office: Office) -> str:
@@ -48,13 +49,15 @@ def check_key(session: Session, *, office: Office, client: Client, raw_key: str,
     try:
         key = parse_company_key(raw_key)
     except CompanyKeyError as error:
-        return KeyCheck(False, "malformed", f"Klucz firmy ma zły format: {error}.", "Skopiuj klucz ze strony klienta.")
+        return KeyCheck(
+            False, "malformed", Text("company_key.malformed", error=error.message), Text("company_key.malformed.fix")
+        )
     if key.account_id != office.account_id:
         return KeyCheck(
             False,
             "other_office",
-            f"Klucz należy do innego biura (konto {key.account_id}), a nie do konta {office.account_id}.",
-            "Użyj klucza wygenerowanego w tej konsoli.",
+            Text("company_key.other_office", account=key.account_id, own=office.account_id),
+            Text("company_key.other_office.fix"),
         )
     issued = session.exec(
         select(CompanyKey).where(CompanyKey.office_id == office.id, CompanyKey.company_id == key.company_id)
@@ -62,14 +65,17 @@ def check_key(session: Session, *, office: Office, client: Client, raw_key: str,
     owner = session.get(Client, issued.client_id) if issued else None
     if issued is None or owner is None:
         return KeyCheck(
-            False, "unknown_company", f"Firma {key.company_id} nie istnieje w rejestrze biura.", "Sprawdź klucz."
+            False,
+            "unknown_company",
+            Text("company_key.unknown_company", company_id=key.company_id),
+            Text("company_key.unknown_company.fix"),
         )
     if owner.archived_at is not None:
         return KeyCheck(
             False,
             "archived",
-            f"Firma {owner.name} (NIP {owner.nip}) jest w archiwum.",
-            "Przywróć firmę albo użyj klucza aktywnej firmy.",
+            Text("company_key.archived", name=owner.name, nip=owner.nip),
+            Text("company_key.archived.fix"),
         )
     if owner.id != client.id or key.nip != client.nip:
         holder = owner if owner.id != client.id else None
@@ -77,22 +83,22 @@ def check_key(session: Session, *, office: Office, client: Client, raw_key: str,
         return KeyCheck(
             False,
             "other_company",
-            f"Ten klucz należy do firmy {named}, a nie do {client.name} (NIP {client.nip}).",
-            "Użyj klucza tej firmy (przycisk „Użyj klucza tej firmy”).",
+            Text("company_key.other_company", named=named, client=client.name, nip=client.nip),
+            Text("company_key.other_company.fix"),
         )
     if context_nip is not None and context_nip != client.nip:
         return KeyCheck(
             False,
             "context",
-            f"Poświadczenie prowadzi do kontekstu NIP {context_nip}, a klient ma NIP {client.nip}.",
-            "Wybierz poświadczenie tego klienta.",
+            Text("company_key.context", context_nip=context_nip, nip=client.nip),
+            Text("company_key.context.fix"),
         )
     if issued.revoked_at is not None:
         return KeyCheck(
             False,
             "revoked",
-            f"Klucz firmy {client.name} został unieważniony {issued.revoked_at:%d.%m.%Y}.",
-            "Użyj aktualnego klucza ze strony klienta.",
+            Text("company_key.revoked", client=client.name, revoked_at=f"{issued.revoked_at:%d.%m.%Y}"),
+            Text("company_key.revoked.fix"),
         )
     return OK
 
@@ -101,7 +107,7 @@ def _load(session: Session, actor: Actor, client_id: int) -> tuple[Office, Clien
     client = session.get(Client, client_id)
     office = session.get(Office, actor.office_id)
     if client is None or office is None or client.office_id != actor.office_id:
-        raise NotFound(f"Nie ma klienta o numerze {client_id}.")
+        raise NotFound(Text("client.not_found", id=client_id))
     return office, client
 
 

@@ -27,6 +27,7 @@ from core.services.linking.connection import LinkFacts, link_facts, open_ksef
 from core.services.linking.credentials import wrong_client_message
 from core.services.linking.keys import check_key, current_key
 from core.services.linking.status import READ, WRITE, active_link, refresh_link_status
+from core.texts import Text
 from core.types import AuthMethod, KsefEnvironment, ProblemClass, utcnow
 from core.vault import unseal_text
 
@@ -71,7 +72,7 @@ def verify_link(*, actor: Actor, client_id: int) -> LinkOutcome:
             facts = link_facts(session, client_id)
         except KsefFailure as failure:
             return LinkOutcome(
-                client_id, False, refresh_link_status(session, client_id), failure.problem_class, str(failure)
+                client_id, False, refresh_link_status(session, client_id), failure.problem_class, failure.message
             )
         audit.record(session, actor, "link.verify", f"client:{client_id}")
     return _attempt(facts)
@@ -84,7 +85,7 @@ def use_current_key(*, actor: Actor, client_id: int) -> LinkOutcome:
         link = active_link(session, client_id)
         client, office = session.get(Client, client_id), session.get(Office, actor.office_id)
         if link is None or client is None or office is None or client.office_id != actor.office_id:
-            raise NotFound("Klient nie ma połączenia do poprawienia.")
+            raise NotFound(Text("link.nothing_to_fix"))
         link.company_key = current_key(session, client, office)
         session.add(link)
         audit.record(session, actor, "link.use_current_key", f"client:{client_id}")
@@ -97,10 +98,10 @@ def unlink_client(*, actor: Actor, client_id: int) -> str:
         _own_client(session, actor, client_id)
         link = active_link(session, client_id)
         if link is None:
-            raise NotFound("Klient nie jest połączony.")
+            raise NotFound(Text("link.not_linked"))
         link.unlinked_at = utcnow()
         session.add(link)
-        problems.resolve(session, client_id=client_id, operations=[OPERATION], reason="połączenie usunięte")
+        problems.resolve(session, client_id=client_id, operations=[OPERATION], reason="unlinked")
         audit.record(session, actor, "link.unlink", f"client:{client_id}")
         return refresh_link_status(session, client_id)
 
@@ -108,30 +109,28 @@ def unlink_client(*, actor: Actor, client_id: int) -> str:
 def _own_client(session: Session, actor: Actor, client_id: int) -> Client:
     client = session.get(Client, client_id)
     if client is None or client.office_id != actor.office_id:
-        raise NotFound(f"Nie ma klienta o numerze {client_id}.")
+        raise NotFound(Text("client.not_found", id=client_id))
     return client
 
 
 def _check_request(request: LinkRequest) -> None:
     if request.auth_method not in set(AuthMethod):
-        raise InvalidInput(f"Nieznana metoda uwierzytelnienia {request.auth_method!r}.")
+        raise InvalidInput(Text("link.unknown_method", method=repr(request.auth_method)))
     if request.environment is not None and request.environment not in set(KsefEnvironment):
-        raise InvalidInput(f"Nieznane środowisko {request.environment!r}.")
+        raise InvalidInput(Text("environment.unknown", environment=repr(request.environment)))
     if request.environment == KsefEnvironment.PROD and not request.confirm_production:
-        raise InvalidInput(
-            "Środowisko produkcyjne wymaga wyraźnego potwierdzenia: dokumenty wysłane do PROD mają skutki prawne."
-        )
+        raise InvalidInput(Text("link.confirm_production"))
 
 
 def _prepare_link(session: Session, actor: Actor, client_id: int, request: LinkRequest) -> LinkFacts:
     client = session.get(Client, client_id)
     office = session.get(Office, actor.office_id)
     if client is None or office is None or client.office_id != actor.office_id or client.archived_at is not None:
-        raise NotFound(f"Nie ma aktywnego klienta o numerze {client_id}.")
+        raise NotFound(Text("client.not_found_active", id=client_id))
     environment = KsefEnvironment(request.environment or client.environment)
     method = AuthMethod(request.auth_method)
     if environment == KsefEnvironment.PROD and not request.confirm_production:
-        raise InvalidInput("Klient pracuje w środowisku produkcyjnym: potwierdź połączenie z PROD.")
+        raise InvalidInput(Text("link.client_in_production"))
     credential = _pick_credential(session, actor, client, request)
     link = active_link(session, client_id)
     if link is None:
@@ -151,14 +150,14 @@ def _pick_credential(session: Session, actor: Actor, client: Client, request: Li
     if request.credential_id is not None:
         credential = session.get(Credential, request.credential_id)
         if credential is None or credential.office_id != actor.office_id or credential.revoked_at is not None:
-            raise InvalidInput("Wybrane poświadczenie nie istnieje albo zostało unieważnione.")
+            raise InvalidInput(Text("link.credential_gone"))
         if credential.client_id not in (None, client.id):
-            raise InvalidInput(f"Wybrane poświadczenie należy do innego klienta, nie do {client.name}.")
+            raise InvalidInput(Text("link.credential_other_client", client=client.name))
         if credential.kind != request.auth_method:
-            raise InvalidInput("Wybrane poświadczenie nie pasuje do metody uwierzytelnienia.")
+            raise InvalidInput(Text("link.credential_wrong_method"))
         return credential
     if request.auth_method in {AuthMethod.qualified_signature, AuthMethod.trusted_profile}:
-        raise InvalidInput("Podpis kwalifikowany i Profil Zaufany łączy się przez podpisanie żądania (strona Klient).")
+        raise InvalidInput(Text("link.sign_instead"))
     credential = session.exec(
         select(Credential)
         .where(Credential.client_id == client.id, Credential.kind == request.auth_method)
@@ -166,8 +165,8 @@ def _pick_credential(session: Session, actor: Actor, client: Client, request: Li
         .order_by(Credential.id.desc())  # type: ignore[union-attr]
     ).first()
     if credential is None:
-        kind = "tokenu KSeF" if request.auth_method == AuthMethod.ksef_token else "certyfikatu"
-        raise InvalidInput(f"Klient {client.name} nie ma {kind}; dodaj go w „Certyfikaty i tokeny”.")
+        kind = "token" if request.auth_method == AuthMethod.ksef_token else "certificate"
+        raise InvalidInput(Text(f"link.no_{kind}", client=client.name))
     return credential
 
 
@@ -186,12 +185,14 @@ def _local_check(session: Session, facts: LinkFacts) -> KsefFailure | None:
     result = check_key(session, office=office, client=client, raw_key=facts.company_key, context_nip=context)
     if not result.ok:
         return KsefFailure(
-            ProblemClass.wrong_company_key, f"{result.message} {result.fix}", details={"key": result.failure}
+            ProblemClass.wrong_company_key,
+            Text("link.key_refused", message=result.message, fix=result.fix),
+            details={"key": result.failure},
         )
     if credential.valid_to is not None and credential.valid_to < utcnow():
         return KsefFailure(
             ProblemClass.invalid_credentials,
-            f"Certyfikat wygasł {credential.valid_to:%d.%m.%Y}; wgraj nowy certyfikat.",
+            Text("link.certificate_expired", valid_to=f"{credential.valid_to:%d.%m.%Y}"),
         )
     return None
 
@@ -222,7 +223,7 @@ def _rights_failure(facts: LinkFacts, permissions: list[str]) -> KsefFailure | N
     if READ not in held and "Owner" not in held:
         return KsefFailure(
             ProblemClass.missing_rights,
-            f"Biuro nie ma uprawnienia InvoiceRead w kontekście {facts.client_name} (NIP {facts.nip}).",
+            Text("link.no_invoice_read", client=facts.client_name, nip=facts.nip),
             details={"held": sorted(held), "missing": [READ] + ([WRITE] if facts.send_enabled else [])},
         )
     return None
@@ -258,8 +259,8 @@ def _record(
         session.flush()
         status = refresh_link_status(session, facts.client_id)
     if failure is None:
-        return LinkOutcome(facts.client_id, True, status, message="Połączenie działa.")
-    return LinkOutcome(facts.client_id, False, status, failure.problem_class, str(failure))
+        return LinkOutcome(facts.client_id, True, status, message=Text("link.works"))
+    return LinkOutcome(facts.client_id, False, status, failure.problem_class, failure.message)
 
 
 # --- many clients at once: a job -----------------------------------------------------------------------------------
@@ -270,10 +271,10 @@ def start_bulk_connect(*, actor: Actor, client_ids: list[int], request: LinkRequ
     actor.require(Permission.run_operations)
     _check_request(request)
     if not client_ids:
-        raise InvalidInput("Wybierz co najmniej jednego klienta.")
+        raise InvalidInput(Text("link.choose_clients"))
     job_id = queue.enqueue(
         "link_connect",
-        subject=f"{len(client_ids)} klientów",
+        subject=Text("job.subject.clients", count=len(client_ids)),
         period=uuid.uuid4().hex,
         payload={"client_ids": client_ids, "request": asdict(request)},
         office_id=actor.office_id,
@@ -290,7 +291,7 @@ def start_bulk_verify(*, actor: Actor, client_ids: list[int]) -> int:
     actor.require(Permission.run_operations)
     job_id = queue.enqueue(
         "link_verify",
-        subject=f"{len(client_ids)} klientów",
+        subject=Text("job.subject.clients", count=len(client_ids)),
         period=uuid.uuid4().hex,
         payload={"client_ids": client_ids},
         office_id=actor.office_id,
@@ -333,7 +334,7 @@ def bulk_connect_task(context: Any) -> dict[str, Any]:
         except (InvalidInput, NotFound) as error:
             with session_scope(write=True) as session:
                 status = refresh_link_status(session, client_id)
-            return LinkOutcome(client_id, False, status, "internal", str(error))
+            return LinkOutcome(client_id, False, status, "internal", error.message)
 
     return run_bulk(context, attempt)
 

@@ -1,5 +1,5 @@
 """The rights doctor (DESIGN.md §3 C.9): what the office may do in a client's context, asked from KSeF, what each
-configured operation needs, what is missing, and a ready instruction in Polish for the client."""
+configured operation needs, what is missing, and a ready instruction for the client (a catalogue text)."""
 
 from __future__ import annotations
 
@@ -15,18 +15,14 @@ from core.security import Actor, Permission
 from core.services import problems
 from core.services.linking.connection import LinkFacts, facts_for, open_ksef
 from core.services.linking.status import READ, WRITE, refresh_link_status
+from core.texts import Joined, Text, known
 from core.types import AuthMethod, ProblemClass, utcnow
 
-PERMISSION_NAMES_PL = {
-    "InvoiceRead": "Przeglądanie faktur (InvoiceRead)",
-    "InvoiceWrite": "Wystawianie faktur (InvoiceWrite)",
-    "Introspection": "Przeglądanie historii sesji i UPO (Introspection)",
-    "CredentialsRead": "Przeglądanie uprawnień (CredentialsRead)",
-    "CredentialsManage": "Zarządzanie uprawnieniami (CredentialsManage)",
-    "SubunitManage": "Zarządzanie podmiotami podrzędnymi (SubunitManage)",
-    "EnforcementOperations": "Operacje egzekucyjne (EnforcementOperations)",
-    "Owner": "Właściciel kontekstu (Owner)",
-}
+
+def permission_name(permission: str) -> str:
+    """A KSeF permission's name (`ksef_permission.<code>`); a permission the catalogue does not know as it is."""
+    key = f"ksef_permission.{permission}"
+    return Text(key) if known(key) else permission
 
 
 @dataclass(frozen=True)
@@ -56,36 +52,21 @@ class RightsReport:
 def _needs(facts: LinkFacts, held: set[str]) -> list[OperationNeed]:
     owner = "Owner" in held
     return [
-        OperationNeed("Odbieranie faktur (sprzedaż i zakupy)", READ, True, owner or READ in held),
-        OperationNeed("Wysyłanie faktur", WRITE, facts.send_enabled, owner or WRITE in held),
-        OperationNeed("Pobieranie UPO z historii sesji", "Introspection", False, owner or "Introspection" in held),
+        OperationNeed(Text("rights.operation.receive"), READ, True, owner or READ in held),
+        OperationNeed(Text("rights.operation.send"), WRITE, facts.send_enabled, owner or WRITE in held),
+        OperationNeed(Text("rights.operation.upo"), "Introspection", False, owner or "Introspection" in held),
     ]
 
 
 def instruction_for_client(*, office: Office, facts: LinkFacts, missing: list[str]) -> str:
-    """What the client must click in the KSeF taxpayer application, in plain Polish."""
+    """What the client must click in the KSeF taxpayer application, in plain words."""
     if not missing:
-        return "Biuro ma wszystkie potrzebne uprawnienia; klient nie musi nic robić."
-    rights = "\n".join(f"   - {PERMISSION_NAMES_PL.get(p, p)}" for p in missing)
+        return Text("rights.instruction.nothing")
+    rights = Joined([Text("rights.instruction.item", name=permission_name(p)) for p in missing], "\n")
+    values = {"office": office.name, "office_nip": office.nip, "client": facts.client_name, "client_nip": facts.nip}
     if facts.auth_method == AuthMethod.ksef_token:
-        return (
-            f"Dzień dobry,\n\nbiuro {office.name} łączy się z KSeF w imieniu firmy {facts.client_name} "
-            f"(NIP {facts.nip}) tokenem KSeF, który nie ma wszystkich potrzebnych uprawnień. Prosimy:\n"
-            "1. Zaloguj się do Aplikacji Podatnika KSeF w kontekście swojej firmy.\n"
-            "2. Wybierz „Tokeny” → „Generuj token” i zaznacz uprawnienia:\n"
-            f"{rights}\n"
-            "3. Przekaż nowy token biuru bezpiecznym kanałem (nie e-mailem otwartym tekstem).\n\nDziękujemy."
-        )
-    return (
-        f"Dzień dobry,\n\nbiuro {office.name} (NIP {office.nip}) potrzebuje uprawnień w KSeF, aby obsługiwać "
-        f"faktury firmy {facts.client_name} (NIP {facts.nip}). Prosimy:\n"
-        "1. Zaloguj się do Aplikacji Podatnika KSeF w kontekście swojej firmy.\n"
-        "2. Wybierz „Uprawnienia” → „Nadaj uprawnienia podmiotowi”.\n"
-        f"3. Wpisz identyfikator NIP biura: {office.nip} ({office.name}).\n"
-        f"4. Zaznacz:\n{rights}\n"
-        "   oraz „Może przekazywać uprawnienia dalej”, jeśli biuro ma pracować na swoich certyfikatach pracowników.\n"
-        "5. Zatwierdź. Konsola biura sprawdzi uprawnienia sama.\n\nDziękujemy."
-    )
+        return Text("rights.instruction.token", rights=rights, **values)
+    return Text("rights.instruction.grant", rights=rights, **values)
 
 
 def check_rights(*, actor: Actor, client_id: int) -> RightsReport:
@@ -99,7 +80,7 @@ def check_rights(*, actor: Actor, client_id: int) -> RightsReport:
         with open_ksef(facts, transcript=transcript) as call:
             held = call.run(call.permissions)
     except KsefFailure as raised:
-        failure, error = raised, str(raised)
+        failure, error = raised, raised.message
     needs = _needs(facts, set(held))
     missing = [n.needs for n in needs if n.configured and not n.satisfied]
     if failure is not None and failure.problem_class == ProblemClass.missing_rights:
@@ -114,7 +95,7 @@ def check_rights(*, actor: Actor, client_id: int) -> RightsReport:
         if failure is None and not missing:
             problems.resolve(session, client_id=client_id, operations=["link"])
         elif failure is None:
-            failure = KsefFailure(ProblemClass.missing_rights, f"Brakuje uprawnień: {', '.join(missing)}.")
+            failure = KsefFailure(ProblemClass.missing_rights, Text("rights.missing", missing=", ".join(missing)))
         if failure is not None:
             problems.record_failure(
                 session,

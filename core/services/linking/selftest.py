@@ -20,20 +20,16 @@ from core.ksef.limiter import store_limits
 from core.ksef.transcript import Transcript
 from core.security import Actor, Permission
 from core.services.linking.connection import KsefCall, LinkFacts, authenticator, facts_for, open_ksef
-from core.services.problems import EXPLANATIONS
+from core.services.problems import explain
+from core.texts import Text
 from core.types import ProblemClass, utcnow
 
-STEP_NAMES_PL = {
-    "reachability": "DNS i TLS",
-    "availability": "Dostępność KSeF (Latarnia)",
-    "public_keys": "Klucze publiczne KSeF",
-    "challenge": "Wyzwanie (challenge)",
-    "auth": "Uwierzytelnienie",
-    "redeem": "Wymiana na token dostępu",
-    "session": "Sesja podpisu (odświeżenie)",
-    "limits": "Limity zapytań kontekstu",
-    "metadata_probe": "Próbne zapytanie o metadane (1 dzień)",
-}
+STEPS = ("reachability", "availability", "public_keys", "challenge", "auth", "redeem", "session", "limits",
+         "metadata_probe")  # fmt: skip
+
+
+def step_name(step: str) -> str:
+    return Text(f"selftest.step.{step}")
 
 
 @dataclass
@@ -62,13 +58,14 @@ class SelfTestReport:
 
 
 def _failed(step: str, started: float, failure: KsefFailure) -> StepResult:
-    explanation = EXPLANATIONS[failure.problem_class]
+    explanation = explain(failure.problem_class)
+    assert explanation is not None
     return StepResult(
         step,
-        STEP_NAMES_PL[step],
+        step_name(step),
         False,
         (time.perf_counter() - started) * 1000,
-        str(failure),
+        failure.message,
         explanation.cause,
         explanation.fix,
     )
@@ -94,7 +91,7 @@ def _run_steps(report: SelfTestReport, facts: LinkFacts, call: KsefCall) -> None
     def availability() -> None:
         status = gateway.lighthouse_status()
         if status.get("status") not in (None, "AVAILABLE"):
-            raise KsefFailure(ProblemClass.ksef_unavailable, f"KSeF zgłasza stan {status.get('status')}.")
+            raise KsefFailure(ProblemClass.ksef_unavailable, Text("selftest.lighthouse", status=status.get("status")))
 
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("reachability", gateway.check_reachable),
@@ -135,7 +132,7 @@ def _timed(report: SelfTestReport, step: str, action: Callable[[], Any]) -> bool
     except KsefFailure as failure:
         report.steps.append(_failed(step, started, failure))
         return False
-    report.steps.append(StepResult(step, STEP_NAMES_PL[step], True, (time.perf_counter() - started) * 1000))
+    report.steps.append(StepResult(step, step_name(step), True, (time.perf_counter() - started) * 1000))
     return True
 
 
@@ -151,14 +148,14 @@ def _authenticate(report: SelfTestReport, facts: LinkFacts, call: KsefCall) -> s
         tokens = authenticate()
     except KsefFailure as failure:
         for name, ms in timings:
-            if name in STEP_NAMES_PL:
-                report.steps.append(StepResult(name, STEP_NAMES_PL[name], True, ms))
+            if name in STEPS:
+                report.steps.append(StepResult(name, step_name(name), True, ms))
         done = {s.step for s in report.steps}
         failed_step = next(s for s in ("challenge", "auth", "redeem") if s not in done)
         report.steps.append(_failed(failed_step, started, failure))
         return None
     for name, ms in timings:
         if name in ("challenge", "auth", "redeem"):
-            report.steps.append(StepResult(name, STEP_NAMES_PL[name], True, ms))
+            report.steps.append(StepResult(name, step_name(name), True, ms))
     session_cache.store(facts.client_id, facts.credential_id, tokens)
     return tokens.access_token

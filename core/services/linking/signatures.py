@@ -13,7 +13,7 @@ from sqlmodel import Session
 import ksef_spec
 from core import audit
 from core.db import session_scope
-from core.errors import InvalidInput, KsefUnreachable, NotFound
+from core.errors import InvalidInput, NotFound
 from core.ksef import session_cache
 from core.ksef.auth import signature_challenge, submit_signed_request
 from core.ksef.errors import KsefFailure
@@ -27,6 +27,7 @@ from core.services.linking.keys import current_key
 from core.services.linking.links import LinkOutcome, verify_link
 from core.services.linking.rehearsal import sign_with_rehearsal_seal
 from core.services.linking.status import active_link, refresh_link_status
+from core.texts import Text
 from core.types import AuthMethod, KsefEnvironment
 
 SIGNATURE_METHODS = {AuthMethod.qualified_signature, AuthMethod.trusted_profile}
@@ -46,7 +47,7 @@ class SignatureRequest:
 def _client(session: Session, actor: Actor, client_id: int) -> Client:
     client = session.get(Client, client_id)
     if client is None or client.office_id != actor.office_id or client.archived_at is not None:
-        raise NotFound(f"Nie ma aktywnego klienta o numerze {client_id}.")
+        raise NotFound(Text("client.not_found_active", id=client_id))
     return client
 
 
@@ -54,17 +55,14 @@ def start_signature(*, actor: Actor, client_id: int, method: str, confirm_produc
     """Ask KSeF for a challenge and build the XML to sign; the countdown runs from now."""
     actor.require(Permission.run_operations)
     if method not in SIGNATURE_METHODS:
-        raise InvalidInput("Ta metoda nie wymaga podpisywania żądania.")
+        raise InvalidInput(Text("signature.not_needed"))
     with session_scope() as session:
         client = _client(session, actor, client_id)
         environment, nip = client.environment, client.nip
     if environment == KsefEnvironment.PROD and not confirm_production:
-        raise InvalidInput("Środowisko produkcyjne wymaga wyraźnego potwierdzenia.")
-    try:
-        with KsefGateway(environment, nip) as gateway:
-            prepared = signature_challenge(gateway)
-    except KsefFailure as failure:
-        raise KsefUnreachable(str(failure), failure.problem_class) from None
+        raise InvalidInput(Text("signature.confirm_production"))
+    with KsefGateway(environment, nip) as gateway:
+        prepared = signature_challenge(gateway)  # a KsefFailure is a ServiceError the page shows
     with session_scope(write=True) as session:
         audit.record(session, actor, "signature.start", f"client:{client_id}", method=method)
     return SignatureRequest(
@@ -74,15 +72,15 @@ def start_signature(*, actor: Actor, client_id: int, method: str, confirm_produc
 
 def _check_signed_file(signed: bytes) -> str:
     if len(signed) > MAX_SIGNED_FILE_BYTES:
-        raise InvalidInput("Plik jest za duży na podpisane żądanie uwierzytelnienia.")
+        raise InvalidInput(Text("signature.too_big"))
     try:
         document = etree.fromstring(signed, ksef_spec.safe_xml_parser())
     except etree.XMLSyntaxError as error:
-        raise InvalidInput(f"Plik nie jest poprawnym XML: {error.msg} (wiersz {error.lineno}).") from None
+        raise InvalidInput(Text("signature.not_xml", error=error.msg, line=error.lineno)) from None
     if etree.QName(document).localname != "AuthTokenRequest":
-        raise InvalidInput("To nie jest żądanie AuthTokenRequest pobrane z konsoli.")
+        raise InvalidInput(Text("signature.not_auth_request"))
     if not document.findall(".//{http://www.w3.org/2000/09/xmldsig#}Signature"):
-        raise InvalidInput("Plik nie jest podpisany: podpisz go podpisem kwalifikowanym lub Profilem Zaufanym.")
+        raise InvalidInput(Text("signature.unsigned"))
     return signed.decode("utf-8")
 
 
@@ -90,7 +88,7 @@ def complete_signature(*, actor: Actor, client_id: int, method: str, signed_xml:
     """Submit the signed file; on success the client is linked with this method until re-authorization is due."""
     actor.require(Permission.run_operations)
     if method not in SIGNATURE_METHODS:
-        raise InvalidInput("Podpisem łączy się tylko metodą podpisu kwalifikowanego albo Profilu Zaufanego.")
+        raise InvalidInput(Text("signature.wrong_method"))
     method = AuthMethod(method)
     text = _check_signed_file(signed_xml)
     with session_scope() as session:
@@ -108,7 +106,7 @@ def complete_signature(*, actor: Actor, client_id: int, method: str, signed_xml:
                 transcript=transcript.tail(),
             )  # fmt: skip
             status = refresh_link_status(session, client_id)
-        return LinkOutcome(client_id, False, status, failure.problem_class, str(failure))
+        return LinkOutcome(client_id, False, status, failure.problem_class, failure.message)
     with session_scope(write=True) as session:
         client = _client(session, actor, client_id)
         office = session.get(Office, actor.office_id)
@@ -152,7 +150,7 @@ def sign_in_simulator(*, actor: Actor, client_id: int, xml: str) -> bytes:
     with session_scope() as session:
         client = _client(session, actor, client_id)
         if client.environment != KsefEnvironment.SIM:
-            raise InvalidInput("Podpis certyfikatem testowym jest dostępny tylko w środowisku symulatora (SIM).")
+            raise InvalidInput(Text("signature.rehearsal_only_sim"))
         nip, name = client.nip, client.name
     return sign_with_rehearsal_seal(xml, nip=nip, name=name).encode()
 
@@ -163,7 +161,7 @@ def start_signatures(*, actor: Actor, client_ids: list[int], method: str, confir
     import zipfile
 
     if not client_ids:
-        raise InvalidInput("Wybierz co najmniej jednego klienta.")
+        raise InvalidInput(Text("link.choose_clients"))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for client_id in client_ids:
@@ -190,6 +188,8 @@ def complete_signatures(*, actor: Actor, method: str, files: list[tuple[str, byt
             _check_signed_file(data)
             client = find_client_by_nip(actor=actor, nip=_context_nip(data))
             outcomes[name] = complete_signature(actor=actor, client_id=client.id, method=method, signed_xml=data)
-        except (InvalidInput, NotFound, etree.XMLSyntaxError) as error:
+        except (InvalidInput, NotFound) as error:
+            outcomes[name] = error.message
+        except etree.XMLSyntaxError as error:
             outcomes[name] = str(error)
     return outcomes

@@ -20,6 +20,7 @@ from core.security import Actor, Permission
 from core.services.notifications.rules import Notice, collect
 from core.services.notifications.settings import recipients_for, smtp_config
 from core.services.notifications.smtp import MailError, send_mail
+from core.texts import Text
 from core.types import NotificationKind, utcnow
 
 
@@ -30,13 +31,12 @@ def send_test(*, actor: Actor, to: str = "") -> str:
         recipients = (
             [to.strip()] if to.strip() else recipients_for(session, actor.office_id, NotificationKind.package_80)
         )
-    notice = Notice("test", f"test:{uuid.uuid4().hex}", "KSeF Office Console: wiadomość testowa",
-                    "To jest wiadomość testowa z konsoli KSeF biura. Powiadomienia działają.")  # fmt: skip
+    notice = Notice("test", f"test:{uuid.uuid4().hex}", Text("mail.test.subject"), Text("mail.test.body"))
     status, error = deliver(actor.office_id, notice, recipients)
     with session_scope(write=True) as session:
         audit.record(session, actor, "notification.test", ", ".join(recipients), status=status)
     if status != "sent":
-        raise MailError(error)
+        raise MailError(Text("notifications.test_failed", error=error))
     return ", ".join(recipients)
 
 
@@ -93,7 +93,7 @@ def deliver(office_id: int, notice: Notice, recipients: list[str]) -> tuple[str,
         send_mail(smtp_config(office_id), recipients, notice.subject, notice.body)
         status, error = "sent", ""
     except MailError as failure:
-        status, error = "failed", str(failure)
+        status, error = "failed", failure.message
     with session_scope(write=True) as session:
         session.execute(
             sa.update(NotificationLog)

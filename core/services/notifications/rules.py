@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from core.formatting import format_date
 from core.models import Client, Credential, Link, Office, Problem
 from core.services.usage.package import office_package_usage
+from core.texts import Joined, Text
 from core.types import AuthMethod, NotificationKind, ProblemClass, ProblemStatus
 
 TOKEN_SUNSET = date(2026, 12, 31)
@@ -63,13 +64,17 @@ def _certificate_notices(session: Session, office_id: int, now: datetime) -> lis
         for days, kind in EXPIRY_THRESHOLDS:
             if days_left < days:
                 owner = session.get(Client, credential.client_id) if credential.client_id else None
-                who = f"klienta {owner.name} (NIP {owner.nip})" if owner else "biura (służy wielu klientom)"
+                who = (
+                    Text("mail.cert_expiring.client", name=owner.name, nip=owner.nip)
+                    if owner
+                    else Text("mail.cert_expiring.office")
+                )
+                valid_to = format_date(credential.valid_to)
                 notices.append(Notice(
                     kind, f"{kind}:{credential.id}",
-                    f"Certyfikat KSeF {who} wygasa {format_date(credential.valid_to)}",
-                    f"Certyfikat „{credential.label}” (numer seryjny {credential.serial_number}) {who} wygasa "
-                    f"{format_date(credential.valid_to)}, za {days_left} dni.\nWgraj nowy certyfikat w konsoli "
-                    "(Certyfikaty i tokeny), zanim połączenie przestanie działać.",
+                    Text("mail.cert_expiring.subject", who=who, valid_to=valid_to),
+                    Text("mail.cert_expiring.body", label=credential.label, serial=credential.serial_number, who=who,
+                         valid_to=valid_to, days=days_left),
                 ))  # fmt: skip
                 notices.extend(
                     Notice(k, f"{k}:{credential.id}", "", "", covered=True) for d, k in EXPIRY_THRESHOLDS if d > days
@@ -86,16 +91,16 @@ def _problem_notices(session: Session, office_id: int) -> list[Notice]:
     ).all()
     notices = []
     for problem, client in rows:
-        who = f"{client.name} (NIP {client.nip})"
         if problem.problem_class == ProblemClass.invalid_credentials:
-            kind, subject = NotificationKind.auth_failed, f"Uwierzytelnienie w KSeF nie powiodło się: {who}"
+            kind = NotificationKind.auth_failed
         elif problem.problem_class == ProblemClass.missing_rights:
-            kind, subject = NotificationKind.rights_missing, f"Brak uprawnień biura w KSeF: {who}"
+            kind = NotificationKind.rights_missing
         elif problem.operation == "sync" and problem.occurrences >= SYNC_FAILURES_BEFORE_MAIL:
-            kind, subject = NotificationKind.sync_failing, f"Synchronizacja faktur nie działa: {who}"
+            kind = NotificationKind.sync_failing
         else:
             continue
-        body = f"{problem.message}\n\nSzczegóły i naprawa: konsola → Wsparcie (problem nr {problem.id})."
+        subject = Text(f"mail.problem.{kind}.subject", name=client.name, nip=client.nip)
+        body = Text("mail.problem.body", message=problem.message, id=problem.id)
         notices.append(Notice(kind, f"{kind}:problem:{problem.id}", subject, body))
     return notices
 
@@ -103,15 +108,18 @@ def _problem_notices(session: Session, office_id: int) -> list[Notice]:
 def _package_notices(office_id: int, now: datetime) -> list[Notice]:
     usage = office_package_usage(office_id, now)
     notices = []
-    held = " Prace nienaglące (np. pobieranie historii) są wstrzymane." if usage.policy == "hold" else ""
+    held = usage.policy == "hold"
     for threshold, kind in ((1.0, NotificationKind.package_100), (0.8, NotificationKind.package_80)):
         if usage.limit and usage.share >= threshold:
+            values = {"start": format_date(usage.period.start), "used": usage.used, "limit": usage.limit,
+                      "name": usage.name, "forecast": usage.forecast}  # fmt: skip
+            body = (
+                Text("mail.package.body_held", **values)
+                if held and threshold >= 1
+                else Text("mail.package.body", **values)
+            )
             notices.append(Notice(
-                kind, f"{kind}:{usage.period.label}",
-                f"Pakiet KSeF wykorzystany w {threshold * 100:.0f}%",
-                f"W okresie od {format_date(usage.period.start)} wykorzystano {usage.used} z {usage.limit} operacji "
-                f"pakietu „{usage.name}”. Prognoza na koniec okresu: {usage.forecast}."
-                + (held if threshold >= 1 else ""),
+                kind, f"{kind}:{usage.period.label}", Text("mail.package.subject", percent=threshold * 100), body
             ))  # fmt: skip
     return notices
 
@@ -130,10 +138,9 @@ def _sunset_notices(session: Session, office: Office, now: datetime) -> list[Not
     ).all()
     if not clients:
         return []
-    names = "\n".join(f"- {c.name} (NIP {c.nip})" for c in clients)
+    names = Joined([Text("mail.sunset.client", name=c.name, nip=c.nip) for c in clients], "\n")
     return [Notice(
         NotificationKind.token_sunset, f"{NotificationKind.token_sunset}:{milestone}",
-        f"Tokeny KSeF przestają działać za {days_left} dni: {len(clients)} klientów do przeniesienia",
-        f"31.12.2026 tokeny KSeF przestają działać. Tych klientów biuro obsługuje jeszcze tokenem:\n{names}\n\n"
-        "Przenieś ich na certyfikat biura (Połącz firmy) albo poproś o uprawnienia dla biura.",
+        Text("mail.sunset.subject", days=days_left, count=len(clients)),
+        Text("mail.sunset.body", names=names),
     )]  # fmt: skip

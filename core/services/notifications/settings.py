@@ -14,20 +14,9 @@ from core.errors import InvalidInput
 from core.models import NotificationLog, NotificationSetting, SmtpSettings, User
 from core.security import Actor, Permission
 from core.services.notifications.smtp import SmtpConfig
+from core.texts import Text
 from core.types import NotificationKind, Role
 from core.vault import seal, unseal_text
-
-KIND_NAMES_PL = {
-    NotificationKind.cert_expiring_30: "Certyfikat wygasa za 30 dni",
-    NotificationKind.cert_expiring_14: "Certyfikat wygasa za 14 dni",
-    NotificationKind.cert_expiring_7: "Certyfikat wygasa za 7 dni",
-    NotificationKind.auth_failed: "Uwierzytelnienie nieudane",
-    NotificationKind.rights_missing: "Brak uprawnień",
-    NotificationKind.sync_failing: "Synchronizacja nie działa",
-    NotificationKind.package_80: "Pakiet wykorzystany w 80%",
-    NotificationKind.package_100: "Pakiet wykorzystany w 100%",
-    NotificationKind.token_sunset: "Koniec tokenów KSeF (31.12.2026)",
-}
 
 
 @dataclass(frozen=True)
@@ -75,11 +64,11 @@ def update_smtp(
     actor.require(Permission.manage_settings)
     problems = []
     if security not in ("none", "starttls", "tls"):
-        problems.append("Zabezpieczenie: none, starttls albo tls.")
+        problems.append(Text("notifications.smtp.security"))
     if not 1 <= port <= 65535:
-        problems.append("Port SMTP musi być liczbą od 1 do 65535.")
+        problems.append(Text("notifications.smtp.port"))
     if host.strip() and "@" not in sender:
-        problems.append("Adres nadawcy musi być adresem e-mail.")
+        problems.append(Text("notifications.smtp.sender"))
     if problems:
         raise InvalidInput(problems)
     with session_scope(write=True) as session:
@@ -113,10 +102,10 @@ def switches(*, actor: Actor) -> dict[str, tuple[bool, str]]:
 def set_switch(*, actor: Actor, kind: str, enabled: bool, recipients: str | None = None) -> None:
     actor.require(Permission.manage_settings)
     if kind not in set(NotificationKind):
-        raise InvalidInput(f"Nieznany rodzaj powiadomienia {kind!r}.")
+        raise InvalidInput(Text("notifications.unknown_kind", kind=repr(kind)))
     addresses = [a.strip() for a in (recipients or "").split(",") if a.strip()]
     if any("@" not in a for a in addresses):
-        raise InvalidInput("Adresaci: adresy e-mail rozdzielone przecinkami.")
+        raise InvalidInput(Text("notifications.recipients"))
     with session_scope(write=True) as session:
         row = session.exec(
             select(NotificationSetting).where(
@@ -138,12 +127,14 @@ def set_switches(*, actor: Actor, settings: dict[str, tuple[bool, str]]) -> None
     clean: dict[str, tuple[bool, str]] = {}
     for kind, (enabled, recipients) in settings.items():
         if kind not in set(NotificationKind):
-            problems.append(f"Nieznany rodzaj powiadomienia {kind!r}.")
+            problems.append(Text("notifications.unknown_kind", kind=repr(kind)))
             continue
         addresses = [a.strip() for a in (recipients or "").split(",") if a.strip()]
         wrong = [a for a in addresses if "@" not in a]
         if wrong:
-            problems.append(f"{KIND_NAMES_PL[NotificationKind(kind)]}: {', '.join(wrong)} nie jest adresem e-mail.")
+            problems.append(
+                Text("notifications.not_an_address", kind=Text(f"notification_kind.{kind}"), addresses=", ".join(wrong))
+            )
         clean[kind] = (bool(enabled), ", ".join(addresses))
     if problems:
         raise InvalidInput(problems)

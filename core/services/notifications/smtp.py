@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+from core.errors import ExternalFailure
+from core.texts import Text
+
 SMTP_TIMEOUT_SECONDS = 20
 
 
@@ -21,7 +24,7 @@ class SmtpConfig:
     password: str = field(default="", repr=False)
 
 
-class MailError(Exception):
+class MailError(ExternalFailure):
     """Sending failed; the message names the cause without the password."""
 
 
@@ -38,9 +41,9 @@ def build_message(config: SmtpConfig, recipients: list[str], subject: str, body:
 
 def send_mail(config: SmtpConfig, recipients: list[str], subject: str, body: str) -> None:
     if not config.host or not config.sender:
-        raise MailError("Serwer SMTP nie jest skonfigurowany (Ustawienia → Powiadomienia).")
+        raise MailError(Text("mail.not_configured"))
     if not recipients:
-        raise MailError("Brak adresatów: uzupełnij e-maile kierowników biura albo listę adresatów.")
+        raise MailError(Text("mail.no_recipients"))
     message = build_message(config, recipients, subject, body)
     context = ssl.create_default_context()
     try:
@@ -57,6 +60,6 @@ def send_mail(config: SmtpConfig, recipients: list[str], subject: str, body: str
                 client.login(config.username, config.password)
             client.send_message(message)
     except smtplib.SMTPAuthenticationError:
-        raise MailError("Serwer SMTP odrzucił login lub hasło.") from None
+        raise MailError(Text("mail.login_refused")) from None
     except (smtplib.SMTPException, OSError) as error:
-        raise MailError(f"Nie udało się wysłać e-maila: {type(error).__name__}: {error}") from None
+        raise MailError(Text("mail.failed", error=f"{type(error).__name__}: {error}")) from None

@@ -14,6 +14,7 @@ from core.errors import InvalidInput, NotFound
 from core.jobs import queue
 from core.models import Client, SyncState
 from core.security import Actor, Permission
+from core.texts import Text
 from core.types import LinkStatus, utcnow
 
 MIN_INTERVAL = timedelta(minutes=15)  # never more often per client and subject type (PROTOCOL.md §16.5)
@@ -25,9 +26,9 @@ def request_sync(*, actor: Actor, client_id: int) -> tuple[int, datetime]:
     with session_scope() as session:
         client = session.get(Client, client_id)
         if client is None or client.office_id != actor.office_id:
-            raise NotFound(f"Nie ma klienta o numerze {client_id}.")
+            raise NotFound(Text("client.not_found", id=client_id))
         if client.link_status not in (LinkStatus.linked, LinkStatus.degraded):
-            raise InvalidInput(f"Klient {client.name} nie ma działającego połączenia z KSeF.")
+            raise InvalidInput(Text("sync.not_linked", client=client.name))
         last = session.exec(select(func.max(SyncState.last_run_at)).where(SyncState.client_id == client_id)).one()
     run_at = max(utcnow(), (last + MIN_INTERVAL) if last else utcnow())
     job_id = queue.enqueue(

@@ -20,6 +20,7 @@ from core.models import Package, UsageOfficeDaily
 from core.security import Actor, Permission
 from core.services.usage.periods import Period, period_containing
 from core.services.usage.rollups import refresh_summaries
+from core.texts import Text
 from core.types import PackagePolicy, utcnow
 
 
@@ -66,7 +67,7 @@ def forecast(used: int, limit: int, period: Period, now: datetime) -> tuple[floa
 def _package(session: Session, office_id: int) -> Package:
     package = session.exec(select(Package).where(Package.office_id == office_id)).first()
     if package is None:
-        raise NotFound("Biuro nie ma pakietu KSeF.")
+        raise NotFound(Text("package.missing"))
     return package
 
 
@@ -112,11 +113,11 @@ def update_package(*, actor: Actor, monthly_limit: int, billing_day: int, policy
     actor.require(Permission.manage_settings)
     problems = []
     if monthly_limit < 0:
-        problems.append("Limit operacji nie może być ujemny.")
+        problems.append(Text("package.negative_limit"))
     if not 1 <= billing_day <= 28:
-        problems.append("Dzień rozliczenia musi być liczbą od 1 do 28.")
+        problems.append(Text("package.billing_day"))
     if policy not in set(PackagePolicy):
-        problems.append("Polityka po wyczerpaniu: tylko ostrzegaj (warn) albo wstrzymuj prace nienaglące (hold).")
+        problems.append(Text("package.policy"))
     if problems:
         raise InvalidInput(problems)
     with session_scope(write=True) as session:

@@ -1,4 +1,4 @@
-"""English UI texts; the keys mirror texts_pl (a test keeps the two in step). Service messages stay Polish."""
+"""English texts; the keys mirror pl.py (a test keeps the two in step)."""
 
 from __future__ import annotations
 
@@ -271,10 +271,10 @@ TEXTS: dict[str, str] = {
     "ustawienia.office.environment": "Default environment of new clients",
     "ustawienia.office.environment_help": "Invoices sent to PROD have legal effect.",
     "ustawienia.office.done": "Office data saved.",
-    "ustawienia.env.name.PROD": "production (PROD)",
-    "ustawienia.env.name.DEMO": "pre-production (DEMO)",
-    "ustawienia.env.name.TEST": "test (TEST)",
-    "ustawienia.env.name.SIM": "simulator (SIM)",
+    "environment.PROD": "production (PROD)",
+    "environment.DEMO": "pre-production (DEMO)",
+    "environment.TEST": "test (TEST)",
+    "environment.SIM": "simulator (SIM)",
     "ustawienia.env.col.code": "Code",
     "ustawienia.env.col.name": "Environment",
     "ustawienia.env.col.api_url": "API address",
@@ -323,7 +323,7 @@ TEXTS: dict[str, str] = {
     "ustawienia.test.to_placeholder": "empty: the office managers",
     "ustawienia.test.send": "Send a test e-mail",
     "ustawienia.test.done": "Test message sent to: {recipients}.",
-    "ustawienia.test.failed": "The test message was not sent. {error}",
+    "notifications.test_failed": "The test message was not sent. {error}",
     "ustawienia.switches.title": "Notification kinds",
     "ustawienia.switches.help": (
         "Checked kinds are sent — each event once. Recipients separated by commas; empty: the office managers."
@@ -331,16 +331,16 @@ TEXTS: dict[str, str] = {
     "ustawienia.switches.recipients": "Recipients",
     "ustawienia.switches.recipients_placeholder": "the office managers",
     "ustawienia.switches.done": "Notifications saved.",
-    "ustawienia.kind.cert_expiring_30": "Certificate expires in 30 days",
-    "ustawienia.kind.cert_expiring_14": "Certificate expires in 14 days",
-    "ustawienia.kind.cert_expiring_7": "Certificate expires in 7 days",
-    "ustawienia.kind.auth_failed": "Authentication failed",
-    "ustawienia.kind.rights_missing": "Rights missing",
-    "ustawienia.kind.sync_failing": "Sync failing",
-    "ustawienia.kind.package_80": "Package 80% used",
-    "ustawienia.kind.package_100": "Package 100% used",
-    "ustawienia.kind.token_sunset": "KSeF tokens end (31.12.2026)",
-    "ustawienia.kind.test": "Test message",
+    "notification_kind.cert_expiring_30": "Certificate expires in 30 days",
+    "notification_kind.cert_expiring_14": "Certificate expires in 14 days",
+    "notification_kind.cert_expiring_7": "Certificate expires in 7 days",
+    "notification_kind.auth_failed": "Authentication failed",
+    "notification_kind.rights_missing": "Rights missing",
+    "notification_kind.sync_failing": "Sync failing",
+    "notification_kind.package_80": "Package 80% used",
+    "notification_kind.package_100": "Package 100% used",
+    "notification_kind.token_sunset": "KSeF tokens end (31.12.2026)",
+    "notification_kind.test": "Test message",
     "ustawienia.log.title": "Sent notifications",
     "ustawienia.log.empty": "No notification has been sent yet.",
     "ustawienia.log.col.sent_at": "When",
@@ -705,4 +705,451 @@ TEXTS: dict[str, str] = {
     "wsparcie.group.syncs_queued.few": "{count} syncs scheduled.",
     "wsparcie.group.syncs_queued.many": "{count} syncs scheduled.",
     # --- end of linking (issue 4) ---
+    # --- core: secrets (core/crypto.py) ---
+    "secret.master_key_not_base64": "the master key is not valid Base64",
+    "secret.master_key_length": "the master key must be 32 bytes (256 bits) long",
+    "secret.no_master_key": "no master key",
+    "secret.unknown_format": "the encrypted secret has an unknown format",
+    "secret.unknown_key": "the secret was encrypted with a key that is not in the configuration",
+    "secret.altered": "the secret cannot be decrypted: it was altered or moved to another row",
+    # --- core: identifiers (core/ids.py) ---
+    "ids.nip.digits": "NIP {nip} must have 10 digits",
+    "ids.nip.invalid": "NIP {nip} is not a valid NIP number",
+    "ids.nip.checksum": "NIP {nip} has a wrong check digit",
+    "ids.pesel.digits": "PESEL {pesel} must have 11 digits",
+    "ids.pesel.date": "PESEL {pesel} contains an impossible date of birth",
+    "ids.pesel.checksum": "PESEL {pesel} has a wrong check digit",
+    "ids.ksef_number.cannot_build": "cannot build a KSeF number from {body}",
+    "ids.ksef_number.format": (
+        "KSeF number {number} has a wrong format (expected NIP-YYYYMMDD-12 hex characters-checksum)"
+    ),
+    "ids.ksef_number.date": "KSeF number {number} contains an impossible date",
+    "ids.ksef_number.checksum": "KSeF number {number} has a wrong CRC-8 checksum",
+    "ids.account_id.invalid": "account id {account_id} is not valid",
+    "ids.company_id.invalid": "company id {company_id} is not valid",
+    "ids.company_key.empty": "the company key is empty",
+    "ids.company_key.parts": (
+        "a company key must have three parts separated by semicolons (account;company;NIP), it has {count}"
+    ),
+    "ids.company_key.account": "the first part of the key ({account_id}) is not an account id",
+    "ids.company_key.company": "the second part of the key ({company_id}) is not a company id",
+    "ids.company_key.nip": "the third part of the key: {error}",
+    # --- core: invoice files (core/invoice_xml.py) ---
+    "invoice_file.bom_removed": "the BOM was removed: KSeF accepts UTF-8 without a BOM",
+    "invoice_file.too_big": "the invoice has {size} bytes; KSeF accepts up to 1,000,000 bytes without attachments",
+    "invoice_file.not_xml": "line {line}: the file is not valid XML ({reason})",
+    "invoice_file.xsd": "line {line}, element {element}: {reason}",
+    "invoice_file.future_date": "element Fa/P_1: the issue date {issue_date} is in the future",
+    "invoice_file.xsd.unexpected_one_of": "this element is not allowed here; expected one of: {expected}",
+    "invoice_file.xsd.unexpected_expected": "this element is not allowed here; expected: {expected}",
+    "invoice_file.xsd.unexpected": "this element is not allowed here",
+    "invoice_file.xsd.missing_one_of": "an element is missing; expected one of: {expected}",
+    "invoice_file.xsd.missing": "an element is missing: {expected}",
+    "invoice_file.xsd.pattern": "the value '{value}' does not match the pattern {pattern}",
+    "invoice_file.xsd.enumeration": "the value '{value}' is not one of: {allowed}",
+    "invoice_file.xsd.too_long": "the value is too long ({length} characters, {limit} allowed)",
+    "invoice_file.xsd.too_short": "the value is too short ({length} characters, {limit} required)",
+    "invoice_file.xsd.facet": "the value '{value}' breaks the {facet} constraint",
+    "invoice_file.xsd.type": "the value '{value}' is not a valid value of type {type}",
+    "invoice_file.xsd.not_fa3": "this is not an FA(3) invoice: wrong root element or namespace",
+    "invoice_file.xsd.attribute": "the required attribute {attribute} is missing",
+    "invoice_file.xsd.fixed": "the value '{value}' must equal '{fixed}'",
+    "invoice_file.syntax.mismatch": "the tag <{opened}> was closed as </{closed}>",
+    "invoice_file.syntax.premature_end": "the file ends inside the element <{element}>",
+    "invoice_file.syntax.no_start_tag": "no start tag: this is not XML",
+    "invoice_file.syntax.extra_content": "extra content after the end of the document",
+    # --- core: certificate files (core/services/certificates/files.py) ---
+    "certificate_file.not_x509": "The file is not an X.509 certificate (neither PEM nor DER).",
+    "certificate_file.key_encrypted": "The private key is encrypted: enter the key's password.",
+    "certificate_file.key_not_encrypted": (
+        "The private key is not encrypted: remove the password or choose another file."
+    ),
+    "certificate_file.key_wrong_password": "Wrong password for the private key (or the file is not a key).",
+    "certificate_file.not_a_key": "The key file is not a private key (PEM or DER).",
+    "certificate_file.key_type": "Only RSA and EC keys are supported.",
+    "certificate_file.key_mismatch": (
+        "The private key does not match the certificate (it is another certificate's key)."
+    ),
+    "certificate_file.p12_wrong_password": "Wrong password for the PKCS#12 file (.p12/.pfx).",
+    "certificate_file.not_p12": "The file is not a valid PKCS#12 file (.p12/.pfx).",
+    "certificate_file.p12_no_certificate": "The PKCS#12 file contains no certificate.",
+    "certificate_file.p12_no_key": "The PKCS#12 file contains no private key.",
+    "certificate_file.choose_certificate": "Choose the certificate file.",
+    "certificate_file.choose_key": "Choose the certificate's private key file.",
+    "certificate_file.expired": "The certificate expired on {valid_to}; upload a current certificate.",
+    "certificate_file.offline_for_authentication": (
+        "This is an Offline certificate (for the QR codes of offline invoices); authentication needs an "
+        "Authentication certificate."
+    ),
+    # --- core: KSeF failures (core/ksef) ---
+    "ksef.network": "Cannot connect to KSeF: {kind}.",
+    "ksef.network.dns": "the server name could not be resolved (DNS)",
+    "ksef.network.connect": "the connection could not be established",
+    "ksef.network.tls": "TLS error (the server's certificate or encryption)",
+    "ksef.network.timeout": "no answer in time",
+    "ksef.network.dropped": "the connection was dropped",
+    "ksef.rate_limited": "The KSeF request limit for this context was exceeded.",
+    "ksef.rate_limited_retry": (
+        "The KSeF request limit for this context was exceeded. KSeF asks to retry in {seconds:.0f} s."
+    ),
+    "ksef.missing_permissions": "Missing permissions in the client's context (required: {required}).",
+    "ksef.context_not_allowed": "This context does not match the credential.",
+    "ksef.forbidden": "KSeF refused access ({reason}).",
+    "ksef.unauthorized": "The KSeF session expired or the token is not valid.",
+    "ksef.unavailable": "KSeF is unavailable (HTTP {status}).",
+    "ksef.credential_refused": "KSeF refused the credential: {description}",
+    "ksef.identifier_mismatch": "The identifier does not match the context: {description}",
+    "ksef.refused": "KSeF refused the request (HTTP {status}, code {code}): {description}",
+    "ksef.rate_limit_wait": "The KSeF request limit for this client is used up; next attempt in {seconds:.0f} s.",
+    "ksef.internal": "Internal error: {error}",
+    "ksef.auth_status.415": "The authenticated party has no permissions in the client's context.",
+    "ksef.auth_status.425": "The authentication was revoked by the user.",
+    "ksef.auth_status.450": "The KSeF token is invalid, revoked or inactive.",
+    "ksef.auth_status.460": "The certificate is invalid, expired, revoked or not meant for authentication.",
+    "ksef.auth_status.470": "The credentials of a deceased person.",
+    "ksef.auth_status.480": "Authentication in this context is blocked (security incident).",
+    "ksef.auth_status.other": "Authentication ended with status {code}: {description}",
+    # --- core: KSeF operations (core/ksef) ---
+    "ksef.sign_failed": "The request could not be signed with the certificate's key.",
+    "ksef.auth_no_reference": "KSeF returned no reference number for the authentication.",
+    "ksef.auth_timeout": "KSeF did not finish the authentication within a minute.",
+    "ksef.export_status": "The export ended with status {code}: {description}",
+    "ksef.export_timeout": "KSeF did not prepare the export within 5 minutes.",
+    "ksef.invoice_status_timeout": "KSeF did not assess the invoice within 2 minutes.",
+    "ksef.no_public_key": "KSeF publishes no {usage} key.",
+    "ksef.download_host": "The download address is outside the allowed hosts: {host}",
+    "ksef.signature_session_expired": (
+        "The session authenticated by a signature has expired: the authentication request must be signed again."
+    ),
+    # --- core: the rights doctor (core/services/linking/rights.py) ---
+    "ksef_permission.InvoiceRead": "Viewing invoices (InvoiceRead)",
+    "ksef_permission.InvoiceWrite": "Issuing invoices (InvoiceWrite)",
+    "ksef_permission.Introspection": "Viewing the session history and UPOs (Introspection)",
+    "ksef_permission.CredentialsRead": "Viewing permissions (CredentialsRead)",
+    "ksef_permission.CredentialsManage": "Managing permissions (CredentialsManage)",
+    "ksef_permission.SubunitManage": "Managing subunits (SubunitManage)",
+    "ksef_permission.EnforcementOperations": "Enforcement operations (EnforcementOperations)",
+    "ksef_permission.Owner": "Owner of the context (Owner)",
+    "rights.operation.receive": "Receiving invoices (sales and purchases)",
+    "rights.operation.send": "Sending invoices",
+    "rights.operation.upo": "Downloading UPOs from the session history",
+    "rights.missing": "Missing permissions: {missing}.",
+    "rights.instruction.nothing": "The office has every permission it needs; the client need not do anything.",
+    "rights.instruction.item": "   - {name}",
+    "rights.instruction.token": (
+        "Hello,\n\n"
+        "the office {office} connects to KSeF on behalf of {client} (NIP {client_nip}) with a KSeF token that lacks "
+        "some of the permissions it needs. Please:\n"
+        "1. Sign in to the KSeF taxpayer application (Aplikacja Podatnika KSeF) in your company's context.\n"
+        "2. Choose „Tokeny” → „Generuj token” (Tokens → Generate token) and tick the permissions:\n"
+        "{rights}\n"
+        "3. Hand the new token to the office over a secure channel (not in a plain-text e-mail).\n\n"
+        "Thank you."
+    ),
+    "rights.instruction.grant": (
+        "Hello,\n\n"
+        "the office {office} (NIP {office_nip}) needs permissions in KSeF to handle the invoices of {client} (NIP "
+        "{client_nip}). Please:\n"
+        "1. Sign in to the KSeF taxpayer application (Aplikacja Podatnika KSeF) in your company's context.\n"
+        "2. Choose „Uprawnienia” → „Nadaj uprawnienia podmiotowi” (Permissions → Grant permissions to an entity).\n"
+        "3. Enter the office's NIP: {office_nip} ({office}).\n"
+        "4. Tick:\n"
+        "{rights}\n"
+        "   and „Może przekazywać uprawnienia dalej” (may pass permissions on) if the office works with its employees' "
+        "own certificates.\n"
+        "5. Confirm. The office console checks the permissions by itself.\n\n"
+        "Thank you."
+    ),
+    # --- core: problem classes and the support inbox (core/services/problems.py) ---
+    "problem.missing_rights.title": "Missing permissions",
+    "problem.missing_rights.cause": "The client has not granted the office permissions in KSeF, or has withdrawn them.",
+    "problem.missing_rights.fix": (
+        "Send the client the instruction from the rights doctor; once the permissions are granted, click “Check again”."
+    ),
+    "problem.wrong_company_key.title": "Wrong company key",
+    "problem.wrong_company_key.cause": (
+        "The company key or token belongs to another company or another office, was revoked, or has a wrong format."
+    ),
+    "problem.wrong_company_key.fix": (
+        "Use this company's key (Client page → Company key) or the right token, and check again."
+    ),
+    "problem.network.title": "Connection problem",
+    "problem.network.cause": "KSeF could not be reached (DNS, connection, TLS or a timeout).",
+    "problem.network.fix": "Check the internet connection and the firewall; run the connection self-test; try again.",
+    "problem.ksef_unavailable.title": "KSeF unavailable",
+    "problem.ksef_unavailable.cause": "KSeF reports an outage or a maintenance break.",
+    "problem.ksef_unavailable.fix": "Wait for the break to end (KSeF Latarnia); the console retries by itself.",
+    "problem.rate_limited.title": "Request limit exceeded",
+    "problem.rate_limited.cause": "KSeF limited the number of requests for this client's context.",
+    "problem.rate_limited.fix": "Nothing to do: the console waits as long as KSeF asks and tries again.",
+    "problem.invalid_credentials.title": "Invalid credential",
+    "problem.invalid_credentials.cause": (
+        "The KSeF token is revoked or expired, or the certificate is invalid, expired or revoked."
+    ),
+    "problem.invalid_credentials.fix": "Upload a new certificate or token (Certificates and tokens) and connect again.",
+    "problem.auth_required.title": "Authentication needed again",
+    "problem.auth_required.cause": "The session authenticated by a qualified signature or Profil Zaufany has expired.",
+    "problem.auth_required.fix": "Sign the authentication request again (Client page → Signature).",
+    "problem.invalid_invoice.title": "Invoice rejected",
+    "problem.invalid_invoice.cause": "KSeF rejected the invoice (a schema or semantic validation error).",
+    "problem.invalid_invoice.fix": "Correct the invoice as the error details say and send it again.",
+    "problem.duplicate.title": "Duplicate invoice",
+    "problem.duplicate.cause": "An invoice with this number is already in KSeF.",
+    "problem.duplicate.fix": "Nothing to do: the console saved the KSeF number of the original.",
+    "problem.quota_exhausted.title": "Package used up",
+    "problem.quota_exhausted.cause": "The monthly operation limit of the office's KSeF package is used up.",
+    "problem.quota_exhausted.fix": "Increase the package in Settings or wait for the next billing period.",
+    "problem.internal.title": "Internal error",
+    "problem.internal.cause": "An unexpected console error, or a KSeF answer the console does not understand.",
+    "problem.internal.fix": "Download the support bundle and pass it to the team; try again.",
+    "problem.closed.superseded": "superseded by a newer diagnosis",
+    "problem.closed.next_attempt_ok": "the next attempt succeeded",
+    "problem.closed.unlinked": "the link was removed",
+    "problem.not_found": "There is no problem number {id}.",
+    # --- core: the connection self-test (core/services/linking/selftest.py) ---
+    "selftest.step.reachability": "DNS and TLS",
+    "selftest.step.availability": "KSeF availability (Latarnia)",
+    "selftest.step.public_keys": "KSeF public keys",
+    "selftest.step.challenge": "Challenge",
+    "selftest.step.auth": "Authentication",
+    "selftest.step.redeem": "Exchange for an access token",
+    "selftest.step.session": "Signature session (refresh)",
+    "selftest.step.limits": "Request limits of the context",
+    "selftest.step.metadata_probe": "Trial metadata query (1 day)",
+    "selftest.lighthouse": "KSeF reports the state {status}.",
+    # --- core: console permissions (core/security.py) ---
+    "permission.view": "viewing",
+    "permission.manage_clients": "managing clients",
+    "permission.archive_clients": "archiving clients",
+    "permission.run_operations": "running KSeF operations",
+    "permission.run_fleet_operations": "operations on the whole client fleet",
+    "permission.manage_credentials": "managing credentials",
+    "permission.view_secrets_metadata": "viewing credentials",
+    "permission.export_reports": "exporting reports",
+    "permission.manage_users": "managing users",
+    "permission.manage_settings": "office settings",
+    "permission.denied": "The role {role} lacks the permission: {permission}",
+    # --- core: the office (core/services/office.py) ---
+    "environment.unknown": "Unknown environment {environment}.",
+    "office.name_required": "The office name is required.",
+    "office.account_required": "The master company account id is required.",
+    "office.exists": "An office with the account {account_id} already exists.",
+    "office.not_found": "There is no office number {id}.",
+    "office.name_too_long": "The office name may have at most 200 characters.",
+    "office.sync_interval": (
+        "Syncing every {minutes} min is not allowed: at least every {low} minutes (the KSeF limit), at most every "
+        "{high} minutes (7 days)."
+    ),
+    "office.unknown_environment": "Unknown environment {environment}; allowed: PROD, DEMO, TEST, SIM.",
+    # --- core: users and logins (core/services/users.py) ---
+    "users.login.wrong": "Wrong username or password.",
+    "users.login.disabled": "The account is disabled. Contact the office manager.",
+    "users.login.locked": "The account is locked after too many failed sign-in attempts, until {until}.",
+    "users.username_format": "Username: 3–64 characters, lowercase letters, digits, dot, hyphen or underscore.",
+    "users.unknown_role": "Unknown role {role}; allowed: manager, support, analyst.",
+    "users.password_length": "The password must have at least {length} characters.",
+    "users.exists": "The user {username} already exists.",
+    "users.not_found": "There is no user {username}.",
+    "users.disable_self": "You cannot disable your own account.",
+    "users.demote_self": "You cannot take the manager role away from yourself.",
+    # --- core: notifications (core/services/notifications) ---
+    "notifications.smtp.security": "Security: none, starttls or tls.",
+    "notifications.smtp.port": "The SMTP port must be a number from 1 to 65535.",
+    "notifications.smtp.sender": "The sender address must be an e-mail address.",
+    "notifications.unknown_kind": "Unknown notification kind {kind}.",
+    "notifications.recipients": "Recipients: e-mail addresses separated by commas.",
+    "notifications.not_an_address": "{kind}: {addresses} is not an e-mail address.",
+    "mail.not_configured": "The SMTP server is not set up (Settings → Notifications).",
+    "mail.no_recipients": "No recipients: fill in the office managers' e-mails or the recipient list.",
+    "mail.login_refused": "The SMTP server refused the username or password.",
+    "mail.failed": "The e-mail could not be sent: {error}",
+    # --- core: notification e-mails, Polish (core/services/notifications/rules.py) ---
+    "mail.cert_expiring.client": "of the client {name} (NIP {nip})",
+    "mail.cert_expiring.office": "of the office (serves many clients)",
+    "mail.cert_expiring.subject": "The KSeF certificate {who} expires on {valid_to}",
+    "mail.cert_expiring.body": (
+        "The certificate “{label}” (serial number {serial}) {who} expires on {valid_to}, in {days} days.\n"
+        "Upload a new certificate in the console (Certificates and tokens) before the link stops working."
+    ),
+    "mail.problem.auth_failed.subject": "Authentication in KSeF failed: {name} (NIP {nip})",
+    "mail.problem.rights_missing.subject": "The office lacks permissions in KSeF: {name} (NIP {nip})",
+    "mail.problem.sync_failing.subject": "Invoice sync is failing: {name} (NIP {nip})",
+    "mail.problem.body": "{message}\n\nDetails and the fix: console → Support (problem no. {id}).",
+    "mail.package.subject": "KSeF package {percent:.0f}% used",
+    "mail.package.body": (
+        "Since {start}, {used} of the {limit} operations of the package “{name}” have been used. Forecast for the end "
+        "of the period: {forecast}."
+    ),
+    "mail.package.body_held": (
+        "Since {start}, {used} of the {limit} operations of the package “{name}” have been used. Forecast for the end "
+        "of the period: {forecast}. Non-urgent work (such as downloading history) is on hold."
+    ),
+    "mail.sunset.client": "- {name} (NIP {nip})",
+    "mail.sunset.subject": "KSeF tokens stop working in {days} days: {count} clients to move",
+    "mail.sunset.body": (
+        "On 31.12.2026 KSeF tokens stop working. The office still serves these clients with a token:\n"
+        "{names}\n\n"
+        "Move them to the office's certificate (Connect companies) or ask for permissions for the office."
+    ),
+    "mail.test.subject": "KSeF Office Console: test message",
+    "mail.test.body": "This is a test message from the office's KSeF console. Notifications work.",
+    # --- core: the command line (core/cli), Polish ---
+    "cli.password": "Password: ",
+    "cli.password_again": "Repeat the password: ",
+    "cli.passwords_differ": "The passwords differ.",
+    "cli.manager_password": "Manager's password: ",
+    "cli.ksef_token": "KSeF token: ",
+    "cli.yes": "yes",
+    "cli.error": "Error: {problem}",
+    "cli.no_file": "There is no file {path}.",
+    "cli.no_active_user": "There is no active user {username}.",
+    "cli.no_office": "No office: run `ksef-console office init` or `ksef-console demo seed`.",
+    "cli.users.col.login": "login",
+    "cli.users.col.role": "role",
+    "cli.users.col.full_name": "full name",
+    "cli.users.col.email": "e-mail",
+    "cli.users.col.disabled": "disabled",
+    "cli.clients.col.id": "id",
+    "cli.clients.col.nip": "NIP",
+    "cli.clients.col.name": "name",
+    "cli.clients.col.environment": "environment",
+    "cli.clients.col.status": "status",
+    "cli.clients.col.archived": "archived",
+    "cli.clients.total": "total: {total}",
+    "cli.import.rejected": "Import rejected: {errors} errors in {rows} rows; nothing was saved.",
+    "cli.import.done": "Imported {count} clients.",
+    "cli.job": "job {id}…",
+    "cli.selftest.col.step": "step",
+    "cli.selftest.col.result": "result",
+    "cli.selftest.col.ms": "ms",
+    "cli.selftest.col.description": "description",
+    "cli.selftest.ok": "OK",
+    "cli.selftest.failed": "FAILED",
+    "cli.problem_without_client": "This problem does not concern a client.",
+    "cli.worker_silent": "No worker answered within {seconds:.0f} s. Is `python -m core.jobs.worker` running?",
+    "cli.report.range_only_usage": "--from/--to apply to usage reports only.",
+    "cli.report.export_failed": "The export failed: {error}",
+    # --- core: linking clients (core/services/linking) ---
+    "client.not_found": "There is no client number {id}.",
+    "client.not_found_active": "There is no active client number {id}.",
+    "job.subject.clients": "{count} clients",
+    "link.nothing_to_fix": "The client has no link to fix.",
+    "link.not_linked": "The client is not linked.",
+    "link.unknown_method": "Unknown authentication method {method}.",
+    "link.confirm_production": (
+        "The production environment needs an explicit confirmation: documents sent to PROD have legal effect."
+    ),
+    "link.client_in_production": "The client works in the production environment: confirm the link to PROD.",
+    "link.credential_gone": "The chosen credential does not exist or was revoked.",
+    "link.credential_other_client": "The chosen credential belongs to another client, not to {client}.",
+    "link.credential_wrong_method": "The chosen credential does not match the authentication method.",
+    "link.sign_instead": "A qualified signature or Profil Zaufany is linked by signing the request (Client page).",
+    "link.no_token": "The client {client} has no KSeF token; add one in “Certificates and tokens”.",
+    "link.no_certificate": "The client {client} has no certificate; add one in “Certificates and tokens”.",
+    "link.key_refused": "{message} {fix}",
+    "link.certificate_expired": "The certificate expired on {valid_to}; upload a new certificate.",
+    "link.no_invoice_read": "The office lacks the InvoiceRead permission in the context of {client} (NIP {nip}).",
+    "link.works": "The link works.",
+    "link.choose_clients": "Choose at least one client.",
+    # --- core: company keys (core/services/linking/keys.py) ---
+    "company_key.ok": "The company key is correct.",
+    "company_key.malformed": "The company key has a wrong format: {error}.",
+    "company_key.malformed.fix": "Copy the key from the client's page.",
+    "company_key.other_office": "The key belongs to another office (account {account}), not to the account {own}.",
+    "company_key.other_office.fix": "Use a key generated in this console.",
+    "company_key.unknown_company": "The company {company_id} is not in the office's register.",
+    "company_key.unknown_company.fix": "Check the key.",
+    "company_key.archived": "The company {name} (NIP {nip}) is archived.",
+    "company_key.archived.fix": "Restore the company or use the key of an active company.",
+    "company_key.other_company": "This key belongs to the company {named}, not to {client} (NIP {nip}).",
+    "company_key.other_company.fix": "Use this company's key (the “Use this company's key” button).",
+    "company_key.context": "The credential leads to the context NIP {context_nip}, but the client's NIP is {nip}.",
+    "company_key.context.fix": "Choose this client's credential.",
+    "company_key.revoked": "The company key of {client} was revoked on {revoked_at}.",
+    "company_key.revoked.fix": "Use the current key from the client's page.",
+    # --- core: credentials (core/services/linking/credentials.py) ---
+    "credential_status.submitted": "submitted for authorization",
+    "credential_status.accepted": "accepted, being authorized",
+    "credential_status.authorized": "authorized",
+    "credential_status.auth_failed": "authentication failed",
+    "credential_status.added": "added",
+    "credential_status.missing": "missing",
+    "credential_status.active": "active",
+    "credential_status.revoked": "revoked",
+    "credential_status.expired": "expired",
+    "credential.token_of_named": (
+        "This token belongs to the company {owner} (NIP {owner_nip}), not to {client} (NIP {nip})."
+    ),
+    "credential.token_of_nip": "This token belongs to the company with NIP {owner_nip}, not to {client} (NIP {nip}).",
+    "credential.not_a_token": "This does not look like a KSeF token (paste the whole token, without spaces).",
+    "credential.not_found": "There is no credential number {id}.",
+    # --- core: KSeF connections of clients (core/services/linking/connection.py) ---
+    "link.client_not_linked": "The client {client} is not linked to KSeF.",
+    "link.offline_certificate": "An Offline certificate cannot be used for authentication.",
+    "link.credential_removed": "The credential was removed or revoked.",
+    # --- core: signatures (core/services/linking/signatures.py) ---
+    "signature.not_needed": "This method needs no signed request.",
+    "signature.confirm_production": "The production environment needs an explicit confirmation.",
+    "signature.too_big": "The file is too big for a signed authentication request.",
+    "signature.not_xml": "The file is not valid XML: {error} (line {line}).",
+    "signature.not_auth_request": "This is not an AuthTokenRequest downloaded from the console.",
+    "signature.unsigned": "The file is not signed: sign it with a qualified signature or Profil Zaufany.",
+    "signature.wrong_method": "Only the qualified signature and Profil Zaufany methods link by signing.",
+    "signature.rehearsal_only_sim": (
+        "Signing with a test certificate is available only in the simulator environment (SIM)."
+    ),
+    # --- core: client detail (core/services/linking/detail.py) ---
+    "history.problem": "{title}: {message}",
+    "history.problem.closed": "{title}: {message} — {reason}",
+    # --- core: sending invoices (core/services/sending.py) ---
+    "sending.choose_files": "Choose at least one XML invoice file.",
+    "sending.too_many": "Up to {limit} invoices can be sent at once.",
+    "sending.other_seller": "the invoice was issued by NIP {seller}, but the chosen client's NIP is {nip}",
+    "sending.repeated_number": "the invoice number {number} repeats in the chosen files",
+    "sending.rejected": "KSeF rejected {count} invoice(s); details on the Invoices page.",
+    # --- core: invoices and sync (core/services/invoices.py, sync) ---
+    "invoice.not_found": "There is no invoice number {id}.",
+    "invoice.no_content": "The content of this invoice has not been downloaded yet.",
+    "invoice.no_upo": (
+        "This invoice has no UPO (an invoice gets a UPO when it is sent from the console and accepted by KSeF)."
+    ),
+    "invoice.not_found_local": "There is no local invoice {ksef_number}.",
+    "sync.not_linked": "The client {client} has no working link to KSeF.",
+    # --- core: the client register and the import (core/services/clients) ---
+    "clients.unknown_environment": "the environment {environment} is unknown (allowed: PROD, DEMO, TEST, SIM)",
+    "clients.name_required": "the company name is required",
+    "clients.name_too_long": "the company name is longer than 300 characters",
+    "clients.bad_email": "the e-mail address {email} is not valid",
+    "clients.exists": "A client with NIP {nip} is already in the register ({name}).",
+    "clients.not_found_nip": "There is no client with NIP {nip}.",
+    "office.missing": "The office does not exist.",
+    # --- core: importing clients (core/services/clients/importer.py) ---
+    "import.encoding": "The file is not text in UTF-8 or Windows-1250.",
+    "import.bad_xlsx": "The XLSX file is damaged or not an Excel sheet.",
+    "import.too_big": "The file is too big (over {megabytes} MB).",
+    "import.empty": "The file is empty.",
+    "import.file_type": "CSV and XLSX files are supported.",
+    "import.missing_columns": (
+        "Missing columns: {missing}. Required headers: NIP, nazwa; optional: e-mail, id w ERP, środowisko."
+    ),
+    "import.too_many_rows": "The file has over {limit} rows; split it into smaller ones.",
+    "import.repeated_nip": "NIP {nip} repeats in the file (first in row {first})",
+    "import.exists": "a client with NIP {nip} is already in the register ({name})",
+    "import.row": "row {line}: {problem}",
+    "import.no_rows": "The file contains no data rows.",
+    "import.clash": "a client with NIP {nip} was added during the import; try again",
+    # --- core: the package and jobs (core/services/usage/package.py, core/services/jobs.py) ---
+    "package.missing": "The office has no KSeF package.",
+    "package.negative_limit": "The operation limit cannot be negative.",
+    "package.billing_day": "The billing day must be a number from 1 to 28.",
+    "package.policy": "Policy when used up: only warn (warn) or hold non-urgent work (hold).",
+    "job.not_found": "There is no job number {id}.",
+    # --- core: the command line, invoices ---
+    "cli.invoices.col.ksef_number": "KSeF number",
+    "cli.invoices.col.number": "number",
+    "cli.invoices.col.date": "date",
+    "cli.invoices.col.client": "client",
+    "cli.invoices.col.subject_type": "kind",
+    "cli.invoices.col.status": "status",
+    "cli.invoices.col.gross": "gross",
 }

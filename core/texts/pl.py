@@ -1,4 +1,7 @@
-"""Polish UI texts (the default). Keys are `<area>.<what>`; a page's keys start with the page's name."""
+"""Polish texts (the default): the UI's, then the services' (labels of codes, messages of errors, e-mails).
+
+Keys are `<area>.<what>`; a page's keys start with the page's name. See core/texts/__init__.py.
+"""
 
 from __future__ import annotations
 
@@ -281,10 +284,10 @@ TEXTS: dict[str, str] = {
     "ustawienia.office.environment": "Domyślne środowisko nowych klientów",
     "ustawienia.office.environment_help": "Faktury wysłane na PROD mają skutki prawne.",
     "ustawienia.office.done": "Zapisano dane biura.",
-    "ustawienia.env.name.PROD": "produkcyjne (PROD)",
-    "ustawienia.env.name.DEMO": "przedprodukcyjne (DEMO)",
-    "ustawienia.env.name.TEST": "testowe (TEST)",
-    "ustawienia.env.name.SIM": "symulator (SIM)",
+    "environment.PROD": "produkcyjne (PROD)",
+    "environment.DEMO": "przedprodukcyjne (DEMO)",
+    "environment.TEST": "testowe (TEST)",
+    "environment.SIM": "symulator (SIM)",
     "ustawienia.env.col.code": "Kod",
     "ustawienia.env.col.name": "Środowisko",
     "ustawienia.env.col.api_url": "Adres API",
@@ -335,7 +338,7 @@ TEXTS: dict[str, str] = {
     "ustawienia.test.to_placeholder": "puste: kierownicy biura",
     "ustawienia.test.send": "Wyślij e-mail testowy",
     "ustawienia.test.done": "Wysłano wiadomość testową do: {recipients}.",
-    "ustawienia.test.failed": "Nie wysłano wiadomości testowej. {error}",
+    "notifications.test_failed": "Nie wysłano wiadomości testowej. {error}",
     "ustawienia.switches.title": "Rodzaje powiadomień",
     "ustawienia.switches.help": (
         "Zaznaczone rodzaje są wysyłane — każde zdarzenie raz. Adresaci rozdzieleni przecinkami; puste pole: "
@@ -344,16 +347,16 @@ TEXTS: dict[str, str] = {
     "ustawienia.switches.recipients": "Adresaci",
     "ustawienia.switches.recipients_placeholder": "kierownicy biura",
     "ustawienia.switches.done": "Zapisano powiadomienia.",
-    "ustawienia.kind.cert_expiring_30": "Certyfikat wygasa za 30 dni",
-    "ustawienia.kind.cert_expiring_14": "Certyfikat wygasa za 14 dni",
-    "ustawienia.kind.cert_expiring_7": "Certyfikat wygasa za 7 dni",
-    "ustawienia.kind.auth_failed": "Uwierzytelnienie nieudane",
-    "ustawienia.kind.rights_missing": "Brak uprawnień",
-    "ustawienia.kind.sync_failing": "Synchronizacja nie działa",
-    "ustawienia.kind.package_80": "Pakiet wykorzystany w 80%",
-    "ustawienia.kind.package_100": "Pakiet wykorzystany w 100%",
-    "ustawienia.kind.token_sunset": "Koniec tokenów KSeF (31.12.2026)",
-    "ustawienia.kind.test": "Wiadomość testowa",
+    "notification_kind.cert_expiring_30": "Certyfikat wygasa za 30 dni",
+    "notification_kind.cert_expiring_14": "Certyfikat wygasa za 14 dni",
+    "notification_kind.cert_expiring_7": "Certyfikat wygasa za 7 dni",
+    "notification_kind.auth_failed": "Uwierzytelnienie nieudane",
+    "notification_kind.rights_missing": "Brak uprawnień",
+    "notification_kind.sync_failing": "Synchronizacja nie działa",
+    "notification_kind.package_80": "Pakiet wykorzystany w 80%",
+    "notification_kind.package_100": "Pakiet wykorzystany w 100%",
+    "notification_kind.token_sunset": "Koniec tokenów KSeF (31.12.2026)",
+    "notification_kind.test": "Wiadomość testowa",
     "ustawienia.log.title": "Wysłane powiadomienia",
     "ustawienia.log.empty": "Nie wysłano jeszcze żadnego powiadomienia.",
     "ustawienia.log.col.sent_at": "Kiedy",
@@ -724,4 +727,438 @@ TEXTS: dict[str, str] = {
     "wsparcie.group.syncs_queued.few": "Zaplanowano {count} synchronizacje.",
     "wsparcie.group.syncs_queued.many": "Zaplanowano {count} synchronizacji.",
     # --- end of linking (issue 4) ---
+    # --- core: secrets (core/crypto.py) ---
+    "secret.master_key_not_base64": "klucz główny nie jest poprawnym Base64",
+    "secret.master_key_length": "klucz główny musi mieć 32 bajty (256 bitów)",
+    "secret.no_master_key": "brak klucza głównego",
+    "secret.unknown_format": "zaszyfrowany sekret ma nieznany format",
+    "secret.unknown_key": "sekret zaszyfrowano kluczem, którego nie ma w konfiguracji",
+    "secret.altered": "sekret nie daje się odszyfrować: został zmieniony albo przeniesiony do innego wiersza",
+    # --- core: identifiers (core/ids.py) ---
+    "ids.nip.digits": "NIP {nip} musi mieć 10 cyfr",
+    "ids.nip.invalid": "NIP {nip} nie jest poprawnym numerem NIP",
+    "ids.nip.checksum": "NIP {nip} ma błędną sumę kontrolną",
+    "ids.pesel.digits": "PESEL {pesel} musi mieć 11 cyfr",
+    "ids.pesel.date": "PESEL {pesel} zawiera niemożliwą datę urodzenia",
+    "ids.pesel.checksum": "PESEL {pesel} ma błędną sumę kontrolną",
+    "ids.ksef_number.cannot_build": "nie można zbudować numeru KSeF z {body}",
+    "ids.ksef_number.format": (
+        "numer KSeF {number} ma zły format (oczekiwano NIP-RRRRMMDD-12 znaków szesnastkowych-suma)"
+    ),
+    "ids.ksef_number.date": "numer KSeF {number} zawiera niemożliwą datę",
+    "ids.ksef_number.checksum": "numer KSeF {number} ma błędną sumę kontrolną CRC-8",
+    "ids.account_id.invalid": "identyfikator konta {account_id} jest niepoprawny",
+    "ids.company_id.invalid": "identyfikator firmy {company_id} jest niepoprawny",
+    "ids.company_key.empty": "klucz firmy jest pusty",
+    "ids.company_key.parts": "klucz firmy musi mieć trzy części rozdzielone średnikiem (konto;firma;NIP), ma {count}",
+    "ids.company_key.account": "pierwsza część klucza ({account_id}) nie jest identyfikatorem konta",
+    "ids.company_key.company": "druga część klucza ({company_id}) nie jest identyfikatorem firmy",
+    "ids.company_key.nip": "trzecia część klucza: {error}",
+    # --- core: invoice files (core/invoice_xml.py) ---
+    "invoice_file.bom_removed": "usunięto znacznik BOM: KSeF przyjmuje UTF-8 bez BOM",
+    "invoice_file.too_big": "faktura ma {size} bajtów; KSeF przyjmuje do 1 000 000 bajtów bez załączników",
+    "invoice_file.not_xml": "wiersz {line}: plik nie jest poprawnym XML ({reason})",
+    "invoice_file.xsd": "wiersz {line}, element {element}: {reason}",
+    "invoice_file.future_date": "element Fa/P_1: data wystawienia {issue_date} jest w przyszłości",
+    "invoice_file.xsd.unexpected_one_of": "element w tym miejscu jest niedozwolony; oczekiwano jednego z: {expected}",
+    "invoice_file.xsd.unexpected_expected": "element w tym miejscu jest niedozwolony; oczekiwano: {expected}",
+    "invoice_file.xsd.unexpected": "element w tym miejscu jest niedozwolony",
+    "invoice_file.xsd.missing_one_of": "brakuje elementu; oczekiwano jednego z: {expected}",
+    "invoice_file.xsd.missing": "brakuje elementu: {expected}",
+    "invoice_file.xsd.pattern": "wartość '{value}' nie pasuje do wzorca {pattern}",
+    "invoice_file.xsd.enumeration": "wartość '{value}' spoza dozwolonych: {allowed}",
+    "invoice_file.xsd.too_long": "wartość za długa ({length} znaków, dozwolone {limit})",
+    "invoice_file.xsd.too_short": "wartość za krótka ({length} znaków, wymagane {limit})",
+    "invoice_file.xsd.facet": "wartość '{value}' narusza ograniczenie {facet}",
+    "invoice_file.xsd.type": "wartość '{value}' nie jest poprawną wartością typu {type}",
+    "invoice_file.xsd.not_fa3": "to nie jest faktura FA(3): zły element główny lub przestrzeń nazw",
+    "invoice_file.xsd.attribute": "brakuje wymaganego atrybutu {attribute}",
+    "invoice_file.xsd.fixed": "wartość '{value}' musi być równa '{fixed}'",
+    "invoice_file.syntax.mismatch": "znacznik <{opened}> zamknięto jako </{closed}>",
+    "invoice_file.syntax.premature_end": "plik urywa się w elemencie <{element}>",
+    "invoice_file.syntax.no_start_tag": "brak znacznika początkowego: to nie jest XML",
+    "invoice_file.syntax.extra_content": "dodatkowa treść po końcu dokumentu",
+    # --- core: certificate files (core/services/certificates/files.py) ---
+    "certificate_file.not_x509": "Plik nie jest certyfikatem X.509 (ani PEM, ani DER).",
+    "certificate_file.key_encrypted": "Klucz prywatny jest zaszyfrowany: podaj hasło do klucza.",
+    "certificate_file.key_not_encrypted": "Klucz prywatny nie jest zaszyfrowany: usuń hasło albo wybierz inny plik.",
+    "certificate_file.key_wrong_password": "Nieprawidłowe hasło do klucza prywatnego (albo plik nie jest kluczem).",
+    "certificate_file.not_a_key": "Plik klucza nie jest kluczem prywatnym (PEM lub DER).",
+    "certificate_file.key_type": "Obsługiwane są klucze RSA i EC.",
+    "certificate_file.key_mismatch": "Klucz prywatny nie pasuje do certyfikatu (to klucz innego certyfikatu).",
+    "certificate_file.p12_wrong_password": "Nieprawidłowe hasło do pliku PKCS#12 (.p12/.pfx).",
+    "certificate_file.not_p12": "Plik nie jest poprawnym plikiem PKCS#12 (.p12/.pfx).",
+    "certificate_file.p12_no_certificate": "Plik PKCS#12 nie zawiera certyfikatu.",
+    "certificate_file.p12_no_key": "Plik PKCS#12 nie zawiera klucza prywatnego.",
+    "certificate_file.choose_certificate": "Wybierz plik certyfikatu.",
+    "certificate_file.choose_key": "Wybierz plik klucza prywatnego do certyfikatu.",
+    "certificate_file.expired": "Certyfikat wygasł {valid_to}; wgraj aktualny certyfikat.",
+    "certificate_file.offline_for_authentication": (
+        "To certyfikat typu Offline (do kodów QR faktur offline); do uwierzytelniania potrzebny jest certyfikat typu "
+        "Authentication."
+    ),
+    # --- core: KSeF failures (core/ksef) ---
+    "ksef.network": "Problem z połączeniem z KSeF: {kind}.",
+    "ksef.network.dns": "nie udało się rozwiązać nazwy serwera (DNS)",
+    "ksef.network.connect": "nie udało się nawiązać połączenia",
+    "ksef.network.tls": "błąd TLS (certyfikat serwera lub szyfrowanie)",
+    "ksef.network.timeout": "przekroczono czas oczekiwania na odpowiedź",
+    "ksef.network.dropped": "połączenie zostało przerwane",
+    "ksef.rate_limited": "Przekroczono limit zapytań KSeF dla tego kontekstu.",
+    "ksef.rate_limited_retry": (
+        "Przekroczono limit zapytań KSeF dla tego kontekstu. KSeF prosi o ponowienie za {seconds:.0f} s."
+    ),
+    "ksef.missing_permissions": "Brak uprawnień w kontekście klienta (wymagane: {required}).",
+    "ksef.context_not_allowed": "Ten kontekst nie pasuje do poświadczenia.",
+    "ksef.forbidden": "KSeF odmówił dostępu ({reason}).",
+    "ksef.unauthorized": "Sesja KSeF wygasła lub token jest nieważny.",
+    "ksef.unavailable": "KSeF jest niedostępny (HTTP {status}).",
+    "ksef.credential_refused": "KSeF odrzucił poświadczenie: {description}",
+    "ksef.identifier_mismatch": "Identyfikator nie pasuje do kontekstu: {description}",
+    "ksef.refused": "KSeF odrzucił zapytanie (HTTP {status}, kod {code}): {description}",
+    "ksef.rate_limit_wait": "Limit zapytań KSeF dla tego klienta jest wyczerpany; kolejna próba za {seconds:.0f} s.",
+    "ksef.internal": "Błąd wewnętrzny: {error}",
+    "ksef.auth_status.415": "Uwierzytelniony podmiot nie ma żadnych uprawnień w kontekście klienta.",
+    "ksef.auth_status.425": "Uwierzytelnienie zostało unieważnione przez użytkownika.",
+    "ksef.auth_status.450": "Token KSeF jest nieprawidłowy, unieważniony lub nieaktywny.",
+    "ksef.auth_status.460": "Certyfikat jest nieprawidłowy, wygasły, unieważniony albo nie służy do uwierzytelniania.",
+    "ksef.auth_status.470": "Poświadczenia osoby zmarłej.",
+    "ksef.auth_status.480": "Uwierzytelnianie w tym kontekście jest zablokowane (incydent bezpieczeństwa).",
+    "ksef.auth_status.other": "Uwierzytelnienie zakończone statusem {code}: {description}",
+    # --- core: KSeF operations (core/ksef) ---
+    "ksef.sign_failed": "Nie udało się podpisać żądania kluczem certyfikatu.",
+    "ksef.auth_no_reference": "KSeF nie zwrócił numeru operacji uwierzytelnienia.",
+    "ksef.auth_timeout": "KSeF nie zakończył uwierzytelnienia w ciągu minuty.",
+    "ksef.export_status": "Eksport zakończony statusem {code}: {description}",
+    "ksef.export_timeout": "KSeF nie przygotował eksportu w 5 minut.",
+    "ksef.invoice_status_timeout": "KSeF nie ocenił faktury w 2 minuty.",
+    "ksef.no_public_key": "KSeF nie publikuje klucza {usage}.",
+    "ksef.download_host": "Adres pobierania spoza dozwolonych hostów: {host}",
+    "ksef.signature_session_expired": (
+        "Sesja uwierzytelniona podpisem wygasła: potrzebne ponowne podpisanie żądania uwierzytelnienia."
+    ),
+    # --- core: the rights doctor (core/services/linking/rights.py) ---
+    "ksef_permission.InvoiceRead": "Przeglądanie faktur (InvoiceRead)",
+    "ksef_permission.InvoiceWrite": "Wystawianie faktur (InvoiceWrite)",
+    "ksef_permission.Introspection": "Przeglądanie historii sesji i UPO (Introspection)",
+    "ksef_permission.CredentialsRead": "Przeglądanie uprawnień (CredentialsRead)",
+    "ksef_permission.CredentialsManage": "Zarządzanie uprawnieniami (CredentialsManage)",
+    "ksef_permission.SubunitManage": "Zarządzanie podmiotami podrzędnymi (SubunitManage)",
+    "ksef_permission.EnforcementOperations": "Operacje egzekucyjne (EnforcementOperations)",
+    "ksef_permission.Owner": "Właściciel kontekstu (Owner)",
+    "rights.operation.receive": "Odbieranie faktur (sprzedaż i zakupy)",
+    "rights.operation.send": "Wysyłanie faktur",
+    "rights.operation.upo": "Pobieranie UPO z historii sesji",
+    "rights.missing": "Brakuje uprawnień: {missing}.",
+    "rights.instruction.nothing": "Biuro ma wszystkie potrzebne uprawnienia; klient nie musi nic robić.",
+    "rights.instruction.item": "   - {name}",
+    "rights.instruction.token": (
+        "Dzień dobry,\n\n"
+        "biuro {office} łączy się z KSeF w imieniu firmy {client} (NIP {client_nip}) tokenem KSeF, który nie ma "
+        "wszystkich potrzebnych uprawnień. Prosimy:\n"
+        "1. Zaloguj się do Aplikacji Podatnika KSeF w kontekście swojej firmy.\n"
+        "2. Wybierz „Tokeny” → „Generuj token” i zaznacz uprawnienia:\n"
+        "{rights}\n"
+        "3. Przekaż nowy token biuru bezpiecznym kanałem (nie e-mailem otwartym tekstem).\n\n"
+        "Dziękujemy."
+    ),
+    "rights.instruction.grant": (
+        "Dzień dobry,\n\n"
+        "biuro {office} (NIP {office_nip}) potrzebuje uprawnień w KSeF, aby obsługiwać faktury firmy {client} (NIP "
+        "{client_nip}). Prosimy:\n"
+        "1. Zaloguj się do Aplikacji Podatnika KSeF w kontekście swojej firmy.\n"
+        "2. Wybierz „Uprawnienia” → „Nadaj uprawnienia podmiotowi”.\n"
+        "3. Wpisz identyfikator NIP biura: {office_nip} ({office}).\n"
+        "4. Zaznacz:\n"
+        "{rights}\n"
+        "   oraz „Może przekazywać uprawnienia dalej”, jeśli biuro ma pracować na swoich certyfikatach pracowników.\n"
+        "5. Zatwierdź. Konsola biura sprawdzi uprawnienia sama.\n\n"
+        "Dziękujemy."
+    ),
+    # --- core: problem classes and the support inbox (core/services/problems.py) ---
+    "problem.missing_rights.title": "Brak uprawnień",
+    "problem.missing_rights.cause": "Klient nie nadał biuru uprawnień w KSeF albo je odebrał.",
+    "problem.missing_rights.fix": (
+        "Wyślij klientowi instrukcję z Doktora uprawnień; gdy nada uprawnienia, kliknij „Sprawdź ponownie”."
+    ),
+    "problem.wrong_company_key.title": "Niepoprawny klucz firmy",
+    "problem.wrong_company_key.cause": (
+        "Klucz firmy lub token należy do innej firmy, innego biura, został unieważniony albo ma zły format."
+    ),
+    "problem.wrong_company_key.fix": (
+        "Użyj klucza tej firmy (strona Klient → Klucz firmy) albo właściwego tokenu i sprawdź ponownie."
+    ),
+    "problem.network.title": "Problem z połączeniem",
+    "problem.network.cause": "Nie udało się połączyć z KSeF (DNS, połączenie, TLS lub przekroczony czas).",
+    "problem.network.fix": "Sprawdź połączenie z internetem i zaporę; uruchom autotest połączenia; ponów próbę.",
+    "problem.ksef_unavailable.title": "KSeF niedostępny",
+    "problem.ksef_unavailable.cause": "KSeF zgłasza awarię lub przerwę techniczną.",
+    "problem.ksef_unavailable.fix": "Poczekaj na koniec przerwy (Latarnia KSeF); konsola ponowi operację sama.",
+    "problem.rate_limited.title": "Przekroczony limit zapytań",
+    "problem.rate_limited.cause": "KSeF ograniczył liczbę zapytań dla kontekstu tego klienta.",
+    "problem.rate_limited.fix": "Nic nie trzeba robić: konsola poczeka tyle, ile każe KSeF, i ponowi.",
+    "problem.invalid_credentials.title": "Nieważne poświadczenie",
+    "problem.invalid_credentials.cause": (
+        "Token KSeF unieważniony lub wygasły albo certyfikat nieważny, wygasły lub unieważniony."
+    ),
+    "problem.invalid_credentials.fix": "Wgraj nowy certyfikat lub token (Certyfikaty i tokeny) i połącz ponownie.",
+    "problem.auth_required.title": "Wymagane ponowne uwierzytelnienie",
+    "problem.auth_required.cause": "Sesja uwierzytelniona podpisem kwalifikowanym lub Profilem Zaufanym wygasła.",
+    "problem.auth_required.fix": "Podpisz ponownie żądanie uwierzytelnienia (strona Klient → Podpis).",
+    "problem.invalid_invoice.title": "Faktura odrzucona",
+    "problem.invalid_invoice.cause": "KSeF odrzucił fakturę (błąd schematu lub weryfikacji semantycznej).",
+    "problem.invalid_invoice.fix": "Popraw fakturę zgodnie ze szczegółami błędu i wyślij ponownie.",
+    "problem.duplicate.title": "Duplikat faktury",
+    "problem.duplicate.cause": "Faktura o tym numerze już jest w KSeF.",
+    "problem.duplicate.fix": "Nic nie trzeba robić: konsola zapisała numer KSeF oryginału.",
+    "problem.quota_exhausted.title": "Wyczerpany pakiet",
+    "problem.quota_exhausted.cause": "Wykorzystano miesięczny limit operacji pakietu KSeF biura.",
+    "problem.quota_exhausted.fix": "Zwiększ pakiet w Ustawieniach albo poczekaj na nowy okres rozliczeniowy.",
+    "problem.internal.title": "Błąd wewnętrzny",
+    "problem.internal.cause": "Nieoczekiwany błąd konsoli lub odpowiedź KSeF, której konsola nie rozumie.",
+    "problem.internal.fix": "Pobierz paczkę dla wsparcia i przekaż ją zespołowi; ponów próbę.",
+    "problem.closed.superseded": "zastąpiony nowszą diagnozą",
+    "problem.closed.next_attempt_ok": "kolejna próba udana",
+    "problem.closed.unlinked": "połączenie usunięte",
+    "problem.not_found": "Nie ma problemu o numerze {id}.",
+    # --- core: the connection self-test (core/services/linking/selftest.py) ---
+    "selftest.step.reachability": "DNS i TLS",
+    "selftest.step.availability": "Dostępność KSeF (Latarnia)",
+    "selftest.step.public_keys": "Klucze publiczne KSeF",
+    "selftest.step.challenge": "Wyzwanie (challenge)",
+    "selftest.step.auth": "Uwierzytelnienie",
+    "selftest.step.redeem": "Wymiana na token dostępu",
+    "selftest.step.session": "Sesja podpisu (odświeżenie)",
+    "selftest.step.limits": "Limity zapytań kontekstu",
+    "selftest.step.metadata_probe": "Próbne zapytanie o metadane (1 dzień)",
+    "selftest.lighthouse": "KSeF zgłasza stan {status}.",
+    # --- core: console permissions (core/security.py) ---
+    "permission.view": "podgląd",
+    "permission.manage_clients": "zarządzanie klientami",
+    "permission.archive_clients": "archiwizacja klientów",
+    "permission.run_operations": "uruchamianie operacji KSeF",
+    "permission.run_fleet_operations": "operacje na całej flocie klientów",
+    "permission.manage_credentials": "zarządzanie poświadczeniami",
+    "permission.view_secrets_metadata": "podgląd poświadczeń",
+    "permission.export_reports": "eksport raportów",
+    "permission.manage_users": "zarządzanie użytkownikami",
+    "permission.manage_settings": "ustawienia biura",
+    "permission.denied": "Rola {role} nie ma uprawnienia: {permission}",
+    # --- core: the office (core/services/office.py) ---
+    "environment.unknown": "Nieznane środowisko {environment}.",
+    "office.name_required": "Nazwa biura jest wymagana.",
+    "office.account_required": "Identyfikator konta firmy głównej jest wymagany.",
+    "office.exists": "Biuro z kontem {account_id} już istnieje.",
+    "office.not_found": "Nie ma biura o numerze {id}.",
+    "office.name_too_long": "Nazwa biura może mieć co najwyżej 200 znaków.",
+    "office.sync_interval": (
+        "Synchronizacja co {minutes} min jest niedozwolona: co najmniej co {low} minut (limit KSeF), najwyżej co "
+        "{high} minut (7 dni)."
+    ),
+    "office.unknown_environment": "Nieznane środowisko {environment}; dozwolone: PROD, DEMO, TEST, SIM.",
+    # --- core: users and logins (core/services/users.py) ---
+    "users.login.wrong": "Nieprawidłowy login lub hasło.",
+    "users.login.disabled": "Konto jest wyłączone. Skontaktuj się z kierownikiem biura.",
+    "users.login.locked": "Konto zablokowane po zbyt wielu nieudanych próbach logowania, do {until}.",
+    "users.username_format": "Login: 3–64 znaki, małe litery, cyfry, kropka, minus lub podkreślenie.",
+    "users.unknown_role": "Nieznana rola {role}; dozwolone: manager, support, analyst.",
+    "users.password_length": "Hasło musi mieć co najmniej {length} znaków.",
+    "users.exists": "Użytkownik {username} już istnieje.",
+    "users.not_found": "Nie ma użytkownika {username}.",
+    "users.disable_self": "Nie można wyłączyć własnego konta.",
+    "users.demote_self": "Nie można odebrać sobie roli kierownika.",
+    # --- core: notifications (core/services/notifications) ---
+    "notifications.smtp.security": "Zabezpieczenie: none, starttls albo tls.",
+    "notifications.smtp.port": "Port SMTP musi być liczbą od 1 do 65535.",
+    "notifications.smtp.sender": "Adres nadawcy musi być adresem e-mail.",
+    "notifications.unknown_kind": "Nieznany rodzaj powiadomienia {kind}.",
+    "notifications.recipients": "Adresaci: adresy e-mail rozdzielone przecinkami.",
+    "notifications.not_an_address": "{kind}: {addresses} nie jest adresem e-mail.",
+    "mail.not_configured": "Serwer SMTP nie jest skonfigurowany (Ustawienia → Powiadomienia).",
+    "mail.no_recipients": "Brak adresatów: uzupełnij e-maile kierowników biura albo listę adresatów.",
+    "mail.login_refused": "Serwer SMTP odrzucił login lub hasło.",
+    "mail.failed": "Nie udało się wysłać e-maila: {error}",
+    # --- core: notification e-mails, Polish (core/services/notifications/rules.py) ---
+    "mail.cert_expiring.client": "klienta {name} (NIP {nip})",
+    "mail.cert_expiring.office": "biura (służy wielu klientom)",
+    "mail.cert_expiring.subject": "Certyfikat KSeF {who} wygasa {valid_to}",
+    "mail.cert_expiring.body": (
+        "Certyfikat „{label}” (numer seryjny {serial}) {who} wygasa {valid_to}, za {days} dni.\n"
+        "Wgraj nowy certyfikat w konsoli (Certyfikaty i tokeny), zanim połączenie przestanie działać."
+    ),
+    "mail.problem.auth_failed.subject": "Uwierzytelnienie w KSeF nie powiodło się: {name} (NIP {nip})",
+    "mail.problem.rights_missing.subject": "Brak uprawnień biura w KSeF: {name} (NIP {nip})",
+    "mail.problem.sync_failing.subject": "Synchronizacja faktur nie działa: {name} (NIP {nip})",
+    "mail.problem.body": "{message}\n\nSzczegóły i naprawa: konsola → Wsparcie (problem nr {id}).",
+    "mail.package.subject": "Pakiet KSeF wykorzystany w {percent:.0f}%",
+    "mail.package.body": (
+        "W okresie od {start} wykorzystano {used} z {limit} operacji pakietu „{name}”. Prognoza na koniec okresu: "
+        "{forecast}."
+    ),
+    "mail.package.body_held": (
+        "W okresie od {start} wykorzystano {used} z {limit} operacji pakietu „{name}”. Prognoza na koniec okresu: "
+        "{forecast}. Prace nienaglące (np. pobieranie historii) są wstrzymane."
+    ),
+    "mail.sunset.client": "- {name} (NIP {nip})",
+    "mail.sunset.subject": "Tokeny KSeF przestają działać za {days} dni: {count} klientów do przeniesienia",
+    "mail.sunset.body": (
+        "31.12.2026 tokeny KSeF przestają działać. Tych klientów biuro obsługuje jeszcze tokenem:\n"
+        "{names}\n\n"
+        "Przenieś ich na certyfikat biura (Połącz firmy) albo poproś o uprawnienia dla biura."
+    ),
+    "mail.test.subject": "KSeF Office Console: wiadomość testowa",
+    "mail.test.body": "To jest wiadomość testowa z konsoli KSeF biura. Powiadomienia działają.",
+    # --- core: the command line (core/cli), Polish ---
+    "cli.password": "Hasło: ",
+    "cli.password_again": "Powtórz hasło: ",
+    "cli.passwords_differ": "Hasła się różnią.",
+    "cli.manager_password": "Hasło kierownika: ",
+    "cli.ksef_token": "Token KSeF: ",
+    "cli.yes": "tak",
+    "cli.error": "Błąd: {problem}",
+    "cli.no_file": "Nie ma pliku {path}.",
+    "cli.no_active_user": "Nie ma aktywnego użytkownika {username}.",
+    "cli.no_office": "Brak biura: uruchom `ksef-console office init` albo `ksef-console demo seed`.",
+    "cli.users.col.login": "login",
+    "cli.users.col.role": "rola",
+    "cli.users.col.full_name": "imię i nazwisko",
+    "cli.users.col.email": "e-mail",
+    "cli.users.col.disabled": "wyłączony",
+    "cli.clients.col.id": "id",
+    "cli.clients.col.nip": "NIP",
+    "cli.clients.col.name": "nazwa",
+    "cli.clients.col.environment": "środowisko",
+    "cli.clients.col.status": "status",
+    "cli.clients.col.archived": "archiwum",
+    "cli.clients.total": "razem: {total}",
+    "cli.import.rejected": "Import odrzucony: {errors} błędów w {rows} wierszach; nic nie zapisano.",
+    "cli.import.done": "Zaimportowano {count} klientów.",
+    "cli.job": "zadanie {id}…",
+    "cli.selftest.col.step": "krok",
+    "cli.selftest.col.result": "wynik",
+    "cli.selftest.col.ms": "ms",
+    "cli.selftest.col.description": "opis",
+    "cli.selftest.ok": "OK",
+    "cli.selftest.failed": "BŁĄD",
+    "cli.problem_without_client": "Ten problem nie dotyczy klienta.",
+    "cli.worker_silent": "Żaden worker nie odpowiedział w {seconds:.0f} s. Czy `python -m core.jobs.worker` działa?",
+    "cli.report.range_only_usage": "--from/--to dotyczą tylko raportów użycia.",
+    "cli.report.export_failed": "Eksport się nie udał: {error}",
+    # --- core: linking clients (core/services/linking) ---
+    "client.not_found": "Nie ma klienta o numerze {id}.",
+    "client.not_found_active": "Nie ma aktywnego klienta o numerze {id}.",
+    "job.subject.clients": "{count} klientów",
+    "link.nothing_to_fix": "Klient nie ma połączenia do poprawienia.",
+    "link.not_linked": "Klient nie jest połączony.",
+    "link.unknown_method": "Nieznana metoda uwierzytelnienia {method}.",
+    "link.confirm_production": (
+        "Środowisko produkcyjne wymaga wyraźnego potwierdzenia: dokumenty wysłane do PROD mają skutki prawne."
+    ),
+    "link.client_in_production": "Klient pracuje w środowisku produkcyjnym: potwierdź połączenie z PROD.",
+    "link.credential_gone": "Wybrane poświadczenie nie istnieje albo zostało unieważnione.",
+    "link.credential_other_client": "Wybrane poświadczenie należy do innego klienta, nie do {client}.",
+    "link.credential_wrong_method": "Wybrane poświadczenie nie pasuje do metody uwierzytelnienia.",
+    "link.sign_instead": "Podpis kwalifikowany i Profil Zaufany łączy się przez podpisanie żądania (strona Klient).",
+    "link.no_token": "Klient {client} nie ma tokenu KSeF; dodaj go w „Certyfikaty i tokeny”.",
+    "link.no_certificate": "Klient {client} nie ma certyfikatu; dodaj go w „Certyfikaty i tokeny”.",
+    "link.key_refused": "{message} {fix}",
+    "link.certificate_expired": "Certyfikat wygasł {valid_to}; wgraj nowy certyfikat.",
+    "link.no_invoice_read": "Biuro nie ma uprawnienia InvoiceRead w kontekście {client} (NIP {nip}).",
+    "link.works": "Połączenie działa.",
+    "link.choose_clients": "Wybierz co najmniej jednego klienta.",
+    # --- core: company keys (core/services/linking/keys.py) ---
+    "company_key.ok": "Klucz firmy jest poprawny.",
+    "company_key.malformed": "Klucz firmy ma zły format: {error}.",
+    "company_key.malformed.fix": "Skopiuj klucz ze strony klienta.",
+    "company_key.other_office": "Klucz należy do innego biura (konto {account}), a nie do konta {own}.",
+    "company_key.other_office.fix": "Użyj klucza wygenerowanego w tej konsoli.",
+    "company_key.unknown_company": "Firma {company_id} nie istnieje w rejestrze biura.",
+    "company_key.unknown_company.fix": "Sprawdź klucz.",
+    "company_key.archived": "Firma {name} (NIP {nip}) jest w archiwum.",
+    "company_key.archived.fix": "Przywróć firmę albo użyj klucza aktywnej firmy.",
+    "company_key.other_company": "Ten klucz należy do firmy {named}, a nie do {client} (NIP {nip}).",
+    "company_key.other_company.fix": "Użyj klucza tej firmy (przycisk „Użyj klucza tej firmy”).",
+    "company_key.context": "Poświadczenie prowadzi do kontekstu NIP {context_nip}, a klient ma NIP {nip}.",
+    "company_key.context.fix": "Wybierz poświadczenie tego klienta.",
+    "company_key.revoked": "Klucz firmy {client} został unieważniony {revoked_at}.",
+    "company_key.revoked.fix": "Użyj aktualnego klucza ze strony klienta.",
+    # --- core: credentials (core/services/linking/credentials.py) ---
+    "credential_status.submitted": "przesłany do autoryzacji",
+    "credential_status.accepted": "przyjęty w trakcie autoryzacji",
+    "credential_status.authorized": "autoryzowany pomyślnie",
+    "credential_status.auth_failed": "uwierzytelnianie nieudane",
+    "credential_status.added": "dodany",
+    "credential_status.missing": "brak",
+    "credential_status.active": "aktywny",
+    "credential_status.revoked": "unieważniony",
+    "credential_status.expired": "wygasły",
+    "credential.token_of_named": "Ten token należy do firmy {owner} (NIP {owner_nip}), nie do {client} (NIP {nip}).",
+    "credential.token_of_nip": "Ten token należy do firmy o NIP {owner_nip}, nie do {client} (NIP {nip}).",
+    "credential.not_a_token": "To nie wygląda na token KSeF (wklej cały token, bez spacji).",
+    "credential.not_found": "Nie ma poświadczenia o numerze {id}.",
+    # --- core: KSeF connections of clients (core/services/linking/connection.py) ---
+    "link.client_not_linked": "Klient {client} nie jest połączony z KSeF.",
+    "link.offline_certificate": "Certyfikat typu Offline nie służy do uwierzytelniania.",
+    "link.credential_removed": "Poświadczenie zostało usunięte lub unieważnione.",
+    # --- core: signatures (core/services/linking/signatures.py) ---
+    "signature.not_needed": "Ta metoda nie wymaga podpisywania żądania.",
+    "signature.confirm_production": "Środowisko produkcyjne wymaga wyraźnego potwierdzenia.",
+    "signature.too_big": "Plik jest za duży na podpisane żądanie uwierzytelnienia.",
+    "signature.not_xml": "Plik nie jest poprawnym XML: {error} (wiersz {line}).",
+    "signature.not_auth_request": "To nie jest żądanie AuthTokenRequest pobrane z konsoli.",
+    "signature.unsigned": "Plik nie jest podpisany: podpisz go podpisem kwalifikowanym lub Profilem Zaufanym.",
+    "signature.wrong_method": "Podpisem łączy się tylko metodą podpisu kwalifikowanego albo Profilu Zaufanego.",
+    "signature.rehearsal_only_sim": "Podpis certyfikatem testowym jest dostępny tylko w środowisku symulatora (SIM).",
+    # --- core: client detail (core/services/linking/detail.py) ---
+    "history.problem": "{title}: {message}",
+    "history.problem.closed": "{title}: {message} — {reason}",
+    # --- core: sending invoices (core/services/sending.py) ---
+    "sending.choose_files": "Wybierz co najmniej jeden plik faktury XML.",
+    "sending.too_many": "Naraz można wysłać do {limit} faktur.",
+    "sending.other_seller": "fakturę wystawił NIP {seller}, a wybrany klient ma NIP {nip}",
+    "sending.repeated_number": "numer faktury {number} powtarza się w wybranych plikach",
+    "sending.rejected": "KSeF odrzucił {count} faktur(y); szczegóły na stronie Faktury.",
+    # --- core: invoices and sync (core/services/invoices.py, sync) ---
+    "invoice.not_found": "Nie ma faktury o numerze {id}.",
+    "invoice.no_content": "Treść tej faktury nie została jeszcze pobrana.",
+    "invoice.no_upo": "Ta faktura nie ma UPO (UPO dostaje faktura wysłana z konsoli i przyjęta przez KSeF).",
+    "invoice.not_found_local": "Nie ma lokalnie faktury {ksef_number}.",
+    "sync.not_linked": "Klient {client} nie ma działającego połączenia z KSeF.",
+    # --- core: the client register and the import (core/services/clients) ---
+    "clients.unknown_environment": "środowisko {environment} jest nieznane (dozwolone: PROD, DEMO, TEST, SIM)",
+    "clients.name_required": "nazwa firmy jest wymagana",
+    "clients.name_too_long": "nazwa firmy jest dłuższa niż 300 znaków",
+    "clients.bad_email": "adres e-mail {email} jest niepoprawny",
+    "clients.exists": "Klient z NIP {nip} już jest w rejestrze ({name}).",
+    "clients.not_found_nip": "Nie ma klienta z NIP {nip}.",
+    "office.missing": "Biuro nie istnieje.",
+    # --- core: importing clients (core/services/clients/importer.py) ---
+    "import.encoding": "Plik nie jest tekstem w UTF-8 ani w Windows-1250.",
+    "import.bad_xlsx": "Plik XLSX jest uszkodzony albo nie jest arkuszem Excela.",
+    "import.too_big": "Plik jest za duży (ponad {megabytes} MB).",
+    "import.empty": "Plik jest pusty.",
+    "import.file_type": "Obsługiwane są pliki CSV i XLSX.",
+    "import.missing_columns": (
+        "Brak kolumn: {missing}. Wymagane nagłówki: NIP, nazwa; opcjonalne: e-mail, id w ERP, środowisko."
+    ),
+    "import.too_many_rows": "Plik ma ponad {limit} wierszy; podziel go na mniejsze.",
+    "import.repeated_nip": "NIP {nip} powtarza się w pliku (pierwszy raz w wierszu {first})",
+    "import.exists": "klient z NIP {nip} już jest w rejestrze ({name})",
+    "import.row": "wiersz {line}: {problem}",
+    "import.no_rows": "Plik nie zawiera żadnego wiersza z danymi.",
+    "import.clash": "klient z NIP {nip} został dodany w czasie importu; spróbuj ponownie",
+    # --- core: the package and jobs (core/services/usage/package.py, core/services/jobs.py) ---
+    "package.missing": "Biuro nie ma pakietu KSeF.",
+    "package.negative_limit": "Limit operacji nie może być ujemny.",
+    "package.billing_day": "Dzień rozliczenia musi być liczbą od 1 do 28.",
+    "package.policy": "Polityka po wyczerpaniu: tylko ostrzegaj (warn) albo wstrzymuj prace nienaglące (hold).",
+    "job.not_found": "Nie ma zadania o numerze {id}.",
+    # --- core: the command line, invoices ---
+    "cli.invoices.col.ksef_number": "numer KSeF",
+    "cli.invoices.col.number": "numer",
+    "cli.invoices.col.date": "data",
+    "cli.invoices.col.client": "klient",
+    "cli.invoices.col.subject_type": "rodzaj",
+    "cli.invoices.col.status": "status",
+    "cli.invoices.col.gross": "brutto",
 }
