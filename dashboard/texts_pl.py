@@ -612,6 +612,7 @@ TEXTS: dict[str, str] = {
     "history.company_key_reissue": "nowy klucz firmy",
     "history.credential_add": "dodanie poświadczenia",
     "history.credential_revoke": "unieważnienie poświadczenia",
+    "history.credential_status": "zmiana statusu autoryzacji certyfikatu",
     "history.link_connect": "połączenie z KSeF",
     "history.link_verify": "sprawdzenie połączenia",
     "history.link_use_current_key": "użycie klucza tej firmy",

@@ -32,7 +32,7 @@ def send_test(*, actor: Actor, to: str = "") -> str:
         )
     notice = Notice("test", f"test:{uuid.uuid4().hex}", "KSeF Office Console: wiadomość testowa",
                     "To jest wiadomość testowa z konsoli KSeF biura. Powiadomienia działają.")  # fmt: skip
-    status, error = deliver(actor.office_id, notice, recipients)
+    status, error = _deliver(actor.office_id, notice, recipients)
     with session_scope(write=True) as session:
         audit.record(session, actor, "notification.test", ", ".join(recipients), status=status)
     if status != "sent":
@@ -58,7 +58,7 @@ def run_notifications(office_id: int, now: datetime | None = None) -> dict[str, 
         if notice.kind not in enabled:
             counts["skipped"] += 1
             continue
-        status, _error = deliver(office_id, notice, recipients[notice.kind])
+        status, _error = _deliver(office_id, notice, recipients[notice.kind])
         if status in counts:
             counts[status] += 1
     return counts
@@ -85,7 +85,7 @@ def _claim(office_id: int, notice: Notice, recipients: list[str], status: str) -
     return True
 
 
-def deliver(office_id: int, notice: Notice, recipients: list[str]) -> tuple[str, str]:
+def _deliver(office_id: int, notice: Notice, recipients: list[str]) -> tuple[str, str]:
     """(status, error): the log row is claimed first, the e-mail goes out after that commit."""
     if not _claim(office_id, notice, recipients, status="sending"):
         return "duplicate", ""
