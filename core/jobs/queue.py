@@ -1,4 +1,6 @@
-"""The job queue is the `job_run` table.
+"""The job queue is the `job_run` table. Jobs enter it through `start_job`, in the transaction of the change that
+asks for them and with its audit event; a kind's dedup key lets at most one job per key be pending or running, and a
+scheduled job's period slot is queued once (both held by partial unique indexes, so also under concurrent starts).
 
 Claiming is one statement that is correct on SQLite and PostgreSQL:
 `UPDATE job_run SET … WHERE id IN (SELECT id … FOR UPDATE SKIP LOCKED) AND status='pending' RETURNING …`.
