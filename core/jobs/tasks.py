@@ -134,4 +134,4 @@ def usage_rollup(context: JobContext[NoPayload]) -> RollupResult:
 @task(kinds.NOTIFICATIONS)
 def notifications(context: JobContext[OfficePayload]) -> NotificationsResult:
     _office_actor(context)
-    return NotificationsResult(**run_notifications(context.payload.office_id))
+    return NotificationsResult(**run_notifications(actor=context.actor))

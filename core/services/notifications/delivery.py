@@ -40,8 +40,11 @@ def send_test(*, actor: Actor, to: str = "") -> str:
     return ", ".join(recipients)
 
 
-def run_notifications(office_id: int, now: datetime | None = None) -> dict[str, int]:
-    """Evaluate every rule and send what has not been sent; a kind switched off is skipped."""
+def run_notifications(*, actor: Actor, now: datetime | None = None) -> dict[str, int]:
+    """Evaluate every rule of the actor's office and send what has not been sent; a kind switched off is skipped.
+    A run that sent (or failed to send) anything is audited; each e-mail is in the notification log."""
+    actor.require(Permission.run_fleet_operations)
+    office_id = actor.office_id
     now = now or utcnow()
     with session_scope() as session:
         notices = collect(session, office_id, now)
@@ -61,6 +64,9 @@ def run_notifications(office_id: int, now: datetime | None = None) -> dict[str, 
         status, _error = _deliver(office_id, notice, recipients[notice.kind])
         if status in counts:
             counts[status] += 1
+    if counts["sent"] or counts["failed"]:
+        with session_scope(write=True) as session:
+            audit.record(session, actor, "notification.run", f"office:{office_id}", **counts)
     return counts
 
 
