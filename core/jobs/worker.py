@@ -133,7 +133,8 @@ def _end(
     with db.session_scope(write=True) as session:
         state: str
         if not error:
-            state = JobStatus.done if queue.complete(session, job.id, worker_id, to_json(result)) else "lost"
+            stored = to_json(result) if result is not None else {}
+            state = JobStatus.done if queue.complete(session, job.id, worker_id, stored) else "lost"
         else:
             state = queue.fail(session, job.id, worker_id, error, retry_in=retry_in)
         if job.created_by is not None and job.office_id is not None and state in (JobStatus.done, JobStatus.dead):

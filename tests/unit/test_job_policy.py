@@ -1,6 +1,9 @@
 """Jobs start in the caller's transaction with their audit event, run only as a user who still may run them, dedup
 on their kind's key, and end audited."""
 
+import json
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 
@@ -8,9 +11,20 @@ import ksef_spec
 from core import db
 from core.errors import NotFound, PermissionDenied
 from core.jobs import queue, schedules
-from core.jobs.kinds import SYNC, ClientImportResult, SendResult, StatusScanResult, SyncPayload
+from core.jobs.kinds import (
+    SYNC,
+    BulkLinkResult,
+    ClientImportResult,
+    LinkConnectPayload,
+    LinkHealthResult,
+    ReportExportPayload,
+    SendResult,
+    StatusScanResult,
+    SyncPayload,
+)
+from core.jobs.spec import from_json, to_json
 from core.jobs.worker import drain
-from core.models import AuditEvent, Client, CompanyKey, Invoice, JobRun
+from core.models import AuditEvent, Client, CompanyKey, Invoice, JobRun, LinkOutcome, LinkRequest
 from core.services import sending
 from core.services.clients import register as clients
 from core.services.clients.importer import start_client_import
@@ -150,3 +164,27 @@ def test_the_company_key_needs_the_credentials_permission_and_is_never_issued_by
     with db.session_scope() as session:
         keys = session.execute(sa.select(CompanyKey.revoked_at)).scalars().all()
     assert len(keys) == 1 and all(keys)  # reading issued nothing
+
+
+def test_every_declared_kind_has_a_body_and_every_body_a_declared_kind():
+    import core.jobs.tasks  # noqa: F401 - binds the bodies
+    from core.jobs.kinds import SPECS
+    from core.jobs.registry import TASKS
+
+    assert set(SPECS) == set(TASKS)
+    assert all(TASKS[kind].spec is spec for kind, spec in SPECS.items())
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        LinkConnectPayload((1, 2), LinkRequest("ksef_token", environment="SIM", send_enabled=True)),
+        BulkLinkResult({3: LinkOutcome(3, False, "action_required", "missing_rights", "Brak uprawnień.")}),
+        SendResult({5: InvoiceStatus.accepted, 6: InvoiceStatus.rejected}),
+        ReportExportPayload("usage", "csv", "u.csv", date(2026, 1, 1), date(2026, 1, 31), (1,), ("invoice_sent",)),
+        LinkHealthResult(clients=0),
+    ],
+)
+def test_payloads_and_results_come_back_from_json_as_their_types(value):
+    stored = json.loads(json.dumps(to_json(value)))  # as job_run keeps it
+    assert from_json(type(value), stored) == value
