@@ -80,17 +80,20 @@ def _demo_seed(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _worker_ping(args: argparse.Namespace) -> dict[str, Any]:
-    import uuid
+    from dataclasses import asdict
 
     from core.jobs import queue
+    from core.jobs.kinds import PING, NoPayload, PingResult
+    from core.services.jobs import job_progress
 
     actor = acting_user(args)
-    job_id = queue.enqueue("ping", period=uuid.uuid4().hex, office_id=actor.office_id, max_attempts=1)
+    with db.session_scope(write=True) as session:
+        job_id = queue.start_job(session, actor, PING, NoPayload()).id
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
-        job = queue.get_job(job_id)
-        if job is not None and job.status == "done":
-            return {"job_id": job_id, **job.result}
+        job = job_progress(actor=actor, job_id=job_id, result=PingResult)
+        if job.status == "done" and job.result is not None:
+            return {"job_id": job_id, **asdict(job.result)}
         time.sleep(0.2)
     queue.cancel(job_id)
     raise ServiceError(Text("cli.worker_silent", seconds=args.timeout))

@@ -11,10 +11,10 @@ from typing import Any
 from core.cli.common import acting_user, command, print_table
 from core.errors import InvalidInput
 from core.formatting import format_money
-from core.jobs import queue
+from core.jobs.kinds import SendResult
 from core.jobs.worker import run_now
 from core.ksef.errors import KsefFailure
-from core.services import invoices, sending
+from core.services import invoices, jobs, sending
 from core.services.clients import register as clients
 from core.services.sync.engine import sync_client
 from core.texts import Text
@@ -81,8 +81,8 @@ def _send(args: argparse.Namespace) -> Any:
     result: dict[str, Any] = {"rejected": batch.rejected, "queued": len(batch.invoice_ids)}
     if batch.job_id is not None:
         run_now(batch.job_id, "cli")
-        job = queue.get_job(batch.job_id)
-        result["job"] = {"status": job.status, "error": job.error} if job else None
+        job = jobs.job_progress(actor=actor, job_id=batch.job_id, result=SendResult)
+        result["job"] = {"status": job.status, "error": job.error}
         page = invoices.list_invoices(actor=actor, client_id=client.id, limit=len(batch.invoice_ids) + 10)
         result["invoices"] = [asdict(r) for r in page.items if r.id in batch.invoice_ids]
     args.exit_code = (

@@ -11,9 +11,10 @@ from typing import Any
 
 from core.cli.common import acting_user, command, print_table
 from core.errors import InvalidInput
-from core.jobs import queue
+from core.jobs.kinds import BulkLinkResult
 from core.jobs.worker import run_now
-from core.services import problems
+from core.security import Actor
+from core.services import jobs, problems
 from core.services.clients import register as clients
 from core.services.linking import credentials, links, rights, selftest
 from core.services.linking import keys as company_keys
@@ -162,7 +163,7 @@ def _link_verify(args: argparse.Namespace) -> Any:
     actor = acting_user(args)
     if args.all:
         ids = [c.id for c in clients.list_clients(actor=actor).items]
-        return _run_bulk(links.start_bulk_verify(actor=actor, client_ids=ids))
+        return _run_bulk(actor, links.start_bulk_verify(actor=actor, client_ids=ids))
     return links.verify_link(actor=actor, client_id=_client_id(args))
 
 
@@ -174,15 +175,15 @@ def _link_connect(args: argparse.Namespace) -> Any:
         ids = [c.id for c in clients.list_clients(actor=actor).items]
     else:
         ids = [clients.find_client_by_nip(actor=actor, nip=n.strip()).id for n in args.nips.split(",") if n.strip()]
-    return _run_bulk(links.start_bulk_connect(actor=actor, client_ids=ids, request=_request(args)))
+    return _run_bulk(actor, links.start_bulk_connect(actor=actor, client_ids=ids, request=_request(args)))
 
 
-def _run_bulk(job_id: int) -> dict[str, Any]:
+def _run_bulk(actor: Actor, job_id: int) -> dict[str, Any]:
     print(Text("cli.job", id=job_id), file=sys.stderr)
     run_now(job_id, "cli")
-    job = queue.get_job(job_id)
-    assert job is not None
-    return {"job_id": job_id, "status": job.status, **job.result}
+    job = jobs.job_progress(actor=actor, job_id=job_id, result=BulkLinkResult)
+    result = job.result or BulkLinkResult()
+    return {"job_id": job_id, "status": job.status, "clients": result.clients, "ok": result.ok, "failed": result.failed}
 
 
 def _key_verify(args: argparse.Namespace) -> Any:
@@ -283,7 +284,7 @@ def _problems_retry(args: argparse.Namespace) -> Any:
     ids = sorted(
         {p.client_id for p in problems.list_open(actor=actor, problem_class=args.problem_class) if p.client_id}
     )
-    return _run_bulk(links.start_bulk_verify(actor=actor, client_ids=ids))
+    return _run_bulk(actor, links.start_bulk_verify(actor=actor, client_ids=ids))
 
 
 def _problems_bundle(args: argparse.Namespace) -> Any:

@@ -9,8 +9,9 @@ from typing import Any
 
 from core.cli.common import acting_user, command
 from core.errors import InvalidInput
-from core.jobs import queue
+from core.jobs.kinds import ReportExportResult
 from core.jobs.worker import run_now
+from core.services import jobs
 from core.services.notifications import delivery as notification_delivery
 from core.services.reports import exports
 from core.services.reports.tables import UsageFilters
@@ -51,9 +52,9 @@ def _report(args: argparse.Namespace) -> dict[str, Any]:
     data = result.data
     if data is None and result.job_id is not None:
         run_now(result.job_id, "cli")  # a large export is built right here instead of waiting for a worker
-        job = queue.get_job(result.job_id)
-        if job is None or job.status != "done":
-            raise InvalidInput(Text("cli.report.export_failed", error=job.error if job else "?"))
+        job = jobs.job_progress(actor=actor, job_id=result.job_id, result=ReportExportResult)
+        if job.status != "done":
+            raise InvalidInput(Text("cli.report.export_failed", error=job.error))
         _name, _mime, data = exports.download_export(actor=actor, job_id=result.job_id)
     assert data is not None
     args.out.write_bytes(data)

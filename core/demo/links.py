@@ -15,7 +15,7 @@ from core.db import session_scope
 from core.models import Client, Credential, Link, Office
 from core.services.certificates.files import describe
 from core.services.linking.credentials import insert_certificate, insert_token
-from core.services.linking.keys import current_key
+from core.services.linking.keys import require_key
 from core.types import AuthMethod, KsefEnvironment
 
 OFFICE_CERTIFICATE_SCENARIOS = {"rights_missing"}
@@ -40,7 +40,7 @@ def link_scenarios(office_id: int, seeded: dict[str, Any]) -> list[int]:
         assert office is not None
         office_certificate = _certificate(session, office_id, None, seeded["office"]["certificate"])
         clients = {c.nip: c for c in session.exec(select(Client).where(Client.office_id == office_id)).all()}
-        keys = {nip: current_key(session, client, office) for nip, client in clients.items()}
+        keys = {nip: require_key(session, client, office) for nip, client in clients.items()}
         for index, entry in enumerate(seeded["clients"]):
             client = clients.get(entry["nip"])
             if client is None or client.id is None or _has_link(session, client.id):

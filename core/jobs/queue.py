@@ -1,4 +1,6 @@
-"""The job queue is the `job_run` table.
+"""The job queue is the `job_run` table. Jobs enter it through `start_job`, in the transaction of the change that
+asks for them and with its audit event; a kind's dedup key lets at most one job per key be pending or running, and a
+scheduled job's period slot is queued once (both held by partial unique indexes, so also under concurrent starts).
 
 Claiming is one statement that is correct on SQLite and PostgreSQL:
 `UPDATE job_run SET … WHERE id IN (SELECT id … FOR UPDATE SKIP LOCKED) AND status='pending' RETURNING …`.
@@ -9,22 +11,23 @@ lease that long jobs renew; the reaper returns jobs whose lease ran out (a kille
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import col, select
+from sqlmodel import Session, col
 
-from core.db import get_engine, rowcount, session_scope
+from core import audit
+from core.db import rowcount, session_scope
+from core.jobs.spec import JobSpec, P, to_json
 from core.models import JobRun
+from core.security import Actor
 from core.types import JobStatus, utcnow
 
 DEFAULT_LEASE_SECONDS = 60
-BACKOFF_BASE_SECONDS = 5
-BACKOFF_CAP_SECONDS = 15 * 60
+ACTIVE = (JobStatus.pending, JobStatus.running)  # a dedup key allows one job in these states
 
 
 @dataclass(frozen=True)
@@ -40,9 +43,63 @@ class ClaimedJob:
     created_by: int | None
 
 
-def enqueue(
-    kind: str,
+@dataclass(frozen=True)
+class StartedJob:
+    id: int
+    run_after: datetime
+    new: bool  # False: the job that was already pending or running for this dedup key (or this period)
+
+
+def start_job(
+    session: Session,
+    actor: Actor | None,
+    spec: JobSpec[P, Any],
+    payload: P,
     *,
+    action: str | None = None,
+    target: str = "",
+    subject: str = "",
+    period: str = "",
+    run_after: datetime | None = None,
+    urgent: bool = True,
+    priority: int | None = None,
+    **details: Any,
+) -> StartedJob:
+    """Queue a job in the caller's transaction together with its audit event, so the job exists exactly when the
+    change that asked for it commits.
+
+    `actor` is the person (or a system actor: the scheduler, the CLI) the job runs for and is checked against the
+    kind's permission; None is the scheduler's upkeep that belongs to no office. `period` makes a scheduled job
+    idempotent per slot. A job started by a person is always audited (as `action`, by default `job.<kind>`).
+    """
+    if actor is not None:
+        actor.require(spec.permission)
+    job = insert(
+        session,
+        kind=spec.kind,
+        subject=subject[:120],
+        period=period,
+        payload=to_json(payload),
+        office_id=actor.office_id if actor is not None else None,
+        created_by=actor.user_id if actor is not None else None,
+        urgent=urgent,
+        priority=spec.priority if priority is None else priority,
+        max_attempts=spec.retry.attempts,
+        run_after=run_after,
+        dedup_key=spec.dedup_key(payload),
+    )
+    if actor is not None and (action is not None or actor.user_id is not None):
+        extra = {} if job.new else {"existing": True}
+        audit.record(
+            session, actor, action or f"job.{spec.kind}", target or f"job:{job.id}", job_id=job.id, **extra, **details
+        )
+    return job
+
+
+def insert(
+    session: Session,
+    *,
+    kind: str,
     subject: str = "",
     period: str = "",
     payload: dict[str, Any] | None = None,
@@ -50,10 +107,16 @@ def enqueue(
     created_by: int | None = None,
     urgent: bool = True,
     priority: int = 0,
-    max_attempts: int = 5,
+    max_attempts: int = 1,
     run_after: datetime | None = None,
-) -> int:
-    """Add a job unless one with the same (kind, subject, period) exists; return the id either way."""
+    dedup_key: str | None = None,
+) -> StartedJob:
+    """Add a job row, unless a job with its dedup key is pending or running, or its period's job exists (then that
+    job is returned). The partial unique indexes make this hold under concurrent inserts on PostgreSQL too."""
+    table = JobRun.__table__  # type: ignore[attr-defined]
+    existing = _existing(session, kind, subject, period, dedup_key)
+    if existing is not None:
+        return existing
     values = {
         "kind": kind,
         "subject": subject,
@@ -67,16 +130,31 @@ def enqueue(
         "status": JobStatus.pending,
         "run_after": run_after or utcnow(),
         "created_at": utcnow(),
+        "dedup_key": dedup_key,
     }
-    insert = postgresql.insert if get_engine().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(JobRun).values(**values).on_conflict_do_nothing(index_elements=["kind", "subject", "period"])
-    with session_scope(write=True) as session:
-        session.execute(statement)
-        job_id = session.exec(
-            select(JobRun.id).where(JobRun.kind == kind, JobRun.subject == subject, JobRun.period == period)
-        ).one()
-    assert job_id is not None
-    return job_id
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(**values).on_conflict_do_nothing()
+    row = session.execute(statement.returning(table.c.id, table.c.run_after)).first()
+    if row is not None:
+        return StartedJob(row.id, row.run_after, new=True)
+    existing = _existing(session, kind, subject, period, dedup_key)  # another transaction inserted it meanwhile
+    assert existing is not None
+    return existing
+
+
+def _existing(session: Session, kind: str, subject: str, period: str, dedup_key: str | None) -> StartedJob | None:
+    table = JobRun.__table__  # type: ignore[attr-defined]
+    conditions = []
+    if dedup_key is not None:
+        conditions.append(sa.and_(table.c.dedup_key == dedup_key, table.c.status.in_(ACTIVE)))
+    if period:
+        conditions.append(sa.and_(table.c.kind == kind, table.c.subject == subject, table.c.period == period))
+    if not conditions:
+        return None
+    row = session.execute(
+        sa.select(table.c.id, table.c.run_after).where(sa.or_(*conditions)).order_by(table.c.id).limit(1)
+    ).first()
+    return StartedJob(row.id, row.run_after, new=False) if row is not None else None
 
 
 def claim(
@@ -156,40 +234,32 @@ def set_progress(job_id: int, done: int, total: int, result: dict[str, Any] | No
         session.execute(sa.update(JobRun).where(col(JobRun.id) == job_id).values(**values))
 
 
-def complete(job_id: int, worker_id: str, result: dict[str, Any] | None = None) -> bool:
-    with session_scope(write=True) as session:
-        outcome = session.execute(
-            sa.update(JobRun)
-            .where(col(JobRun.id) == job_id, col(JobRun.lease_owner) == worker_id, col(JobRun.status) == "running")
-            .values(status=JobStatus.done, result=result or {}, finished_at=utcnow(), lease_expires_at=None)
-        )
+def complete(session: Session, job_id: int, worker_id: str, result: dict[str, Any]) -> bool:
+    """Mark our running job done with its result (in the caller's transaction, beside the job's audit event)."""
+    outcome = session.execute(
+        sa.update(JobRun)
+        .where(col(JobRun.id) == job_id, col(JobRun.lease_owner) == worker_id, col(JobRun.status) == "running")
+        .values(status=JobStatus.done, result=result, finished_at=utcnow(), lease_expires_at=None)
+    )
     return bool(rowcount(outcome))
 
 
-def backoff_seconds(attempts: int) -> float:
-    """Exponential backoff with jitter: 5 s, 10 s, 20 s … capped at 15 minutes."""
-    delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
-    return delay * random.uniform(0.8, 1.2)
-
-
-def fail(job_id: int, worker_id: str, error: str, *, retryable: bool = True, retry_after: float | None = None) -> str:
-    """Record a failed attempt: back to the queue with backoff, or `dead` when attempts are used up."""
-    with session_scope(write=True) as session:
-        job = session.get(JobRun, job_id)
-        if job is None or job.lease_owner != worker_id or job.status != JobStatus.running:
-            return "lost"
-        now = utcnow()
-        job.error = error[:4000]
-        job.lease_expires_at = None
-        if retryable and job.attempts < job.max_attempts:
-            delay = retry_after if retry_after is not None else backoff_seconds(job.attempts)
-            job.status = JobStatus.pending
-            job.run_after = now + timedelta(seconds=delay)
-        else:
-            job.status = JobStatus.dead
-            job.finished_at = now
-        session.add(job)
-        return job.status
+def fail(session: Session, job_id: int, worker_id: str, error: str, *, retry_in: float | None = None) -> str:
+    """Record a failed attempt: back to the queue after `retry_in` seconds while attempts remain, else `dead`."""
+    job = session.get(JobRun, job_id)
+    if job is None or job.lease_owner != worker_id or job.status != JobStatus.running:
+        return "lost"
+    now = utcnow()
+    job.error = error[:4000]
+    job.lease_expires_at = None
+    if retry_in is not None and job.attempts < job.max_attempts:
+        job.status = JobStatus.pending
+        job.run_after = now + timedelta(seconds=retry_in)
+    else:
+        job.status = JobStatus.dead
+        job.finished_at = now
+    session.add(job)
+    return job.status
 
 
 def reap_expired() -> int:

@@ -1,66 +1,76 @@
-"""Task kinds and what runs them. A task gets a JobContext and returns a JSON-able result."""
+"""Binding task bodies to job kinds, and what a body gets: a typed JobContext with its typed payload."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic
 
+from core.errors import ServiceError
 from core.jobs import queue
 from core.jobs.queue import ClaimedJob
+from core.jobs.spec import JobSpec, P, R, to_json
+from core.ksef.errors import KsefFailure
 from core.security import Actor
-
-TaskFunction = Callable[["JobContext"], dict[str, Any] | None]
-TASKS: dict[str, TaskFunction] = {}
-
-
-class RetryLater(Exception):
-    """A passing failure (network, 429, KSeF unavailable): the job goes back to the queue."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+from core.types import ProblemClass
 
 
 class JobFailed(Exception):
-    """A failure retrying will not fix: the job is buried as dead with this message."""
-
-
-def task(kind: str) -> Callable[[TaskFunction], TaskFunction]:
-    def register(function: TaskFunction) -> TaskFunction:
-        TASKS[kind] = function
-        return function
-
-    return register
+    """The worker refuses to run a job (its user is gone, lost the role, or it names no office): no retry."""
 
 
 @dataclass
-class JobContext:
+class JobContext(Generic[P]):
     job: ClaimedJob
+    spec: JobSpec[P, Any]
+    payload: P
     worker_id: str
+    acting: Actor | None  # checked by the worker before the body runs; None only for office-less upkeep
     _last_progress: float = field(default=0.0, repr=False)
 
     @property
-    def payload(self) -> dict[str, Any]:
-        return self.job.payload
-
-    @property
     def actor(self) -> Actor:
-        """The user who asked for the job, or the worker itself for scheduled work."""
-        from core.services.users import actor_for
+        """The user who asked for the job (re-checked when it runs), or a system actor for scheduled work."""
+        if self.acting is None:
+            raise JobFailed("Zadanie nie wskazuje biura.")
+        return self.acting
 
-        if self.job.created_by is not None:
-            actor = actor_for(self.job.created_by)
-            if actor is not None:
-                return actor
-        if self.job.office_id is None:
-            raise JobFailed("zadanie nie wskazuje biura")
-        return Actor.system("worker", self.job.office_id)
-
-    def progress(self, done: int, total: int, *, force: bool = False, result: dict[str, Any] | None = None) -> None:
-        """Report progress (and partial results), at most a few times a second, always for the last step."""
+    def progress(self, done: int, total: int, *, force: bool = False, result: Any = None) -> None:
+        """Report progress (and the partial result), at most a few times a second, always for the last step."""
         now = time.monotonic()
         if force or done >= total or now - self._last_progress > 0.3:
-            queue.set_progress(self.job.id, done, total, result)
+            queue.set_progress(self.job.id, done, total, None if result is None else to_json(result))
             self._last_progress = now
+
+
+def failure_class(error: BaseException) -> ProblemClass | None:
+    """The failure class the retry policy looks at; None for failures no retry can fix (refusals, bad input)."""
+    if isinstance(error, KsefFailure):
+        return error.problem_class
+    if isinstance(error, ServiceError | JobFailed):
+        return None
+    return ProblemClass.internal  # a bug or an unexpected error
+
+
+@dataclass(frozen=True)
+class Task(Generic[P]):
+    spec: JobSpec[P, Any]
+    body: Callable[[JobContext[P]], Any]
+    # Called once the job is dead (refused, failed for good, out of attempts), so its work never stays half-done.
+    on_dead: Callable[[Actor, P, str], None] | None = None
+
+
+TASKS: dict[str, Task[Any]] = {}
+
+
+def task(
+    spec: JobSpec[P, R], *, on_dead: Callable[[Actor, P, str], None] | None = None
+) -> Callable[[Callable[[JobContext[P]], R]], Callable[[JobContext[P]], R]]:
+    """Bind a body to a kind: `@task(kinds.SYNC) def sync(context: JobContext[SyncPayload]) -> SyncResult`."""
+
+    def bind(body: Callable[[JobContext[P]], R]) -> Callable[[JobContext[P]], R]:
+        TASKS[spec.kind] = Task(spec, body, on_dead)
+        return body
+
+    return bind

@@ -1,5 +1,8 @@
 """Functions the scheduler calls. Each only enqueues jobs (idempotent per period) and returns quickly.
 
+Scheduled jobs run as a system actor of their office (office-less upkeep runs as no one); starting them is not
+audited, it is the schedule's routine, but what they change is.
+
 Syncs are staggered: every client has its own phase within the interval, so the fleet's work is spread evenly and
 each client is synced exactly once per interval (the job's period is the interval number).
 """
@@ -7,12 +10,28 @@ each client is synced exactly once per interval (the job's period is the interva
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlmodel import col, select
 
 from core.db import session_scope
-from core.jobs import queue
+from core.jobs.kinds import (
+    AVAILABILITY_PROBE,
+    CERTIFICATE_SCAN,
+    HOUSEKEEPING,
+    LINK_HEALTH,
+    NOTIFICATIONS,
+    SYNC,
+    TOKEN_REFRESH,
+    USAGE_ROLLUP,
+    NoPayload,
+    OfficePayload,
+    SyncPayload,
+)
+from core.jobs.queue import start_job
+from core.jobs.spec import JobSpec
 from core.models import Client, Office, SyncState
+from core.security import Actor
 from core.services.sync.request import MIN_INTERVAL
 from core.types import LinkStatus, utcnow
 
@@ -39,13 +58,19 @@ def due_slot(client_id: int, interval: timedelta, now: datetime) -> tuple[int, d
     return number, datetime.fromtimestamp(number * seconds + phase, tz=UTC)
 
 
+def _system(office_id: int) -> Actor:
+    return Actor.system("scheduler", office_id)
+
+
 def enqueue_housekeeping() -> None:
-    queue.enqueue("housekeeping", period=period_slot(5), max_attempts=1)
+    with session_scope(write=True) as session:
+        start_job(session, None, HOUSEKEEPING, NoPayload(), period=period_slot(5))
 
 
 def enqueue_due_syncs() -> int:
     now = utcnow()
-    with session_scope() as session:
+    count = 0
+    with session_scope(write=True) as session:
         offices = {o.id: o for o in session.exec(select(Office)).all()}
         rows = session.exec(
             select(Client.id, Client.office_id).where(
@@ -54,56 +79,62 @@ def enqueue_due_syncs() -> int:
         ).all()
         backfilling = set(session.exec(select(SyncState.client_id).where(col(SyncState.hwm).is_(None))).all())
         started = set(session.exec(select(SyncState.client_id)).all())
-    count = 0
-    for client_id, office_id in rows:
-        if client_id is None:
-            continue
-        office = offices[office_id]
-        interval = max(MIN_INTERVAL, timedelta(minutes=office.sync_interval_minutes))
-        number, start = due_slot(client_id, interval, now)
-        queue.enqueue(
-            "sync",
-            subject=f"client:{client_id}",
-            period=f"slot:{number}",
-            payload={"client_id": client_id},
-            office_id=office_id,
-            run_after=start,
-            # The first history backfill can wait when the package is exhausted; regular syncs cannot.
-            urgent=client_id in started and client_id not in backfilling,
-            max_attempts=3,
-        )
-        count += 1
+        for client_id, office_id in rows:
+            if client_id is None:
+                continue
+            office = offices[office_id]
+            interval = max(MIN_INTERVAL, timedelta(minutes=office.sync_interval_minutes))
+            number, start = due_slot(client_id, interval, now)
+            start_job(
+                session,
+                _system(office_id),
+                SYNC,
+                SyncPayload(client_id=client_id),
+                subject=f"client:{client_id}",
+                period=f"slot:{number}",
+                run_after=start,
+                # The first history backfill can wait when the package is exhausted; regular syncs cannot.
+                urgent=client_id in started and client_id not in backfilling,
+            )
+            count += 1
     return count
 
 
-def _office_job(kind: str, minutes: int) -> None:
-    with session_scope() as session:
-        office_ids = session.exec(select(Office.id)).all()
-    for office_id in office_ids:
-        queue.enqueue(
-            kind, subject=f"office:{office_id}", period=period_slot(minutes), office_id=office_id, max_attempts=1
-        )
+def _office_job(spec: JobSpec[OfficePayload, Any], minutes: int) -> None:
+    with session_scope(write=True) as session:
+        for office_id in session.exec(select(Office.id)).all():
+            assert office_id is not None
+            start_job(
+                session,
+                _system(office_id),
+                spec,
+                OfficePayload(office_id=office_id),
+                subject=f"office:{office_id}",
+                period=period_slot(minutes),
+            )
 
 
 def enqueue_token_refresh() -> None:
-    _office_job("token_refresh", 5)
+    _office_job(TOKEN_REFRESH, 5)
 
 
 def enqueue_certificate_scan() -> None:
-    _office_job("certificate_scan", 60)
+    _office_job(CERTIFICATE_SCAN, 60)
 
 
 def enqueue_link_health() -> None:
-    _office_job("link_health", 60)
+    _office_job(LINK_HEALTH, 60)
 
 
 def enqueue_availability_probe() -> None:
-    queue.enqueue("availability_probe", period=period_slot(5), max_attempts=1)
+    with session_scope(write=True) as session:
+        start_job(session, None, AVAILABILITY_PROBE, NoPayload(), period=period_slot(5))
 
 
 def enqueue_usage_rollup() -> None:
-    queue.enqueue("usage_rollup", period=period_slot(1), max_attempts=1)
+    with session_scope(write=True) as session:
+        start_job(session, None, USAGE_ROLLUP, NoPayload(), period=period_slot(1))
 
 
 def enqueue_notifications() -> None:
-    _office_job("notifications", 5)
+    _office_job(NOTIFICATIONS, 5)

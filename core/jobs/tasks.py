@@ -1,124 +1,138 @@
-"""The task kinds of the console. Importing this module registers them."""
+"""The bodies of the job kinds declared in `core.jobs.kinds`. Importing this module binds them.
+
+Each body gets a typed JobContext (its actor already re-checked by the worker) and returns the kind's result type;
+a failure is raised as it is (KsefFailure, ServiceError) and the worker applies the kind's retry policy.
+"""
 
 from __future__ import annotations
 
 import os
 import socket
-from typing import Any
 
-from core.jobs.registry import JobContext, task
+from core.jobs import kinds, queue
+from core.jobs.kinds import (
+    AvailabilityResult,
+    BulkLinkResult,
+    ClientImportPayload,
+    ClientImportResult,
+    HousekeepingResult,
+    LinkConnectPayload,
+    LinkHealthResult,
+    LinkVerifyPayload,
+    NoPayload,
+    NotificationsResult,
+    OfficePayload,
+    PingResult,
+    RefreshResult,
+    ReportExportPayload,
+    ReportExportResult,
+    RollupResult,
+    SendPayload,
+    SendResult,
+    StatusScanResult,
+    SyncPayload,
+    SyncResult,
+)
+from core.jobs.maintenance import forget_old_rows
+from core.jobs.registry import JobContext, JobFailed, task
+from core.security import Actor
+from core.services import sending
+from core.services.clients import importer
+from core.services.linking import health, links
+from core.services.notifications.delivery import run_notifications
+from core.services.reports import exports
+from core.services.sync.engine import sync_client
+from core.services.usage.rollups import rollup_usage
+from core.texts import Text
 
 
-@task("ping")
-def ping(context: JobContext) -> dict[str, Any]:
+@task(kinds.PING)
+def ping(context: JobContext[NoPayload]) -> PingResult:
     """A no-op that proves a worker is alive and claiming (`ksef-console worker ping`)."""
-    return {"worker": context.worker_id, "pid": os.getpid(), "host": socket.gethostname()}
+    return PingResult(worker=context.worker_id, pid=os.getpid(), host=socket.gethostname())
 
 
-@task("client_import")
-def client_import(context: JobContext) -> dict[str, Any]:
-    from core.services.clients.importer import run_import_job
-
-    return run_import_job(context)
-
-
-@task("housekeeping")
-def housekeeping(context: JobContext) -> dict[str, Any]:
+@task(kinds.HOUSEKEEPING)
+def housekeeping(context: JobContext[NoPayload]) -> HousekeepingResult:
     """Free expired leases and forget old bookkeeping rows."""
-    from core.jobs import queue
-    from core.jobs.maintenance import forget_old_rows
-
-    return {"reaped": queue.reap_expired(), **forget_old_rows()}
+    return HousekeepingResult(reaped=queue.reap_expired(), **forget_old_rows())
 
 
-@task("link_connect")
-def link_connect(context: JobContext) -> dict[str, Any]:
-    from core.services.linking.links import bulk_connect_task
-
-    return bulk_connect_task(context)
+@task(kinds.CLIENT_IMPORT)
+def client_import(context: JobContext[ClientImportPayload]) -> ClientImportResult:
+    return importer.import_job(actor=context.actor, payload=context.payload, progress=context.progress)
 
 
-@task("link_verify")
-def link_verify(context: JobContext) -> dict[str, Any]:
-    from core.services.linking.links import bulk_verify_task
-
-    return bulk_verify_task(context)
-
-
-@task("send_invoices")
-def send_invoices(context: JobContext) -> dict[str, Any]:
-    from core.services.sending import send_invoices_task
-
-    return send_invoices_task(context)
+@task(kinds.LINK_CONNECT)
+def link_connect(context: JobContext[LinkConnectPayload]) -> BulkLinkResult:
+    payload = context.payload
+    return links.bulk_connect(
+        actor=context.actor, client_ids=payload.client_ids, request=payload.request, progress=context.progress
+    )
 
 
-@task("sync")
-def sync(context: JobContext) -> dict[str, Any]:
-    from core.jobs.registry import JobFailed, RetryLater
-    from core.ksef.errors import KsefFailure
-    from core.services.sync.engine import sync_client
-
-    try:
-        report = sync_client(actor=context.actor, client_id=int(context.payload["client_id"]))
-    except KsefFailure as failure:
-        if failure.retryable:  # network, KSeF down, rate limit: try again when KSeF says
-            raise RetryLater(str(failure), retry_after=failure.retry_after) from None
-        raise JobFailed(str(failure)) from None
-    return {"new_invoices": report.new_invoices, "ok": report.ok}
+@task(kinds.LINK_VERIFY)
+def link_verify(context: JobContext[LinkVerifyPayload]) -> BulkLinkResult:
+    return links.bulk_verify(actor=context.actor, client_ids=context.payload.client_ids, progress=context.progress)
 
 
-def _office_id(context: JobContext) -> int:
-    if context.job.office_id is None:
-        from core.jobs.registry import JobFailed
-
-        raise JobFailed("zadanie nie wskazuje biura")
-    return context.job.office_id
+def _abandon_batch(actor: Actor, payload: SendPayload, error: str) -> None:
+    sending.abandon_batch(actor=actor, invoice_ids=payload.invoice_ids, reason=error)
 
 
-@task("token_refresh")
-def token_refresh(context: JobContext) -> dict[str, Any]:
-    from core.services.linking.health import refresh_expiring_sessions
-
-    return refresh_expiring_sessions(_office_id(context))
-
-
-@task("certificate_scan")
-def certificate_scan(context: JobContext) -> dict[str, Any]:
-    from core.services.linking.health import recompute_statuses
-
-    return recompute_statuses(_office_id(context))
+@task(kinds.SEND_INVOICES, on_dead=_abandon_batch)
+def send_invoices(context: JobContext[SendPayload]) -> SendResult:
+    payload = context.payload
+    return sending.send_batch(
+        actor=context.actor, client_id=payload.client_id, invoice_ids=payload.invoice_ids, progress=context.progress
+    )
 
 
-@task("link_health")
-def link_health(context: JobContext) -> dict[str, Any]:
-    from core.services.linking.health import verify_all_links
-
-    return verify_all_links(_office_id(context))
-
-
-@task("availability_probe")
-def availability_probe(context: JobContext) -> dict[str, Any]:
-    from core.services.linking.health import probe_availability
-
-    return probe_availability()
+@task(kinds.SYNC)
+def sync(context: JobContext[SyncPayload]) -> SyncResult:
+    report = sync_client(actor=context.actor, client_id=context.payload.client_id)
+    return SyncResult(new_invoices=report.new_invoices, ok=report.ok)
 
 
-@task("report_export")
-def report_export(context: JobContext) -> dict[str, Any]:
-    from core.services.reports.exports import export_task
-
-    return export_task(context)
+def _office_actor(context: JobContext[OfficePayload]) -> None:
+    if context.actor.office_id != context.payload.office_id:
+        raise JobFailed(Text("job.refused.other_office"))
 
 
-@task("usage_rollup")
-def usage_rollup(context: JobContext) -> dict[str, Any]:
-    from core.services.usage.rollups import rollup_usage
+@task(kinds.TOKEN_REFRESH)
+def token_refresh(context: JobContext[OfficePayload]) -> RefreshResult:
+    _office_actor(context)
+    return health.refresh_expiring_sessions(actor=context.actor)
 
-    return {"rows": rollup_usage()}
+
+@task(kinds.CERTIFICATE_SCAN)
+def certificate_scan(context: JobContext[OfficePayload]) -> StatusScanResult:
+    _office_actor(context)
+    return health.recompute_statuses(actor=context.actor)
 
 
-@task("notifications")
-def notifications(context: JobContext) -> dict[str, Any]:
-    from core.services.notifications.delivery import run_notifications
+@task(kinds.LINK_HEALTH)
+def link_health(context: JobContext[OfficePayload]) -> LinkHealthResult:
+    _office_actor(context)
+    return health.verify_all_links(actor=context.actor)
 
-    return run_notifications(_office_id(context))
+
+@task(kinds.AVAILABILITY_PROBE)
+def availability_probe(context: JobContext[NoPayload]) -> AvailabilityResult:
+    return AvailabilityResult(environments=health.probe_availability())
+
+
+@task(kinds.REPORT_EXPORT)
+def report_export(context: JobContext[ReportExportPayload]) -> ReportExportResult:
+    return exports.export_task(actor=context.actor, job_id=context.job.id, payload=context.payload)
+
+
+@task(kinds.USAGE_ROLLUP)
+def usage_rollup(context: JobContext[NoPayload]) -> RollupResult:
+    return RollupResult(rows=rollup_usage())
+
+
+@task(kinds.NOTIFICATIONS)
+def notifications(context: JobContext[OfficePayload]) -> NotificationsResult:
+    _office_actor(context)
+    return NotificationsResult(**run_notifications(actor=context.actor))

@@ -18,12 +18,20 @@ import traceback
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
-from core import db
+from core import audit, db
+from core.errors import ServiceError
 from core.jobs import queue
 from core.jobs.queue import DEFAULT_LEASE_SECONDS, ClaimedJob
-from core.jobs.registry import TASKS, JobContext, JobFailed, RetryLater
+from core.jobs.registry import TASKS, JobContext, JobFailed, Task, failure_class
+from core.jobs.spec import JobSpec, audit_details, to_json
+from core.ksef.errors import KsefFailure
+from core.security import Actor
+from core.services.users import actor_for
 from core.settings import get_settings
+from core.texts import Text
+from core.types import JobStatus, ProblemClass
 
 log = logging.getLogger("ksef_console.worker")
 REAP_EVERY_SECONDS = 15.0
@@ -42,23 +50,98 @@ def _trace(job: ClaimedJob, worker_id: str) -> None:
 
 
 def run_job(job: ClaimedJob, worker_id: str) -> str:
-    """Run one claimed job to its end state; returns that state."""
+    """Run one claimed job to its end state; returns that state.
+
+    The worker, not the body, decides what a failure means: the kind's retry policy looks at the failure class
+    (a KsefFailure's problem class; a ServiceError never retries; anything unexpected counts as `internal`).
+    """
     _trace(job, worker_id)
-    function = TASKS.get(job.kind)
-    if function is None:
-        return queue.fail(job.id, worker_id, f"nieznany rodzaj zadania {job.kind!r}", retryable=False)
+    bound = TASKS.get(job.kind)
+    if bound is None:
+        return _end(job, worker_id, None, error=f"nieznany rodzaj zadania {job.kind!r}")
+    spec = bound.spec
+    acting: Actor | None = None
     try:
-        result = function(JobContext(job=job, worker_id=worker_id))
-    except RetryLater as error:
-        return queue.fail(job.id, worker_id, str(error), retry_after=error.retry_after)
-    except JobFailed as error:
-        return queue.fail(job.id, worker_id, str(error), retryable=False)
+        payload = spec.read_payload(job.payload)
+        acting = _acting(job, spec)
+        result = bound.body(JobContext(job=job, spec=spec, payload=payload, worker_id=worker_id, acting=acting))
     except Exception as error:  # a bug in a task must not kill the worker
-        log.error("job %s (%s) failed: %s", job.id, job.kind, type(error).__name__)
-        log.debug("%s", traceback.format_exc())
-        return queue.fail(job.id, worker_id, f"{type(error).__name__}: {error}")
-    queue.complete(job.id, worker_id, result or {})
-    return "done"
+        if failure_class(error) == ProblemClass.internal:
+            log.error("job %s (%s) failed: %s", job.id, job.kind, type(error).__name__)
+            log.debug("%s", traceback.format_exc())
+        message = _message(error)
+        state = _end(job, worker_id, acting, error=message, retry_in=_retry_in(spec, job, error))
+        if state == JobStatus.dead:
+            _clean_up(bound, job, acting, message)
+        return state
+    return _end(job, worker_id, acting, result=result)
+
+
+def _clean_up(bound: Task[Any], job: ClaimedJob, acting: Actor | None, message: str) -> None:
+    """A dead job's kind may leave nothing half-done (a send batch ends its unsent invoices as failed)."""
+    if bound.on_dead is None or job.office_id is None:
+        return
+    try:
+        actor = acting or Actor.system("worker", job.office_id)
+        bound.on_dead(actor, bound.spec.read_payload(job.payload), message)
+    except Exception as error:
+        log.error("clean-up of dead job %s (%s) failed: %s", job.id, job.kind, type(error).__name__)
+
+
+def _acting(job: ClaimedJob, spec: JobSpec[Any, Any]) -> Actor | None:
+    """Who the job runs as: its user, re-checked now (never the system in their place), or the system for
+    scheduled work."""
+    if job.created_by is None:
+        return Actor.system("worker", job.office_id) if job.office_id is not None else None
+    actor = actor_for(job.created_by)
+    if actor is None or actor.office_id != job.office_id:
+        raise JobFailed(Text("job.refused.user_gone"))
+    if not actor.can(spec.permission):
+        raise JobFailed(
+            Text("job.refused.permission", user=actor.username, permission=Text(f"permission.{spec.permission}"))
+        )
+    return actor
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, KsefFailure | ServiceError | JobFailed):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+def _retry_in(spec: JobSpec[Any, Any], job: ClaimedJob, error: Exception) -> float | None:
+    problem_class = failure_class(error)
+    if problem_class is None or not spec.retry.retries(problem_class, job.attempts):
+        return None
+    if isinstance(error, KsefFailure) and error.retry_after is not None:
+        return error.retry_after  # KSeF said when (429 Retry-After)
+    return spec.retry.delay(job.attempts)
+
+
+def _end(
+    job: ClaimedJob,
+    worker_id: str,
+    acting: Actor | None,
+    *,
+    result: Any = None,
+    error: str = "",
+    retry_in: float | None = None,
+) -> str:
+    """Record the attempt's end; a job a person started gets its outcome audited in the same transaction."""
+    with db.session_scope(write=True) as session:
+        state: str
+        if not error:
+            stored = to_json(result) if result is not None else {}
+            state = JobStatus.done if queue.complete(session, job.id, worker_id, stored) else "lost"
+        else:
+            state = queue.fail(session, job.id, worker_id, error, retry_in=retry_in)
+        if job.created_by is not None and job.office_id is not None and state in (JobStatus.done, JobStatus.dead):
+            actor = acting or Actor.system("worker", job.office_id)
+            details: dict[str, Any] = audit_details(result) if state == JobStatus.done else {"error": error[:500]}
+            if acting is None:
+                details["user_id"] = job.created_by  # the refused user: the worker records why it did not run
+            audit.record(session, actor, f"job.{state}", f"job:{job.id}", kind=job.kind, **details)
+    return state
 
 
 def drain(worker_id: str = "inline", *, max_jobs: int = 10_000, kinds: list[str] | None = None) -> int:

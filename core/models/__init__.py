@@ -15,7 +15,7 @@ from core.models.credentials import Credential, KsefSession
 from core.models.invoices import Invoice, InvoiceDocument, SyncState
 from core.models.jobs import JobRun, SchedulerLease
 from core.models.ksef import EnvironmentStatus, RateLimit, RateSlot
-from core.models.links import Link
+from core.models.links import Link, LinkOutcome, LinkRequest
 from core.models.notifications import NotificationLog, NotificationSetting, SmtpSettings
 from core.models.office import Office, Package
 from core.models.problems import Problem
@@ -36,6 +36,8 @@ __all__ = [
     "JobRun",
     "KsefSession",
     "Link",
+    "LinkOutcome",
+    "LinkRequest",
     "NotificationLog",
     "NotificationSetting",
     "Office",

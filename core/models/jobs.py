@@ -13,19 +13,39 @@ from core.types import JobStatus, UtcDateTime
 
 
 class JobRun(SQLModel, table=True):
-    """The job queue (DESIGN.md §4): claimed with one UPDATE … RETURNING, leased, retried with backoff."""
+    """The job queue (DESIGN.md §4): claimed with one UPDATE … RETURNING, leased, retried with backoff.
+
+    Two partial unique indexes keep work from doubling: a scheduled job's (kind, subject, period) slot is queued once,
+    and a dedup key (e.g. `sync:client:7`) has at most one pending or running job.
+    """
 
     __tablename__ = "job_run"
     __table_args__ = (
-        sa.UniqueConstraint("kind", "subject", "period"),
         sa.Index("ix_job_run_claim", "status", "run_after"),
+        sa.Index(
+            "ux_job_run_period",
+            "kind",
+            "subject",
+            "period",
+            unique=True,
+            sqlite_where=sa.text("period <> ''"),
+            postgresql_where=sa.text("period <> ''"),
+        ),
+        sa.Index(
+            "ux_job_run_dedup_key",
+            "dedup_key",
+            unique=True,
+            sqlite_where=sa.text("status IN ('pending', 'running')"),
+            postgresql_where=sa.text("status IN ('pending', 'running')"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     office_id: int | None = Field(default=None, foreign_key="office.id")
     kind: str = Field(max_length=40)
     subject: str = Field(default="", max_length=120)
-    period: str = Field(default="", max_length=60)
+    period: str = Field(default="", max_length=60)  # a scheduled job's slot; empty for jobs a person starts
+    dedup_key: str | None = Field(default=None, max_length=120)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     status: JobStatus = enum_column(JobStatus, 10, JobStatus.pending)
     urgent: bool = True  # non-urgent work (backfills) is held when the package is exhausted

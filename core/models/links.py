@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -29,3 +30,26 @@ class Link(SQLModel, table=True):
     reauth_due_at: datetime | None = when()  # signature methods: when the refresh token runs out
     created_at: datetime = created()
     unlinked_at: datetime | None = when()
+
+
+@dataclass(frozen=True)
+class LinkRequest:
+    """How to connect a client (the connect wizard, `ksef-console link connect`, the bulk connect job's payload)."""
+
+    auth_method: str
+    environment: str | None = None  # default: the client's environment
+    credential_id: int | None = None  # default: the client's own active credential of that kind
+    company_key: str | None = None  # default: the client's current key
+    send_enabled: bool | None = None
+    confirm_production: bool = False
+
+
+@dataclass(frozen=True)
+class LinkOutcome:
+    """How one connect or verify attempt ended (also one client's line in a bulk job's result)."""
+
+    client_id: int
+    ok: bool
+    status: str
+    problem_class: str = ""
+    message: str = ""

@@ -1,32 +1,37 @@
-"""What a page may read about a job: its progress and outcome, never its payload (it can hold an uploaded file)."""
+"""What a page may read about a job: its progress and outcome, never its payload (it can hold an uploaded file).
+
+The outcome is read back as the result type the job's kind declares (core.jobs.kinds), here and nowhere else.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy.orm import defer
 from sqlmodel import col, select
 
 from core.db import session_scope
 from core.errors import NotFound
+from core.jobs.kinds import SPECS
 from core.models import JobRun
 from core.security import Actor, Permission
 from core.texts import Text
 from core.types import JobStatus
 
 FINISHED = frozenset({JobStatus.done, JobStatus.dead, JobStatus.cancelled})
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
-class JobProgress:
+class JobProgress(Generic[R]):
     id: int
     kind: str
     subject: str
     status: str
     done: int
     total: int
-    result: dict[str, Any]
+    result: R | None  # the declared result (partial while the job runs); None until there is one
     error: str
 
     @property
@@ -34,8 +39,13 @@ class JobProgress:
         return self.status in FINISHED
 
 
-def job_progress(*, actor: Actor, job_id: int) -> JobProgress:
-    """Progress of one of the actor's office's jobs (a job id from another office reads as not found)."""
+@overload
+def job_progress(*, actor: Actor, job_id: int, result: type[R]) -> JobProgress[R]: ...
+@overload
+def job_progress(*, actor: Actor, job_id: int, result: None = None) -> JobProgress[Any]: ...
+def job_progress(*, actor: Actor, job_id: int, result: type[Any] | None = None) -> JobProgress[Any]:
+    """Progress of one of the actor's office's jobs (a job id from another office reads as not found). With
+    `result`, the job must be of a kind that yields that type (else not found too)."""
     actor.require(Permission.view)
     query = (
         select(JobRun)
@@ -44,7 +54,8 @@ def job_progress(*, actor: Actor, job_id: int) -> JobProgress:
     )
     with session_scope() as session:
         job = session.exec(query).first()
-    if job is None or job.id is None:
+    spec = SPECS.get(job.kind) if job is not None else None
+    if job is None or job.id is None or spec is None or (result is not None and spec.result is not result):
         raise NotFound(Text("job.not_found", id=job_id))
     return JobProgress(
         id=job.id,
@@ -53,6 +64,6 @@ def job_progress(*, actor: Actor, job_id: int) -> JobProgress:
         status=job.status,
         done=job.progress_done,
         total=job.progress_total,
-        result=dict(job.result or {}),
+        result=spec.read_result(job.result),
         error=job.error,
     )

@@ -3,7 +3,7 @@ KSeF numbers and UPOs stored (PROTOCOL.md §5). A duplicate (440) is resolved to
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,8 +13,9 @@ from core import audit
 from core.db import session_scope
 from core.errors import InvalidInput, NotFound
 from core.invoice_xml import InvoiceFileError, check_invoice
-from core.jobs import queue
-from core.jobs.registry import JobFailed, RetryLater
+from core.jobs.kinds import SEND_INVOICES, SendPayload, SendResult
+from core.jobs.queue import start_job
+from core.jobs.spec import Progress, no_progress
 from core.ksef.errors import KsefFailure
 from core.ksef.gateway import parse_ksef_datetime
 from core.ksef.invoices import close_online_session, invoice_upo, open_online_session, send_invoice, wait_for_invoice
@@ -93,35 +94,36 @@ def queue_invoices(*, actor: Actor, client_id: int, files: list[tuple[str, bytes
             assert invoice.id is not None
             session.add(InvoiceDocument(invoice_id=invoice.id, xml=clean))
             batch.invoice_ids.append(invoice.id)
-        audit.record(session, actor, "invoice.queue", f"client:{client_id}", invoices=len(batch.invoice_ids))
-    batch.job_id = queue.enqueue(
-        "send_invoices",
-        subject=f"client:{client_id}",
-        period=uuid.uuid4().hex,
-        payload={"client_id": client_id, "invoice_ids": batch.invoice_ids},
-        office_id=actor.office_id,
-        created_by=actor.user_id,
-        priority=5,
-    )
+        payload = SendPayload(client_id=client_id, invoice_ids=tuple(batch.invoice_ids))
+        job = start_job(
+            session,
+            actor,
+            SEND_INVOICES,
+            payload,
+            action="invoice.queue",
+            target=f"client:{client_id}",
+            subject=f"client:{client_id}",
+            invoices=len(batch.invoice_ids),
+        )
+        batch.job_id = job.id
     return batch
 
 
-def send_invoices_task(context: Any) -> dict[str, Any]:
-    client_id: int = context.payload["client_id"]
-    ids: list[int] = context.payload["invoice_ids"]
+def send_batch(
+    *, actor: Actor, client_id: int, invoice_ids: Sequence[int], progress: Progress = no_progress
+) -> SendResult:
+    """The sending job's body; every invoice's outcome is written with its audit event. A failure is raised for the
+    job's retry policy to judge; when the job gives up, `abandon_batch` ends the unsent invoices."""
+    actor.require(Permission.run_operations)
+    ids = list(invoice_ids)
     pending = _pending(ids)
     if not pending:
-        return {"sent": 0}
-    try:
-        facts = load_facts(client_id)
-    except KsefFailure as failure:
-        _fail(ids, str(failure))
-        raise JobFailed(str(failure)) from None
+        return _result(ids)
+    facts = load_facts(client_id)
     transcript = Transcript()
-    outcomes: dict[str, str] = {}
     try:
-        with open_ksef(facts, transcript=transcript) as call:
-            outcomes = _send_all(call, pending, context)
+        with open_ksef(facts, actor, transcript=transcript) as call:
+            outcomes = _send_all(actor, call, pending, progress)
     except KsefFailure as failure:
         with session_scope(write=True) as session:
             problems.record_failure(
@@ -129,12 +131,16 @@ def send_invoices_task(context: Any) -> dict[str, Any]:
                 transcript=transcript.tail(),
             )  # fmt: skip
             refresh_link_status(session, client_id)
-        if failure.retryable:
-            raise RetryLater(str(failure), retry_after=failure.retry_after) from None
-        _fail(ids, str(failure))
-        raise JobFailed(str(failure)) from None
+        raise
     _record_problems(facts.office_id, client_id, outcomes, transcript)
-    return {"outcomes": outcomes}
+    return _result(ids)
+
+
+def _result(ids: list[int]) -> SendResult:
+    """Where every invoice of the batch stands now (a retried job reports the earlier attempts' outcomes too)."""
+    with session_scope() as session:
+        rows = session.exec(select(Invoice.id, Invoice.status).where(col(Invoice.id).in_(ids))).all()
+    return SendResult({invoice_id: InvoiceStatus(status) for invoice_id, status in rows if invoice_id is not None})
 
 
 def _pending(ids: list[int]) -> list[int]:
@@ -146,7 +152,7 @@ def _pending(ids: list[int]) -> list[int]:
     return [i for i in rows if i is not None]
 
 
-def _send_all(call: KsefCall, ids: list[int], context: Any) -> dict[str, str]:
+def _send_all(actor: Actor, call: KsefCall, ids: list[int], progress: Progress) -> dict[int, InvoiceStatus]:
     access = call.access_token()
     online = open_online_session(call.gateway, access)
     references: dict[int, str] = {}
@@ -158,37 +164,34 @@ def _send_all(call: KsefCall, ids: list[int], context: Any) -> dict[str, str]:
         references[invoice_id] = send_invoice(call.gateway, access, online, xml)
         _update(invoice_id, status=InvoiceStatus.sending, session_reference=online.reference,
                 invoice_reference=references[invoice_id])  # fmt: skip
-    outcomes: dict[str, str] = {}
+    outcomes: dict[int, InvoiceStatus] = {}
     for done, (invoice_id, reference) in enumerate(references.items(), start=1):
         status = wait_for_invoice(call.gateway, access, online.reference, reference)
-        outcomes[str(invoice_id)] = _apply(call, access, online.reference, invoice_id, status)
-        context.progress(done, len(references), result={"outcomes": outcomes})
+        outcomes[invoice_id] = _apply(actor, call, access, online.reference, invoice_id, status)
+        progress(done, len(references), result=SendResult(dict(outcomes)))
     close_online_session(call.gateway, access, online.reference)
     return outcomes
 
 
-def _apply(call: KsefCall, access: str, session_ref: str, invoice_id: int, status: dict[str, Any]) -> str:
+def _apply(
+    actor: Actor, call: KsefCall, access: str, session_ref: str, invoice_id: int, status: dict[str, Any]
+) -> InvoiceStatus:
     code = status.get("status", {}).get("code")
     if code == 200:
         ksef_number = status["ksefNumber"]
         upo = invoice_upo(call.gateway, access, session_ref, ksef_number)
-        _accept(invoice_id, ksef_number, status, upo)
+        _accept(actor, invoice_id, ksef_number, status, upo)
         return InvoiceStatus.accepted
     details = status.get("status", {})
     if code == 440:
         original = (details.get("extensions") or {}).get("originalKsefNumber")
-        _duplicate(invoice_id, original)
+        _duplicate(actor, invoice_id, original)
         return InvoiceStatus.duplicate
-    _update(
-        invoice_id,
-        status=InvoiceStatus.rejected,
-        error_code=code,
-        error_details=[details.get("description", ""), *(details.get("details") or [])],
-    )
+    _reject(actor, invoice_id, code, [details.get("description", ""), *(details.get("details") or [])])
     return InvoiceStatus.rejected
 
 
-def _accept(invoice_id: int, ksef_number: str, status: dict[str, Any], upo: bytes) -> None:
+def _accept(actor: Actor, invoice_id: int, ksef_number: str, status: dict[str, Any], upo: bytes) -> None:
     with session_scope(write=True) as session:
         invoice = session.get(Invoice, invoice_id)
         document = session.get(InvoiceDocument, invoice_id)
@@ -206,9 +209,17 @@ def _accept(invoice_id: int, ksef_number: str, status: dict[str, Any], upo: byte
             session, office_id=client.office_id, client_id=invoice.client_id, invoice_id=invoice_id,
             kind=UsageKind.invoice_sent,
         )  # fmt: skip
+        audit.record(
+            session,
+            actor,
+            "invoice.accepted",
+            f"invoice:{invoice_id}",
+            client_id=invoice.client_id,
+            ksef_number=ksef_number,
+        )
 
 
-def _duplicate(invoice_id: int, original: str | None) -> None:
+def _duplicate(actor: Actor, invoice_id: int, original: str | None) -> None:
     with session_scope(write=True) as session:
         invoice = session.get(Invoice, invoice_id)
         assert invoice is not None
@@ -223,6 +234,28 @@ def _duplicate(invoice_id: int, original: str | None) -> None:
         invoice.ksef_number = None if taken else original
         invoice.updated_at = utcnow()
         session.add(invoice)
+        audit.record(
+            session,
+            actor,
+            "invoice.duplicate",
+            f"invoice:{invoice_id}",
+            client_id=invoice.client_id,
+            original_ksef_number=original,
+        )
+
+
+def _reject(actor: Actor, invoice_id: int, code: int | None, details: list[str]) -> None:
+    with session_scope(write=True) as session:
+        invoice = session.get(Invoice, invoice_id)
+        assert invoice is not None
+        invoice.status = InvoiceStatus.rejected
+        invoice.error_code = code
+        invoice.error_details = details
+        invoice.updated_at = utcnow()
+        session.add(invoice)
+        audit.record(
+            session, actor, "invoice.rejected", f"invoice:{invoice_id}", client_id=invoice.client_id, code=code
+        )
 
 
 def _update(invoice_id: int, **values: Any) -> None:
@@ -235,16 +268,29 @@ def _update(invoice_id: int, **values: Any) -> None:
         session.add(invoice)
 
 
-def _fail(ids: list[int], message: str) -> None:
+def abandon_batch(*, actor: Actor, invoice_ids: Sequence[int], reason: str) -> None:
+    """The sending job gave up: its unsent invoices end as failed with the reason (never left queued), each with
+    its audit event."""
+    actor.require(Permission.run_operations)
     with session_scope(write=True) as session:
-        for invoice in session.exec(select(Invoice).where(col(Invoice.id).in_(ids))).all():
+        for invoice in session.exec(select(Invoice).where(col(Invoice.id).in_(list(invoice_ids)))).all():
             if invoice.status in (InvoiceStatus.queued, InvoiceStatus.sending):
                 invoice.status = InvoiceStatus.failed
-                invoice.error_details = [message]
+                invoice.error_details = [reason]
                 session.add(invoice)
+                audit.record(
+                    session,
+                    actor,
+                    "invoice.failed",
+                    f"invoice:{invoice.id}",
+                    client_id=invoice.client_id,
+                    error=reason[:500],
+                )
 
 
-def _record_problems(office_id: int, client_id: int, outcomes: dict[str, str], transcript: Transcript) -> None:
+def _record_problems(
+    office_id: int, client_id: int, outcomes: dict[int, InvoiceStatus], transcript: Transcript
+) -> None:
     with session_scope(write=True) as session:
         rejected = [i for i, o in outcomes.items() if o == InvoiceStatus.rejected]
         if rejected:

@@ -596,6 +596,7 @@ TEXTS: dict[str, str] = {
     "history.company_key_reissue": "new company key",
     "history.credential_add": "credential added",
     "history.credential_revoke": "credential revoked",
+    "history.credential_status": "certificate authorization status changed",
     "history.link_connect": "connected to KSeF",
     "history.link_verify": "link verified",
     "history.link_use_current_key": "this company's key used",
@@ -1052,6 +1053,10 @@ TEXTS: dict[str, str] = {
     "link.works": "The link works.",
     "link.choose_clients": "Choose at least one client.",
     # --- core: company keys (core/services/linking/keys.py) ---
+    "company_key.missing": "Client {client} has no valid company key; issue a new key on the client page.",
+    "job.refused.user_gone": "The user who asked for this job has a disabled or deleted account; the job was not run.",
+    "job.refused.permission": "User {user} no longer holds the permission: {permission}; the job was not run.",
+    "job.refused.other_office": "The job concerns another office than the one that asked for it.",
     "company_key.ok": "The company key is correct.",
     "company_key.malformed": "The company key has a wrong format: {error}.",
     "company_key.malformed.fix": "Copy the key from the client's page.",

@@ -615,6 +615,7 @@ TEXTS: dict[str, str] = {
     "history.company_key_reissue": "nowy klucz firmy",
     "history.credential_add": "dodanie poświadczenia",
     "history.credential_revoke": "unieważnienie poświadczenia",
+    "history.credential_status": "zmiana statusu autoryzacji certyfikatu",
     "history.link_connect": "połączenie z KSeF",
     "history.link_verify": "sprawdzenie połączenia",
     "history.link_use_current_key": "użycie klucza tej firmy",
@@ -1067,6 +1068,12 @@ TEXTS: dict[str, str] = {
     "link.works": "Połączenie działa.",
     "link.choose_clients": "Wybierz co najmniej jednego klienta.",
     # --- core: company keys (core/services/linking/keys.py) ---
+    "company_key.missing": "Klient {client} nie ma ważnego klucza firmy; wydaj nowy klucz na stronie klienta.",
+    "job.refused.user_gone": (
+        "Użytkownik, który zlecił zadanie, ma wyłączone lub usunięte konto; zadanie nie zostało wykonane."
+    ),
+    "job.refused.permission": "Użytkownik {user} nie ma już uprawnienia: {permission}; zadanie nie zostało wykonane.",
+    "job.refused.other_office": "Zadanie dotyczy innego biura niż to, które je zleciło.",
     "company_key.ok": "Klucz firmy jest poprawny.",
     "company_key.malformed": "Klucz firmy ma zły format: {error}.",
     "company_key.malformed.fix": "Skopiuj klucz ze strony klienta.",

@@ -7,6 +7,8 @@ re-run the app, which takes the same "finished" path.
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 import streamlit as st
 
 from core.formatting import format_int
@@ -18,11 +20,13 @@ from dashboard.components.errors import attempt
 from dashboard.i18n import t
 
 POLL_SECONDS = 1.0
+R = TypeVar("R")
 
 
-def follow_job(actor: Actor, job_id: int, *, label: str) -> JobProgress | None:
-    """The job once it has finished; until then None, with a live progress bar drawn in its place."""
-    job = attempt(lambda: jobs.job_progress(actor=actor, job_id=job_id))
+def follow_job(actor: Actor, job_id: int, result: type[R], *, label: str) -> JobProgress[R] | None:
+    """The job (with its result read as `result`) once it has finished; until then None, with a live progress bar
+    drawn in its place."""
+    job = attempt(lambda: jobs.job_progress(actor=actor, job_id=job_id, result=result))
     if job is None or job.finished:
         return job
     _live_progress(actor, job_id, label)
@@ -40,7 +44,7 @@ def _live_progress(actor: Actor, job_id: int, label: str) -> None:
     draw_progress(job, label)
 
 
-def draw_progress(job: JobProgress, label: str) -> None:
+def draw_progress(job: JobProgress[Any], label: str) -> None:
     if job.total <= 0:
         st.progress(0.0, text=t("job.queued"))
         return

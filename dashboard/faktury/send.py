@@ -11,6 +11,7 @@ from typing import Any
 
 import streamlit as st
 
+from core.jobs.kinds import SendResult
 from core.security import Actor
 from core.services import invoices, sending
 from core.services.jobs import JobProgress
@@ -94,7 +95,7 @@ def show_refusals(rejected: dict[str, list[str]]) -> None:
         st.error("\n".join([t("faktury.send.refused", file=name), *(f"- {localised(p)}" for p in problems)]))
 
 
-def show_results(actor: Actor, job: JobProgress, invoice_ids: list[int]) -> None:
+def show_results(actor: Actor, job: JobProgress[SendResult], invoice_ids: list[int]) -> None:
     rows = attempt(lambda: invoices.invoices_by_id(actor=actor, invoice_ids=invoice_ids)) or []
     counts = Counter(row.status for row in rows)
     if job.status != JobStatus.done:
@@ -141,7 +142,7 @@ def batch_outcome(actor: Actor) -> None:
     if job_id is None:
         st.warning(t("faktury.send.nothing_sent"))
     else:
-        job = follow_job(actor, int(job_id), label=t("faktury.send.progress"))
+        job = follow_job(actor, int(job_id), SendResult, label=t("faktury.send.progress"))
         if job is not None:
             show_results(actor, job, [int(i) for i in batch["invoice_ids"]])
     st.button(t("faktury.send.dismiss"), key="faktury_send_dismiss", on_click=_dismiss)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.jobs.kinds import ClientImportResult
 from core.security import Actor
 from core.services.clients.importer import start_client_import
 from core.services.jobs import JobProgress
@@ -33,14 +34,14 @@ def _dismiss() -> None:
     st.session_state.pop(IMPORT_JOB, None)
 
 
-def show_outcome(job: JobProgress) -> None:
+def show_outcome(job: JobProgress[ClientImportResult]) -> None:
     result = job.result
-    if job.status != JobStatus.done:
+    if job.status != JobStatus.done or result is None:
         st.error(t("klienci.import.failed", filename=job.subject, error=job.error))
-    elif result.get("status") == "imported":
-        st.success(tn("klienci.import.done", int(result.get("imported", 0))))
-    elif result.get("status") == "refused":
-        errors = [localised(line) for line in result.get("errors", [])]
+    elif result.status == "imported":
+        st.success(tn("klienci.import.done", result.imported))
+    elif result.status == "refused":
+        errors = [localised(line) for line in result.errors]
         lines = [f"- {line}" for line in errors[:MAX_ERRORS_SHOWN]]
         if len(errors) > MAX_ERRORS_SHOWN:
             lines.append(f"- … (+{len(errors) - MAX_ERRORS_SHOWN})")
@@ -59,6 +60,6 @@ def import_section(actor: Actor) -> None:
         job_id = start_import(actor, uploaded.name, uploaded.getvalue())
     if job_id is None:
         return
-    job = follow_job(actor, int(job_id), label=t("klienci.import.progress"))
+    job = follow_job(actor, int(job_id), ClientImportResult, label=t("klienci.import.progress"))
     if job is not None:
         show_outcome(job)

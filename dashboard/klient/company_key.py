@@ -35,6 +35,8 @@ def _verify(client_id: int) -> None:
 
 
 def company_key_section(actor: Actor, client: ClientPublic) -> None:
+    if not actor.can(Permission.view_secrets_metadata):
+        return  # the key lets a program act for the company: shown to the roles that see credentials
     st.subheader(t("klient.key.title"))
     key = attempt(lambda: company_keys.get_company_key(actor=actor, client_id=client.id))
     if key is None:

@@ -8,6 +8,7 @@ from datetime import timedelta
 import streamlit as st
 
 from core.formatting import format_datetime, format_int
+from core.jobs.kinds import SyncResult
 from core.models import ClientPublic
 from core.security import Actor, Permission
 from core.services.sync import request as sync_request
@@ -66,11 +67,11 @@ def sync_section(actor: Actor, client: ClientPublic) -> None:
     if run_at > utcnow() + SOON:
         st.info(t("klient.sync.scheduled", at=format_datetime(run_at)))
         return
-    job = follow_job(actor, int(job_id), label=t("klient.sync.progress"))
+    job = follow_job(actor, int(job_id), SyncResult, label=t("klient.sync.progress"))
     if job is None:
         return
-    if job.status == JobStatus.done:
-        st.success(t("klient.sync.done", new=format_int(int(job.result.get("new_invoices", 0)))))
+    if job.status == JobStatus.done and job.result is not None:
+        st.success(t("klient.sync.done", new=format_int(job.result.new_invoices)))
     else:
         st.error(t("klient.sync.failed", error=job.error))
     st.button(t("common.dismiss"), key="klient_sync_dismiss", on_click=_dismiss)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
-from typing import Any
 
 import streamlit as st
 
+from core.jobs.kinds import BulkLinkResult
 from core.security import Actor
 from core.services import jobs, overview
 from core.services.jobs import JobProgress
@@ -210,9 +210,11 @@ def _dismiss() -> None:
         st.session_state.pop(key, None)
 
 
-def result_rows(job: JobProgress, client_ids: Sequence[int], rows: Mapping[int, ClientRow]) -> dict[str, list[str]]:
+def result_rows(
+    job: JobProgress[BulkLinkResult], client_ids: Sequence[int], rows: Mapping[int, ClientRow]
+) -> dict[str, list[str]]:
     """One row per client of the job; a client without a result yet is still waiting."""
-    results: dict[str, Any] = dict(job.result.get("clients", {}))
+    results = job.result.clients if job.result is not None else {}
     columns: dict[str, list[str]] = {
         t("polacz.col.client"): [],
         t("polacz.col.nip"): [],
@@ -222,19 +224,19 @@ def result_rows(job: JobProgress, client_ids: Sequence[int], rows: Mapping[int, 
     }
     for client_id in client_ids:
         row = rows.get(client_id)
-        result = results.get(str(client_id))
+        result = results.get(client_id)
         values = [row.name if row else str(client_id), row.nip if row else ""]
         if result is None:
             values += [t("polacz.waiting"), "", ""]
         else:
-            verdict = t("polacz.ok") if result["ok"] else f"❌ {problem_title(result['problem_class'])}"
-            values += [status_text(result["status"]), verdict, localised(result.get("message") or "")]
+            verdict = t("polacz.ok") if result.ok else f"❌ {problem_title(result.problem_class)}"
+            values += [status_text(result.status), verdict, localised(result.message or "")]
         for column, value in zip(columns, values, strict=True):
             columns[column].append(value)
     return columns
 
 
-def _draw(job: JobProgress, client_ids: Sequence[int], rows: Mapping[int, ClientRow]) -> None:
+def _draw(job: JobProgress[BulkLinkResult], client_ids: Sequence[int], rows: Mapping[int, ClientRow]) -> None:
     draw_progress(job, t("polacz.progress"))
     st.dataframe(result_rows(job, client_ids, rows), hide_index=True, width="stretch", key="polacz_results")
 
@@ -243,7 +245,7 @@ def _draw(job: JobProgress, client_ids: Sequence[int], rows: Mapping[int, Client
 def _live(actor: Actor, job_id: int, client_ids: Sequence[int], rows: Mapping[int, ClientRow]) -> None:
     if idle_expired():
         st.rerun(scope="app")
-    job = jobs.job_progress(actor=actor, job_id=job_id)
+    job = jobs.job_progress(actor=actor, job_id=job_id, result=BulkLinkResult)
     if job.finished:
         st.rerun(scope="app")
     _draw(job, client_ids, rows)
@@ -254,7 +256,7 @@ def job_section(actor: Actor, rows: Mapping[int, ClientRow]) -> None:
     if job_id is None:
         return
     client_ids = [int(cid) for cid in st.session_state.get(JOB_CLIENTS, [])]
-    job = attempt(lambda: jobs.job_progress(actor=actor, job_id=int(job_id)))
+    job = attempt(lambda: jobs.job_progress(actor=actor, job_id=int(job_id), result=BulkLinkResult))
     if job is None:
         _dismiss()
         return
@@ -263,11 +265,12 @@ def job_section(actor: Actor, rows: Mapping[int, ClientRow]) -> None:
         _live(actor, int(job_id), client_ids, rows)
         return
     _draw(job, client_ids, rows)
-    failed = [int(cid) for cid in job.result.get("failed", [])]
+    result = job.result or BulkLinkResult()
+    failed = result.failed
     if job.status != "done":
         st.error(t("polacz.job.broken", error=job.error))
     elif failed:
-        st.warning(tn("polacz.job.failed", len(failed), ok=int(job.result.get("ok", 0))))
+        st.warning(tn("polacz.job.failed", len(failed), ok=result.ok))
     else:
         st.success(tn("polacz.job.done", len(client_ids)))
     retry_col, close_col = st.columns([1, 3])

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from core.formatting import format_int
+from core.jobs.kinds import ReportExportResult
 from core.security import Actor
 from core.services.reports import exports
 from core.types import JobStatus
@@ -78,13 +79,13 @@ def export_section(actor: Actor, choice: Choice) -> None:
             _download(prepared["file_name"], prepared["mime"], data, int(prepared["rows"]))
     else:
         st.info(t("raporty.export.large", rows=format_int(int(prepared["rows"]))))
-        job = follow_job(actor, int(job_id), label=t("raporty.export.progress"))
+        job = follow_job(actor, int(job_id), ReportExportResult, label=t("raporty.export.progress"))
         if job is None:
             return
-        if job.status != JobStatus.done:
+        if job.status != JobStatus.done or job.result is None:
             st.error(t("raporty.export.failed", error=job.error or job.status))
         else:
             # A large file is read only when the user clicks (deferred download), not on every rerun of the page.
-            file_name = str(job.result.get("file_name") or prepared["file_name"])
-            _download(file_name, prepared["mime"], _deferred(actor, int(job_id)), int(job.result.get("rows", 0)))
+            built = job.result
+            _download(built.file_name, prepared["mime"], _deferred(actor, int(job_id)), built.rows)
     st.button(t("raporty.export.dismiss"), key="raporty_export_dismiss", on_click=_dismiss)

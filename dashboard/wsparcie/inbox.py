@@ -12,6 +12,7 @@ from collections import defaultdict
 import streamlit as st
 
 from core.formatting import format_datetime, format_int
+from core.jobs.kinds import BulkLinkResult
 from core.security import Actor
 from core.services import problems
 from core.services.linking import links
@@ -182,13 +183,13 @@ def _group(actor: Actor, problem_class: str, group: list[ProblemView]) -> None:
             )
         show_kept_error(f"wsparcie_group_error_{problem_class}")
         if job_id is not None:
-            job = follow_job(actor, int(job_id), label=t("wsparcie.group.progress"))
+            job = follow_job(actor, int(job_id), BulkLinkResult, label=t("wsparcie.group.progress"))
             if job is not None:
-                failed = len(job.result.get("failed", []))
+                result = job.result or BulkLinkResult()
                 if job.status != JobStatus.done:
                     st.error(t("wsparcie.group.broken", error=job.error))
                 else:
-                    st.info(t("wsparcie.group.done", ok=format_int(int(job.result.get("ok", 0))), failed=failed))
+                    st.info(t("wsparcie.group.done", ok=format_int(result.ok), failed=len(result.failed)))
                 st.button(
                     t("common.dismiss"),
                     key=f"wsparcie_dismiss_{problem_class}",

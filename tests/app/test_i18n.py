@@ -154,6 +154,7 @@ def _dynamic_keys() -> dict[str, set[str]]:
         "ksef.auth_status.{code}": expand("ksef.auth_status.{code}", code=_AUTH_STATUS_TEXTS),
         "ksef.network.{kind}": expand("ksef.network.{kind}", kind=("dns", "connect", "tls", "timeout", "dropped")),
         "permission.{permission}": expand("permission.{permission}", permission=Permission),
+        "permission.{spec.permission}": expand("permission.{permission}", permission=Permission),
         "credential_status.{status}": expand("credential_status.{status}", status=CredentialStatus),
         "link.no_{kind}": expand("link.no_{kind}", kind=("token", "certificate")),
         "selftest.step.{step}": expand("selftest.step.{step}", step=STEPS),

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import core.jobs.tasks  # noqa: F401 - registers the task kinds for run_job
 from core.jobs import queue
+from core.jobs.kinds import BulkLinkResult
+from core.jobs.spec import to_json
 from core.jobs.worker import drain, run_job
-from core.models import ClientCreate, ClientUpdate
+from core.models import ClientCreate, ClientUpdate, LinkOutcome
 from core.services import jobs
 from core.services.clients import register as clients
 from core.services.linking import credentials
@@ -47,8 +49,8 @@ def test_bulk_runs_as_a_job_with_a_status_column_and_retries_the_failed(sim, sig
     # While the job runs, each client's result appears as it comes.
     (job,) = queue.claim("test-worker", job_id=job_id)
     first = seeded.ids["healthy"]
-    partial = {str(first): {"ok": True, "status": "linked", "problem_class": "", "message": "Połączenie działa."}}
-    queue.set_progress(job_id, 1, 3, result={"clients": partial})
+    partial = BulkLinkResult({first: LinkOutcome(first, True, "linked", "", "Połączenie działa.")})
+    queue.set_progress(job_id, 1, 3, result=to_json(partial))
     at.run()
     (bar,) = at.get("progress")
     assert bar.text == "Łączenie firm: 1 z 3"

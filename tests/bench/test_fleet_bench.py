@@ -23,9 +23,11 @@ import sqlalchemy as sa
 
 from core import db
 from core.jobs import queue
+from core.jobs.kinds import SYNC, BulkLinkResult, SyncPayload
 from core.models import ClientCreate, JobRun, UserCreate
 from core.security import Actor
 from core.services.clients.register import insert_client
+from core.services.jobs import job_progress
 from core.services.linking.credentials import insert_token
 from core.services.linking.links import LinkRequest, start_bulk_connect
 from core.services.office import create_office
@@ -131,13 +133,21 @@ def test_connect_two_hundred_clients_with_20_ms_latency(console):
         wall, samples = _wait_for([job_id])
     finally:
         workers.stop()
-    job = queue.get_job(job_id)
+    result = job_progress(actor=actor, job_id=job_id, result=BulkLinkResult).result or BulkLinkResult()
     stats = admin.stats()
     visible = [f"{t:.0f}s:{n}" for t, n in samples]
     _say(f"\n[connect] 200 clients, 20 ms latency: {wall:.1f} s wall (target 60 s, ratio {wall / 60:.2f}); "
-         f"linked {job.result.get('ok')} failed {len(job.result.get('failed', []))}; "
+         f"linked {result.ok} failed {len(result.failed)}; "
          f"requests {stats['requests']}, 429s {stats['tooManyRequests']}")  # fmt: skip
     _say(f"[connect] progress every second: {' '.join(visible)}")
+
+
+def _syncs(actor: Actor, ids: list[int], period: str) -> list[int]:
+    with db.session_scope(write=True) as session:
+        return [
+            queue.start_job(session, actor, SYNC, SyncPayload(client_id=i), subject=f"client:{i}", period=period).id
+            for i in ids
+        ]
 
 
 def _new_invoices(admin: SimAdmin, nips: list[str], per_client: int = 6) -> None:
@@ -160,8 +170,7 @@ def test_fleet_sync_of_three_hundred_clients(console):
     workers = Workers()
     try:
         _wait_for([start_bulk_connect(actor=actor, client_ids=ids, request=LinkRequest(AuthMethod.ksef_token))])
-        _wait_for([queue.enqueue("sync", subject=f"client:{i}", period="setup", payload={"client_id": i},
-                                 office_id=actor.office_id) for i in ids])  # fmt: skip
+        _wait_for(_syncs(actor, ids, "setup"))
     finally:
         workers.stop()
     admin.set_faults(latencyMs=50)
@@ -180,8 +189,7 @@ def test_fleet_sync_of_three_hundred_clients(console):
     admin.reset_stats()
     workers = Workers()
     try:
-        jobs = [queue.enqueue("sync", subject=f"client:{i}", period="fleet", payload={"client_id": i},
-                              office_id=actor.office_id) for i in ids]  # fmt: skip
+        jobs = _syncs(actor, ids, "fleet")
         wall, _ = _wait_for(jobs, sample=0.2)
     finally:
         workers.stop()

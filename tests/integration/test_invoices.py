@@ -15,14 +15,15 @@ import sqlalchemy as sa
 import ksef_spec
 from core import db
 from core.ids import validate_ksef_number
-from core.jobs import queue
+from core.jobs.kinds import SendResult
 from core.jobs.worker import drain
-from core.models import Invoice, InvoiceDocument, SyncState, UsageEvent
+from core.models import AuditEvent, Invoice, InvoiceDocument, SyncState, UsageEvent
 from core.services import invoices, sending
+from core.services.jobs import job_progress
 from core.services.linking import credentials, links
 from core.services.linking.links import LinkRequest
 from core.services.sync.engine import sync_client
-from core.types import AuthMethod
+from core.types import AuthMethod, InvoiceStatus
 from tests.integration.conftest import seed_clients
 
 SAMPLE = (ksef_spec.SAMPLES_DIR / "fa3" / "csharp-invoice-template-fa-3.xml").read_text(encoding="utf-8")
@@ -129,6 +130,16 @@ def test_a_sync_killed_mid_window_resumes_without_gap_or_duplicate(sim, office):
     assert _usage(client_id) == total
 
 
+def _audit(action: str) -> list[tuple[str, str, dict]]:
+    with db.session_scope() as session:
+        rows = session.execute(
+            sa.select(AuditEvent.actor, AuditEvent.target, AuditEvent.details)
+            .where(AuditEvent.action == action)
+            .order_by(AuditEvent.id)
+        ).all()
+    return [tuple(row) for row in rows]
+
+
 def _invoice(nip: str, number: str) -> bytes:
     return SAMPLE.replace("#nip#", nip).replace("#invoice_number#", number).encode()
 
@@ -142,9 +153,19 @@ def test_sending_stores_the_ksef_number_and_upo_and_counts_once(sim, office):
     )
     assert batch.rejected == {} and len(batch.invoice_ids) == 2
     drain()
-    assert queue.get_job(batch.job_id).status == "done"
+    job = job_progress(actor=office.support, job_id=batch.job_id, result=SendResult)
+    assert job.status == "done" and job.result == SendResult(dict.fromkeys(batch.invoice_ids, InvoiceStatus.accepted))
     page = invoices.list_invoices(actor=office.support, client_id=client_id)
     assert {r.status for r in page.items} == {"accepted"}
+    # Each outcome is in the audit log, in the name of the person who sent it, and so is the job's.
+    accepted = _audit("invoice.accepted")
+    assert sorted(target for _actor, target, _details in accepted) == [f"invoice:{i}" for i in batch.invoice_ids]
+    assert {(actor, details["ksef_number"]) for actor, _target, details in accepted} == {
+        (office.support.username, row.ksef_number) for row in page.items
+    }
+    ((actor, target, details),) = _audit("job.done")
+    assert (actor, target) == (office.support.username, f"job:{batch.job_id}")
+    assert details["accepted"] == sorted(batch.invoice_ids) and details["rejected"] == []
     for row in page.items:
         assert validate_ksef_number(row.ksef_number).startswith(nip)
     _name, upo = invoices.invoice_upo(actor=office.analyst, invoice_id=page.items[0].id)
@@ -165,6 +186,10 @@ def test_a_duplicate_is_resolved_to_the_original_ksef_number(sim, office):
     rows = {r.file_name: r for r in invoices.list_invoices(actor=office.support, client_id=client_id).items}
     assert rows["again.xml"].status == "duplicate"
     assert rows["again.xml"].original_ksef_number == original
+    assert _audit("invoice.duplicate") == [
+        (office.support.username, f"invoice:{rows['again.xml'].id}",
+         {"client_id": client_id, "original_ksef_number": original}),
+    ]  # fmt: skip
     assert _usage(client_id) == 1
 
 
@@ -191,6 +216,9 @@ def test_ksef_s_own_rejection_is_stored_with_its_details(sim, office, change, co
     drain()
     row = invoices.list_invoices(actor=office.support, client_id=client_id).items[0]
     assert row.status == "rejected" and row.error_code == code and row.error_details
+    assert _audit("invoice.rejected") == [
+        (office.support.username, f"invoice:{row.id}", {"client_id": client_id, "code": code})
+    ]
     assert _usage(client_id) == 0
 
 

@@ -28,11 +28,13 @@ GROUPS_2_7 = ("onlineSession", "batchSession", "invoiceSend", "invoiceStatus", "
 WORKER = textwrap.dedent(
     """
     import sys
+    from core.security import Actor
     from core.services.linking.connection import load_facts, open_ksef
+    facts = load_facts(int(sys.argv[1]))
     filters = {"subjectType": "Subject1",
                "dateRange": {"dateType": "PermanentStorage", "from": "2026-11-01T00:00:00+00:00",
                              "restrictToPermanentStorageHwmDate": True}}
-    with open_ksef(load_facts(int(sys.argv[1]))) as call:
+    with open_ksef(facts, Actor.system("worker", facts.office_id)) as call:
         for _ in range(int(sys.argv[2])):
             call.run(lambda access: call.gateway.query_metadata(access, filters, page_size=10))
     """
@@ -47,7 +49,7 @@ def test_two_worker_processes_share_one_context_limit(sim, office, sqlite_db):
         actor=office.support, client_id=client_id, request=LinkRequest(AuthMethod.ksef_token)
     ).ok
     # KSeF (the simulator) and the console agree on 4 metadata queries a second for this context.
-    with open_ksef(load_facts(client_id)) as call:
+    with open_ksef(load_facts(client_id), office.support) as call:
         current = call.run(call.gateway.rate_limits)
         override = {group: current[group] for group in GROUPS_2_7} | {"invoiceMetadata": LIMIT}
         call.run(lambda access: call.gateway.client.http_client.request(

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from core import db
 from core.errors import InvalidInput, PermissionDenied
-from core.models import Credential, KsefSession, Link, Problem
+from core.models import AuditEvent, Credential, KsefSession, Link, Problem
 from core.services.certificates.files import CertificateExpired
 from core.services.linking import credentials, links, rights, selftest
 from core.services.linking import keys as company_keys
@@ -95,6 +95,18 @@ def test_a_client_certificate_links_and_a_revoked_one_fails(sim, office):
     outcome = links.verify_link(actor=office.support, client_id=client_id)
     assert (outcome.status, outcome.problem_class) == (LinkStatus.action_required, ProblemClass.invalid_credentials)
     assert credentials.list_credentials(actor=office.support, client_id=client_id)[0].status == "auth_failed"
+    # Each step of the certificate's authorization is audited in the name of whoever ran the operation.
+    with db.session_scope() as session:
+        steps = session.execute(
+            sa.select(AuditEvent.actor, AuditEvent.details)
+            .where(AuditEvent.action == "credential.status", AuditEvent.target == f"credential:{added.id}")
+            .order_by(AuditEvent.id)
+        ).all()
+    assert [(actor, details["previous"], details["status"]) for actor, details in steps] == [
+        (office.support.username, "submitted", "accepted"),
+        (office.support.username, "accepted", "authorized"),
+        (office.support.username, "authorized", "auth_failed"),
+    ]
 
 
 def test_an_expired_certificate_is_refused_at_upload(sim, office):
@@ -299,18 +311,21 @@ def test_self_test_runs_every_step_and_names_the_first_failure(sim, office):
 
 
 def test_bulk_connect_keeps_going_after_a_failure_and_retries_the_failed(sim, office):
-    from core.jobs import queue
+    from core.jobs.kinds import BulkLinkResult
     from core.jobs.worker import drain
+    from core.services.jobs import job_progress
 
     seeded = seed_clients(sim, office, ["healthy", "token_revoked", "healthy"])
     for name, client_id in seeded.ids.items():
         credentials.add_ksef_token(actor=office.support, client_id=client_id, token=seeded.token(name))
     job_id = links.start_bulk_connect(actor=office.support, client_ids=list(seeded.ids.values()), request=TOKEN)
     drain()
-    job = queue.get_job(job_id)
-    assert job.status == "done" and (job.progress_done, job.progress_total) == (3, 3)
-    assert job.result["failed"] == [seeded.ids["token_revoked"]]
-    assert job.result["ok"] == 2
+    job = job_progress(actor=office.support, job_id=job_id, result=BulkLinkResult)
+    assert job.status == "done" and (job.done, job.total) == (3, 3)
+    assert job.result is not None
+    assert job.result.failed == [seeded.ids["token_revoked"]]
+    assert job.result.ok == 2
+    assert job.result.clients[seeded.ids["token_revoked"]].problem_class == "invalid_credentials"
 
 
 def test_production_needs_an_explicit_confirmation(sim, office):

@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from core import db
-from core.models import ClientCreate, Invoice, NotificationLog, SmtpSettings, UsageEvent, User
+from core.models import AuditEvent, ClientCreate, Invoice, NotificationLog, SmtpSettings, UsageEvent, User
+from core.security import Actor
 from core.services.clients import register as clients
 from core.services.linking import credentials
 from core.services.notifications import delivery as notification_delivery
@@ -36,6 +37,11 @@ class Inbox:
 
     def subjects(self) -> list[str]:
         return [str(m["Subject"]) for _, m in self.messages]
+
+
+def _run(office) -> dict[str, int]:
+    """The scheduled run, as the worker does it: the office's system actor."""
+    return notification_delivery.run_notifications(actor=Actor.system("worker", office.office_id))
 
 
 def _free_port() -> int:
@@ -81,13 +87,17 @@ def _use_package(office, used: int, limit: int) -> None:
 def test_the_manager_gets_the_80_percent_mail_exactly_once(office, configured):
     inbox = configured
     _use_package(office, used=8, limit=10)
-    first = notification_delivery.run_notifications(office.office_id)
-    second = notification_delivery.run_notifications(office.office_id)
+    first = _run(office)
+    second = _run(office)
     assert first["sent"] == 1 and second["sent"] == 0
     assert inbox.subjects() == ["Pakiet KSeF wykorzystany w 80%"]
     assert inbox.messages[0][0] == ["kierownik@biuro.example.pl"]
     log = notification_settings.sent_log(actor=office.manager)
     assert [(r.kind, r.status) for r in log] == [("package_80", "sent")]
+    with db.session_scope() as session:  # the run that sent it is audited; the one with nothing to send is not
+        runs = session.execute(sa.select(AuditEvent.actor, AuditEvent.details).where(
+            AuditEvent.action == "notification.run")).all()  # fmt: skip
+    assert [tuple(run) for run in runs] == [("worker", {"sent": 1, "failed": 0, "skipped": 0})]
 
 
 def _certificate(days: int) -> tuple[bytes, bytes]:
@@ -110,8 +120,8 @@ def test_an_expiring_certificate_is_mailed_once_at_its_tightest_threshold(office
     inbox = configured
     certificate, key = _certificate(days=10)
     credentials.add_certificate(actor=office.manager, client_id=None, certificate=certificate, private_key=key)
-    notification_delivery.run_notifications(office.office_id)
-    notification_delivery.run_notifications(office.office_id)
+    _run(office)
+    _run(office)
     assert len(inbox.messages) == 1
     assert "wygasa" in inbox.subjects()[0]
     with db.session_scope() as session:
@@ -123,7 +133,7 @@ def test_a_switched_off_kind_is_not_sent(office, configured):
     inbox = configured
     notification_settings.set_switch(actor=office.manager, kind="package_80", enabled=False)
     _use_package(office, used=9, limit=10)
-    assert notification_delivery.run_notifications(office.office_id)["skipped"] >= 1
+    assert _run(office)["skipped"] >= 1
     assert inbox.messages == []
 
 
@@ -135,12 +145,12 @@ def test_a_failed_send_is_retried_and_then_sent_once(office, smtp):
     with db.session_scope(write=True) as session:
         session.execute(sa.update(User).where(User.username == "kierownik").values(email="kierownik@biuro.example.pl"))
     _use_package(office, used=10, limit=10)
-    assert notification_delivery.run_notifications(office.office_id)["failed"] == 2  # 80 % and 100 %, server down
+    assert _run(office)["failed"] == 2  # 80 % and 100 %, server down
     notification_settings.update_smtp(
         actor=office.manager, host="127.0.0.1", port=port, security="none", sender="k@b.pl"
     )
-    assert notification_delivery.run_notifications(office.office_id)["sent"] == 2
-    assert notification_delivery.run_notifications(office.office_id)["sent"] == 0
+    assert _run(office)["sent"] == 2
+    assert _run(office)["sent"] == 0
     assert set(inbox.subjects()) == {"Pakiet KSeF wykorzystany w 100%", "Pakiet KSeF wykorzystany w 80%"}
     assert len(inbox.messages) == 2
 

@@ -126,3 +126,43 @@ def test_a_catalogue_text_in_a_json_column_comes_back_as_a_text(any_office):
     (view,) = problems.list_open(actor=any_office.manager)
     assert view.message == "Brakuje uprawnień: podgląd + InvoiceRead."
     assert isinstance(view.message, Text) and view.message.render("en") == "Missing permissions: viewing + InvoiceRead."
+
+
+def test_the_job_dedup_migration_keeps_queued_jobs_and_keys_the_oldest(any_db):
+    """0006: queued office upkeep gains its office in the payload; of two queued syncs of a client (possible before),
+    the older takes the dedup key; every row survives, and jobs without a period no longer collide."""
+    from alembic import command as alembic_command
+
+    from core.jobs import queue
+    from core.models import JobRun
+
+    alembic_command.downgrade(db.alembic_config(), "0005")
+    now = datetime.now(UTC)
+    with db.get_engine().begin() as connection:
+        connection.execute(sa.Table("office", sa.MetaData(), autoload_with=connection).insert().values(
+            name="B", nip="5265877635", account_id="OLD", default_environment="SIM", sync_interval_minutes=60,
+            schedule={}, created_at=now,
+        ))  # fmt: skip
+        table = sa.Table("job_run", sa.MetaData(), autoload_with=connection)
+        common = {"urgent": True, "priority": 0, "attempts": 0, "max_attempts": 3, "run_after": now, "lease_owner": "",
+                  "progress_done": 0, "progress_total": 0, "result": {}, "error": "", "created_at": now}  # fmt: skip
+        for kind, period, payload, status in [
+            ("token_refresh", "2026-11-22T10:00", {}, "pending"),
+            ("sync", "now:aaa", {"client_id": 7}, "pending"),
+            ("sync", "now:bbb", {"client_id": 7}, "pending"),
+            ("sync", "now:ccc", {"client_id": 7}, "done"),
+        ]:
+            connection.execute(table.insert().values(kind=kind, subject="x", period=period, payload=payload,
+                                                     status=status, office_id=1, **common))  # fmt: skip
+    db.upgrade()
+    with db.session_scope() as session:
+        rows = session.execute(sa.select(JobRun.kind, JobRun.payload, JobRun.dedup_key).order_by(JobRun.id)).all()
+    assert [tuple(row) for row in rows] == [
+        ("token_refresh", {"office_id": 1}, "token_refresh:office:1"),
+        ("sync", {"client_id": 7}, "sync:client:7"),
+        ("sync", {"client_id": 7}, None),
+        ("sync", {"client_id": 7}, None),
+    ]
+    with db.session_scope(write=True) as session:
+        assert queue.insert(session, kind="sync", dedup_key="sync:client:7").id == 2
+        assert queue.insert(session, kind="ping").new and queue.insert(session, kind="ping").new

@@ -1,11 +1,12 @@
 import pytest
 
 from core.errors import InvalidInput, PermissionDenied
-from core.jobs import queue
+from core.jobs.kinds import ClientImportResult
 from core.jobs.worker import drain
 from core.models import ClientCreate
 from core.services.clients import register as clients
 from core.services.clients.importer import apply_client_import, start_client_import
+from core.services.jobs import job_progress
 from tests.factories import clients_csv, clients_xlsx, two_hundred_clients_with_three_bad_rows, valid_nips
 
 
@@ -72,9 +73,9 @@ def test_analyst_cannot_import(office):
 def test_import_runs_as_a_job_with_progress_and_result(office):
     content, expected = two_hundred_clients_with_three_bad_rows()
     job_id = start_client_import(actor=office.support, filename="klienci.csv", content=content)
-    assert queue.get_job(job_id).status == "pending"
+    assert job_progress(actor=office.support, job_id=job_id).status == "pending"
     assert drain() == 1
-    job = queue.get_job(job_id)
+    job = job_progress(actor=office.support, job_id=job_id, result=ClientImportResult)
     assert job.status == "done"
-    assert (job.progress_done, job.progress_total) == (200, 200)
-    assert job.result["status"] == "refused" and job.result["errors"] == expected
+    assert (job.done, job.total) == (200, 200)
+    assert job.result == ClientImportResult(status="refused", rows=200, imported=0, errors=tuple(expected))

@@ -98,8 +98,9 @@ def test_an_exhausted_package_under_hold_keeps_non_urgent_jobs_waiting(office):
     for _ in range(2):
         _usage_event(client.id, office.office_id, now - timedelta(minutes=1))
     rebuild_rollup(now.date() - timedelta(days=1))
-    backfill = queue.enqueue("ping", period="backfill", urgent=False, office_id=office.office_id)
-    urgent = queue.enqueue("ping", period="regular", urgent=True, office_id=office.office_id)
+    with db.session_scope(write=True) as session:
+        backfill = queue.insert(session, kind="ping", period="backfill", urgent=False, office_id=office.office_id).id
+        urgent = queue.insert(session, kind="ping", period="regular", urgent=True, office_id=office.office_id).id
     assert held_offices() == [office.office_id]
     assert [j.id for j in queue.claim("w", limit=5, held_offices=held_offices())] == [urgent]
     update_package(actor=office.manager, monthly_limit=2, billing_day=1, policy="warn")  # warn only: work goes on

@@ -20,7 +20,9 @@ from sqlmodel import select
 from core import audit
 from core.db import session_scope
 from core.errors import InvalidInput
-from core.jobs import queue
+from core.jobs.kinds import CLIENT_IMPORT, ClientImportPayload, ClientImportResult
+from core.jobs.queue import start_job
+from core.jobs.spec import Progress, no_progress
 from core.models import Client, ClientCreate, Office
 from core.security import Actor, Permission
 from core.services.clients.register import check_client_fields, insert_client
@@ -61,9 +63,9 @@ class ImportReport:
     def applied(self) -> bool:
         return not self.errors and self.imported > 0
 
-    def as_dict(self) -> dict[str, Any]:
+    def result(self) -> ClientImportResult:
         status = "imported" if self.applied else ("refused" if self.errors else "empty")
-        return {"status": status, "rows": self.rows, "imported": self.imported, "errors": self.errors}
+        return ClientImportResult(status=status, rows=self.rows, imported=self.imported, errors=tuple(self.errors))
 
 
 def _column_key(header: str) -> str:
@@ -219,31 +221,23 @@ def start_client_import(*, actor: Actor, filename: str, content: bytes) -> int:
     """Queue an import job (the UI's way); returns the job id whose progress and result the page shows."""
     actor.require(Permission.manage_clients)
     read_table(filename, content)  # refuse an unreadable file at once, not minutes later
-    import uuid
-
-    job_id = queue.enqueue(
-        "client_import",
-        subject=filename[:120],
-        period=uuid.uuid4().hex,
-        payload={"filename": filename, "content_b64": base64.b64encode(content).decode()},
-        office_id=actor.office_id,
-        created_by=actor.user_id,
-        max_attempts=1,
-    )
+    payload = ClientImportPayload(filename=filename, content_b64=base64.b64encode(content).decode())
     with session_scope(write=True) as session:
-        audit.record(session, actor, "client.import.start", filename, job_id=job_id)
-    return job_id
+        job = start_job(
+            session, actor, CLIENT_IMPORT, payload, action="client.import.start", target=filename, subject=filename
+        )
+    return job.id
 
 
-def run_import_job(context: Any) -> dict[str, Any]:
-    payload = context.payload
+def import_job(*, actor: Actor, payload: ClientImportPayload, progress: Progress = no_progress) -> ClientImportResult:
+    """The import job's body: the whole file or nothing, and a file that cannot be read is a refusal, not a crash."""
     try:
         report = apply_client_import(
-            actor=context.actor,
-            filename=payload["filename"],
-            content=base64.b64decode(payload["content_b64"]),
-            progress=context.progress,
+            actor=actor,
+            filename=payload.filename,
+            content=base64.b64decode(payload.content_b64),
+            progress=lambda done, total: progress(done, total),
         )
     except InvalidInput as error:
-        return {"status": "refused", "rows": 0, "imported": 0, "errors": error.problems}
-    return report.as_dict()
+        return ClientImportResult(status="refused", rows=0, imported=0, errors=tuple(error.problems))
+    return report.result()

@@ -23,6 +23,7 @@ from core.ksef.gateway import KsefGateway
 from core.ksef.limiter import RateLimiter
 from core.ksef.transcript import Transcript
 from core.models import Client, Credential
+from core.security import Actor
 from core.services.linking import credentials
 from core.services.linking.status import active_link
 from core.texts import Text
@@ -87,9 +88,10 @@ def facts_for(actor_office_id: int, client_id: int) -> LinkFacts:
 
 
 def authenticator(
-    facts: LinkFacts, gateway: KsefGateway, on_step: StepCallback | None = None
+    facts: LinkFacts, gateway: KsefGateway, actor: Actor, on_step: StepCallback | None = None
 ) -> Callable[[], AuthTokens] | None:
-    """How to authenticate again without a person: token and certificate methods can, signatures cannot."""
+    """How to authenticate again without a person: token and certificate methods can, signatures cannot.
+    `actor` runs the operation; a certificate's authorization progress is recorded in their name."""
     if facts.auth_method == AuthMethod.ksef_token:
 
         def with_token() -> AuthTokens:
@@ -103,8 +105,12 @@ def authenticator(
             if certificate_type == CertificateType.Offline:
                 raise KsefFailure(ProblemClass.invalid_credentials, Text("link.offline_certificate"))
             prior = credentials.status_of(facts.credential_id)
+
+            def record(status: CredentialStatus) -> None:
+                credentials.record_authorization(actor=actor, credential_id=facts.credential_id, status=status)
+
             if prior == CredentialStatus.submitted:
-                credentials.set_status(facts.credential_id, CredentialStatus.accepted)
+                record(CredentialStatus.accepted)
             try:
                 tokens = authenticate_with_certificate(
                     gateway, certificate_pem=certificate_pem, private_key_pem=key_pem, on_step=on_step
@@ -116,9 +122,9 @@ def authenticator(
                     ProblemClass.missing_rights: CredentialStatus.authorized,
                 }.get(failure.problem_class, prior)
                 if outcome is not None:
-                    credentials.set_status(facts.credential_id, outcome)
+                    record(outcome)
                 raise
-            credentials.set_status(facts.credential_id, CredentialStatus.authorized)
+            record(CredentialStatus.authorized)
             return tokens
 
         return with_certificate
@@ -147,10 +153,13 @@ class KsefCall:
     # long instead of reading the database before every call.
     REUSE_SECONDS = 60.0
 
-    def __init__(self, facts: LinkFacts, gateway: KsefGateway, on_step: StepCallback | None = None) -> None:
+    def __init__(
+        self, facts: LinkFacts, gateway: KsefGateway, actor: Actor, on_step: StepCallback | None = None
+    ) -> None:
         self.facts = facts
         self.gateway = gateway
-        self._authenticate = authenticator(facts, gateway, on_step)
+        self.actor = actor
+        self._authenticate = authenticator(facts, gateway, actor, on_step)
         self._token: tuple[str, float] | None = None
 
     def access_token(self) -> str:
@@ -190,10 +199,11 @@ class KsefCall:
 @contextmanager
 def open_ksef(
     facts: LinkFacts,
+    actor: Actor,
     *,
     transcript: Transcript | None = None,
     limiter: RateLimiter | None = None,
     on_step: StepCallback | None = None,
 ) -> Iterator[KsefCall]:
     with KsefGateway(facts.environment, facts.nip, transcript=transcript, limiter=limiter) as gateway:
-        yield KsefCall(facts, gateway, on_step)
+        yield KsefCall(facts, gateway, actor, on_step)

@@ -231,12 +231,18 @@ def status_of(credential_id: int) -> CredentialStatus | None:
         return row.status if row is not None else None
 
 
-def set_status(credential_id: int, status: CredentialStatus) -> None:
-    """Record the certificate's authorization progress (submitted → accepted → authorized / auth_failed)."""
+def record_authorization(*, actor: Actor, credential_id: int, status: CredentialStatus) -> None:
+    """Record a certificate's authorization progress (submitted → accepted → authorized / auth_failed) seen by the
+    operation `actor` runs; a change of status is audited."""
+    actor.require(Permission.run_operations)
     with session_scope(write=True) as session:
         row = session.get(Credential, credential_id)
-        if row is not None and row.status != status and row.revoked_at is None:
-            row.status = status
-            if status == CredentialStatus.authorized:
-                row.last_used_at = utcnow()
-            session.add(row)
+        if row is None or row.status == status or row.revoked_at is not None:
+            return
+        previous, row.status = row.status, status
+        if status == CredentialStatus.authorized:
+            row.last_used_at = utcnow()
+        session.add(row)
+        audit.record(
+            session, actor, "credential.status", f"credential:{credential_id}", status=status, previous=previous
+        )

@@ -31,17 +31,23 @@ class KeyCheck:
 OK = KeyCheck(ok=True, message=Text("company_key.ok"))
 
 
-def current_key(session: Session, client: Client, office: Office) -> str:
+def current_key(session: Session, client: Client, office: Office) -> str | None:
+    """The client's valid key, or None when every key was revoked (keys are issued only when a client is added
+    and when a person reissues one, never as a side effect of reading)."""
     key = session.exec(
         select(CompanyKey)
         .where(CompanyKey.client_id == client.id, col(CompanyKey.revoked_at).is_(None))
         .order_by(col(CompanyKey.id).desc())
     ).first()
+    return None if key is None else format_company_key(office.account_id, key.company_id, client.nip)
+
+
+def require_key(session: Session, client: Client, office: Office) -> str:
+    """`current_key` for an operation that needs one: without a key it stops with what to do."""
+    key = current_key(session, client, office)
     if key is None:
-        assert client.id is not None and office.id is not None
-        key = issue_company_key(session, office_id=office.id, client_id=client.id)
-        session.flush()
-    return format_company_key(office.account_id, key.company_id, client.nip)
+        raise NotFound(Text("company_key.missing", client=client.name))
+    return key
 
 
 def check_key(session: Session, *, office: Office, client: Client, raw_key: str, context_nip: str | None) -> KeyCheck:
@@ -112,10 +118,11 @@ def _load(session: Session, actor: Actor, client_id: int) -> tuple[Office, Clien
 
 
 def get_company_key(*, actor: Actor, client_id: int) -> str:
-    actor.require(Permission.view)
-    with session_scope(write=True) as session:
+    """The key to hand to the client: the same permission as the credentials' metadata, and a read only."""
+    actor.require(Permission.view_secrets_metadata)
+    with session_scope() as session:
         office, client = _load(session, actor, client_id)
-        return current_key(session, client, office)
+        return require_key(session, client, office)
 
 
 def verify_company_key(*, actor: Actor, client_id: int, key: str) -> KeyCheck:

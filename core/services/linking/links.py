@@ -6,26 +6,27 @@ KSeF what the office may do there, record the outcome (problem opened or closed)
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import asdict, dataclass
-from typing import Any
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from sqlmodel import Session, select
 
 from core import audit
 from core.db import session_scope
 from core.errors import InvalidInput, NotFound
-from core.jobs import queue
+from core.jobs.kinds import LINK_CONNECT, LINK_VERIFY, BulkLinkResult, LinkConnectPayload, LinkVerifyPayload
+from core.jobs.queue import start_job
+from core.jobs.spec import Progress, no_progress
 from core.ksef.auth import token_context_nip
 from core.ksef.errors import KsefFailure
 from core.ksef.limiter import store_limits
 from core.ksef.transcript import Transcript
-from core.models import Client, Credential, Link, Office
+from core.models import Client, Credential, Link, LinkOutcome, LinkRequest, Office
 from core.security import Actor, Permission
 from core.services import problems
 from core.services.linking.connection import LinkFacts, link_facts, open_ksef
 from core.services.linking.credentials import wrong_client_message
-from core.services.linking.keys import check_key, current_key
+from core.services.linking.keys import check_key, require_key
 from core.services.linking.status import READ, WRITE, active_link, refresh_link_status
 from core.texts import Text
 from core.types import AuthMethod, KsefEnvironment, ProblemClass, utcnow
@@ -35,32 +36,13 @@ OPERATION = "link"
 BULK_CONCURRENCY = 16
 
 
-@dataclass(frozen=True)
-class LinkRequest:
-    auth_method: str
-    environment: str | None = None  # default: the client's environment
-    credential_id: int | None = None  # default: the client's own active credential of that kind
-    company_key: str | None = None  # default: the client's current key
-    send_enabled: bool | None = None
-    confirm_production: bool = False
-
-
-@dataclass(frozen=True)
-class LinkOutcome:
-    client_id: int
-    ok: bool
-    status: str
-    problem_class: str = ""
-    message: str = ""
-
-
 def connect_client(*, actor: Actor, client_id: int, request: LinkRequest) -> LinkOutcome:
     actor.require(Permission.run_operations)
     _check_request(request)
     with session_scope(write=True) as session:
         facts = _prepare_link(session, actor, client_id, request)
         audit.record(session, actor, "link.connect", f"client:{client_id}", method=request.auth_method)
-    return _attempt(facts)
+    return _attempt(facts, actor)
 
 
 def verify_link(*, actor: Actor, client_id: int) -> LinkOutcome:
@@ -75,7 +57,7 @@ def verify_link(*, actor: Actor, client_id: int) -> LinkOutcome:
                 client_id, False, refresh_link_status(session, client_id), failure.problem_class, failure.message
             )
         audit.record(session, actor, "link.verify", f"client:{client_id}")
-    return _attempt(facts)
+    return _attempt(facts, actor)
 
 
 def use_current_key(*, actor: Actor, client_id: int) -> LinkOutcome:
@@ -86,7 +68,7 @@ def use_current_key(*, actor: Actor, client_id: int) -> LinkOutcome:
         client, office = session.get(Client, client_id), session.get(Office, actor.office_id)
         if link is None or client is None or office is None or client.office_id != actor.office_id:
             raise NotFound(Text("link.nothing_to_fix"))
-        link.company_key = current_key(session, client, office)
+        link.company_key = require_key(session, client, office)
         session.add(link)
         audit.record(session, actor, "link.use_current_key", f"client:{client_id}")
     return verify_link(actor=actor, client_id=client_id)
@@ -138,7 +120,7 @@ def _prepare_link(session: Session, actor: Actor, client_id: int, request: LinkR
     link.environment = environment
     link.auth_method = method
     link.credential_id = credential.id
-    link.company_key = request.company_key or link.company_key or current_key(session, client, office)
+    link.company_key = request.company_key or link.company_key or require_key(session, client, office)
     if request.send_enabled is not None:
         link.send_enabled = request.send_enabled
     session.add(link)
@@ -201,14 +183,14 @@ def _system(facts: LinkFacts) -> Actor:
     return Actor.system("worker", facts.office_id)
 
 
-def _attempt(facts: LinkFacts) -> LinkOutcome:
+def _attempt(facts: LinkFacts, actor: Actor) -> LinkOutcome:
     with session_scope() as session:
         failure = _local_check(session, facts)
     transcript = Transcript()
     permissions: list[str] = []
     if failure is None:
         try:
-            with open_ksef(facts, transcript=transcript) as call:
+            with open_ksef(facts, actor, transcript=transcript) as call:
                 permissions = call.run(call.permissions)
                 store_limits(facts.environment, facts.nip, call.run(call.gateway.rate_limits))
         except KsefFailure as error:
@@ -272,61 +254,62 @@ def start_bulk_connect(*, actor: Actor, client_ids: list[int], request: LinkRequ
     _check_request(request)
     if not client_ids:
         raise InvalidInput(Text("link.choose_clients"))
-    job_id = queue.enqueue(
-        "link_connect",
-        subject=Text("job.subject.clients", count=len(client_ids)),
-        period=uuid.uuid4().hex,
-        payload={"client_ids": client_ids, "request": asdict(request)},
-        office_id=actor.office_id,
-        created_by=actor.user_id,
-        max_attempts=1,
-    )
+    payload = LinkConnectPayload(client_ids=tuple(client_ids), request=request)
     with session_scope(write=True) as session:
-        audit.record(session, actor, "link.bulk_connect", f"job:{job_id}", clients=len(client_ids))
-    return job_id
+        job = start_job(
+            session,
+            actor,
+            LINK_CONNECT,
+            payload,
+            action="link.bulk_connect",
+            subject=Text("job.subject.clients", count=len(client_ids)),
+            clients=len(client_ids),
+        )
+    return job.id
 
 
 def start_bulk_verify(*, actor: Actor, client_ids: list[int]) -> int:
     """Re-verify many links (the inbox's "retry the whole group", the demo seed, the scheduled health check)."""
-    actor.require(Permission.run_operations)
-    job_id = queue.enqueue(
-        "link_verify",
-        subject=Text("job.subject.clients", count=len(client_ids)),
-        period=uuid.uuid4().hex,
-        payload={"client_ids": client_ids},
-        office_id=actor.office_id,
-        created_by=actor.user_id,
-        max_attempts=1,
-    )
     with session_scope(write=True) as session:
-        audit.record(session, actor, "link.bulk_verify", f"job:{job_id}", clients=len(client_ids))
-    return job_id
+        return queue_bulk_verify(session, actor, client_ids)
 
 
-def run_bulk(context: Any, attempt: Any) -> dict[str, Any]:
+def queue_bulk_verify(session: Session, actor: Actor, client_ids: list[int]) -> int:
+    """`start_bulk_verify` in the caller's transaction."""
+    actor.require(Permission.run_operations)
+    job = start_job(
+        session,
+        actor,
+        LINK_VERIFY,
+        LinkVerifyPayload(client_ids=tuple(client_ids)),
+        action="link.bulk_verify",
+        subject=Text("job.subject.clients", count=len(client_ids)),
+        clients=len(client_ids),
+    )
+    return job.id
+
+
+def _run_bulk(client_ids: Sequence[int], attempt: Callable[[int], LinkOutcome], progress: Progress) -> BulkLinkResult:
     """Run `attempt(client_id)` for every client in parallel; one failure never stops the rest."""
-    from concurrent.futures import ThreadPoolExecutor, as_completed
-
-    client_ids: list[int] = list(context.payload["client_ids"])
-    results: dict[str, dict[str, Any]] = {}
-    context.progress(0, len(client_ids), force=True)
+    results: dict[int, LinkOutcome] = {}
+    progress(0, len(client_ids), force=True)
     with ThreadPoolExecutor(max_workers=BULK_CONCURRENCY, thread_name_prefix="link") as pool:
         futures = {pool.submit(attempt, client_id): client_id for client_id in client_ids}
         for future in as_completed(futures):
             client_id = futures[future]
             try:
-                outcome = future.result()
-                results[str(client_id)] = asdict(outcome)
+                results[client_id] = future.result()
             except Exception as error:  # an unexpected bug for one client must not stop the others
-                results[str(client_id)] = asdict(LinkOutcome(client_id, False, "error", "internal", str(error)[:300]))
-            context.progress(len(results), len(client_ids), result={"clients": results})
-    failed = [int(k) for k, v in results.items() if not v["ok"]]
-    return {"clients": results, "ok": len(client_ids) - len(failed), "failed": failed}
+                results[client_id] = LinkOutcome(client_id, False, "error", ProblemClass.internal, str(error)[:300])
+            progress(len(results), len(client_ids), result=BulkLinkResult(dict(results)))
+    return BulkLinkResult(results)
 
 
-def bulk_connect_task(context: Any) -> dict[str, Any]:
-    actor = context.actor
-    request = LinkRequest(**context.payload["request"])
+def bulk_connect(
+    *, actor: Actor, client_ids: Sequence[int], request: LinkRequest, progress: Progress = no_progress
+) -> BulkLinkResult:
+    """The bulk connect job's body: `connect_client` for each client, each checked and audited on its own."""
+    actor.require(Permission.run_operations)
 
     def attempt(client_id: int) -> LinkOutcome:
         try:
@@ -334,11 +317,12 @@ def bulk_connect_task(context: Any) -> dict[str, Any]:
         except (InvalidInput, NotFound) as error:
             with session_scope(write=True) as session:
                 status = refresh_link_status(session, client_id)
-            return LinkOutcome(client_id, False, status, "internal", error.message)
+            return LinkOutcome(client_id, False, status, ProblemClass.internal, error.message)
 
-    return run_bulk(context, attempt)
+    return _run_bulk(client_ids, attempt, progress)
 
 
-def bulk_verify_task(context: Any) -> dict[str, Any]:
-    actor = context.actor
-    return run_bulk(context, lambda client_id: verify_link(actor=actor, client_id=client_id))
+def bulk_verify(*, actor: Actor, client_ids: Sequence[int], progress: Progress = no_progress) -> BulkLinkResult:
+    """The bulk verify job's body: `verify_link` for each client."""
+    actor.require(Permission.run_operations)
+    return _run_bulk(client_ids, lambda client_id: verify_link(actor=actor, client_id=client_id), progress)

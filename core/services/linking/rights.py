@@ -77,7 +77,7 @@ def check_rights(*, actor: Actor, client_id: int) -> RightsReport:
     error = ""
     failure: KsefFailure | None = None
     try:
-        with open_ksef(facts, transcript=transcript) as call:
+        with open_ksef(facts, actor, transcript=transcript) as call:
             held = call.run(call.permissions)
     except KsefFailure as raised:
         failure, error = raised, raised.message

@@ -75,7 +75,7 @@ def run_self_test(*, actor: Actor, client_id: int) -> SelfTestReport:
     actor.require(Permission.run_operations)
     facts = facts_for(actor.office_id, client_id)
     report = SelfTestReport(client_id)
-    with open_ksef(facts, transcript=Transcript()) as call:
+    with open_ksef(facts, actor, transcript=Transcript()) as call:
         _run_steps(report, facts, call)
     with session_scope(write=True) as session:
         failure = report.first_failure
@@ -139,7 +139,7 @@ def _timed(report: SelfTestReport, step: str, action: Callable[[], Any]) -> bool
 def _authenticate(report: SelfTestReport, facts: LinkFacts, call: KsefCall) -> str | None:
     """A fresh authentication when the method allows it (so every step really runs), else the signed session."""
     timings: list[tuple[str, float]] = []
-    authenticate = authenticator(facts, call.gateway, on_step=lambda name, ms: timings.append((name, ms)))
+    authenticate = authenticator(facts, call.gateway, call.actor, on_step=lambda name, ms: timings.append((name, ms)))
     started = time.perf_counter()
     try:
         if authenticate is None:

@@ -19,12 +19,12 @@ from core.ksef.auth import signature_challenge, submit_signed_request
 from core.ksef.errors import KsefFailure
 from core.ksef.gateway import KsefGateway
 from core.ksef.transcript import Transcript
-from core.models import Client, Link, Office
+from core.models import Client, Link, LinkOutcome, Office
 from core.security import Actor, Permission
 from core.services import problems
 from core.services.linking.credentials import signature_anchor
 from core.services.linking.keys import current_key
-from core.services.linking.links import LinkOutcome, verify_link
+from core.services.linking.links import verify_link
 from core.services.linking.rehearsal import sign_with_rehearsal_seal
 from core.services.linking.status import active_link, refresh_link_status
 from core.texts import Text
@@ -115,7 +115,7 @@ def complete_signature(*, actor: Actor, client_id: int, method: str, signed_xml:
         anchor.subject_identifier = _signer_identifier(signed_xml) or anchor.subject_identifier
         link = active_link(session, client_id) or Link(client_id=client_id, environment=environment, auth_method=method)
         link.environment, link.auth_method, link.credential_id = environment, method, anchor.id
-        link.company_key = link.company_key or current_key(session, client, office)
+        link.company_key = link.company_key or current_key(session, client, office) or ""
         link.reauth_due_at = tokens.refresh_valid_until
         session.add(link)
         audit.record(session, actor, "signature.complete", f"client:{client_id}", method=method)

@@ -32,7 +32,7 @@ def send_test(*, actor: Actor, to: str = "") -> str:
             [to.strip()] if to.strip() else recipients_for(session, actor.office_id, NotificationKind.package_80)
         )
     notice = Notice("test", f"test:{uuid.uuid4().hex}", Text("mail.test.subject"), Text("mail.test.body"))
-    status, error = deliver(actor.office_id, notice, recipients)
+    status, error = _deliver(actor.office_id, notice, recipients)
     with session_scope(write=True) as session:
         audit.record(session, actor, "notification.test", ", ".join(recipients), status=status)
     if status != "sent":
@@ -40,8 +40,11 @@ def send_test(*, actor: Actor, to: str = "") -> str:
     return ", ".join(recipients)
 
 
-def run_notifications(office_id: int, now: datetime | None = None) -> dict[str, int]:
-    """Evaluate every rule and send what has not been sent; a kind switched off is skipped."""
+def run_notifications(*, actor: Actor, now: datetime | None = None) -> dict[str, int]:
+    """Evaluate every rule of the actor's office and send what has not been sent; a kind switched off is skipped.
+    A run that sent (or failed to send) anything is audited; each e-mail is in the notification log."""
+    actor.require(Permission.run_fleet_operations)
+    office_id = actor.office_id
     now = now or utcnow()
     with session_scope() as session:
         notices = collect(session, office_id, now)
@@ -58,9 +61,12 @@ def run_notifications(office_id: int, now: datetime | None = None) -> dict[str, 
         if notice.kind not in enabled:
             counts["skipped"] += 1
             continue
-        status, _error = deliver(office_id, notice, recipients[notice.kind])
+        status, _error = _deliver(office_id, notice, recipients[notice.kind])
         if status in counts:
             counts[status] += 1
+    if counts["sent"] or counts["failed"]:
+        with session_scope(write=True) as session:
+            audit.record(session, actor, "notification.run", f"office:{office_id}", **counts)
     return counts
 
 
@@ -85,7 +91,7 @@ def _claim(office_id: int, notice: Notice, recipients: list[str], status: str) -
     return True
 
 
-def deliver(office_id: int, notice: Notice, recipients: list[str]) -> tuple[str, str]:
+def _deliver(office_id: int, notice: Notice, recipients: list[str]) -> tuple[str, str]:
     """(status, error): the log row is claimed first, the e-mail goes out after that commit."""
     if not _claim(office_id, notice, recipients, status="sending"):
         return "duplicate", ""

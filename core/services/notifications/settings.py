@@ -168,8 +168,10 @@ def sent_log(*, actor: Actor, limit: int = 200) -> list[SentMail]:
 
 
 def smtp_config(office_id: int) -> SmtpConfig:
-    with session_scope(write=True) as session:
-        row = _smtp_row(session, office_id)
+    """The SMTP server to send through; a read (an office that never saved its settings gets the defaults)."""
+    with session_scope() as session:
+        row = session.exec(select(SmtpSettings).where(SmtpSettings.office_id == office_id)).first()
+        row = row or SmtpSettings(office_id=office_id)
         password = unseal_text(row, "password_ciphertext") if row.password_ciphertext else ""
         return SmtpConfig(row.host, row.port, row.security, row.sender, row.username, password)
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import io
-import uuid
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlmodel import col, func, select
 
@@ -15,9 +13,11 @@ from core import audit
 from core.db import session_scope
 from core.errors import InvalidInput, NotFound
 from core.formatting import warsaw_midnight
-from core.jobs import queue
+from core.jobs.kinds import REPORT_EXPORT, ReportExportPayload, ReportExportResult
+from core.jobs.queue import start_job
 from core.models import UsageDaily, UsageEvent
 from core.security import Actor, Permission
+from core.services.jobs import job_progress
 from core.services.reports.tables import (
     Report,
     UsageFilters,
@@ -49,12 +49,14 @@ class ExportResult:
     rows: int
 
 
-def _filters(payload: dict[str, Any]) -> UsageFilters:
+def _filters(payload: ReportExportPayload) -> UsageFilters | None:
+    if payload.first is None or payload.last is None:
+        return None
     return UsageFilters(
-        first=date.fromisoformat(payload["first"]),
-        last=date.fromisoformat(payload["last"]),
-        client_ids=payload.get("client_ids") or None,
-        kinds=payload.get("kinds") or None,
+        first=payload.first,
+        last=payload.last,
+        client_ids=list(payload.client_ids) or None,
+        kinds=list(payload.kinds) or None,
     )
 
 
@@ -110,51 +112,64 @@ def export_report(*, actor: Actor, kind: str, fmt: str, filters: UsageFilters | 
         raise InvalidInput("Data końcowa jest wcześniejsza niż początkowa.")
     name = file_name(kind, fmt, filters)
     estimated = estimate_rows(actor.office_id, kind, filters)
+    if estimated > SMALL_EXPORT_ROWS:
+        payload = ReportExportPayload(kind=kind, format=fmt, file_name=name)
+        if filters is not None:
+            payload = replace(
+                payload,
+                first=filters.first,
+                last=filters.last,
+                client_ids=tuple(filters.client_ids or ()),
+                kinds=tuple(filters.kinds or ()),
+            )
+        with session_scope(write=True) as session:
+            job = start_job(
+                session,
+                actor,
+                REPORT_EXPORT,
+                payload,
+                action="report.export",
+                target=name,
+                subject=name,
+                kind=kind,
+                format=fmt,
+                estimated_rows=estimated,
+            )
+        return ExportResult(name, FORMATS[fmt], None, job.id, estimated)
     with session_scope(write=True) as session:
         audit.record(session, actor, "report.export", name, kind=kind, format=fmt, estimated_rows=estimated)
-    if estimated > SMALL_EXPORT_ROWS:
-        payload: dict[str, Any] = {"kind": kind, "format": fmt, "file_name": name}
-        if filters is not None:
-            payload |= {"first": filters.first.isoformat(), "last": filters.last.isoformat(),
-                        "client_ids": filters.client_ids or [], "kinds": filters.kinds or []}  # fmt: skip
-        job_id = queue.enqueue(
-            "report_export", subject=name[:120], period=uuid.uuid4().hex, payload=payload,
-            office_id=actor.office_id, created_by=actor.user_id, max_attempts=2,
-        )  # fmt: skip
-        return ExportResult(name, FORMATS[fmt], None, job_id, estimated)
     buffer = io.BytesIO()
     report = build(actor.office_id, kind, filters)
     rows = write_csv(report, buffer) if fmt == "csv" else write_xlsx(report, buffer)
     return ExportResult(name, FORMATS[fmt], buffer.getvalue(), None, rows)
 
 
-def export_task(context: Any) -> dict[str, Any]:
+def export_task(*, actor: Actor, job_id: int, payload: ReportExportPayload) -> ReportExportResult:
     """Build a large export into the exports folder; the page offers it for download when the job is done."""
-    payload = context.payload
-    office_id = context.job.office_id
-    filters = _filters(payload) if "first" in payload else None
-    folder = get_settings().exports_dir / str(office_id)
+    actor.require(Permission.export_reports)
+    folder = get_settings().exports_dir / str(actor.office_id)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{context.job.id}-{payload['file_name']}"
-    report = build(office_id, payload["kind"], filters)
-    if payload["format"] == "csv":
+    path = folder / f"{job_id}-{payload.file_name}"
+    report = build(actor.office_id, payload.kind, _filters(payload))
+    if payload.format == "csv":
         with path.open("wb") as handle:
             rows = write_csv(report, handle)
     else:
         rows = write_xlsx(report, str(path))
-    return {"path": str(path), "file_name": payload["file_name"], "rows": rows}
+    return ReportExportResult(path=str(path), file_name=payload.file_name, rows=rows)
 
 
 def download_export(*, actor: Actor, job_id: int) -> tuple[str, str, bytes]:
     """(file name, mime, bytes) of a finished export job of the actor's office."""
     actor.require(Permission.export_reports)
-    job = queue.get_job(job_id)
-    if job is None or job.office_id != actor.office_id or job.kind != "report_export":
-        raise NotFound("Nie ma takiego eksportu.")
-    if job.status != "done":
+    try:
+        job = job_progress(actor=actor, job_id=job_id, result=ReportExportResult)
+    except NotFound:
+        raise NotFound("Nie ma takiego eksportu.") from None
+    if job.status != "done" or job.result is None:
         raise NotFound("Eksport jeszcze się tworzy.")
-    path = Path(job.result["path"])
+    path = Path(job.result.path)
     if not path.is_file():
         raise NotFound("Plik eksportu został już usunięty; utwórz go ponownie.")
     fmt = path.suffix.removeprefix(".")
-    return job.result["file_name"], FORMATS.get(fmt, "application/octet-stream"), path.read_bytes()
+    return job.result.file_name, FORMATS.get(fmt, "application/octet-stream"), path.read_bytes()

@@ -42,7 +42,7 @@ def sync_client(*, actor: Actor, client_id: int, subject_types: tuple[SubjectTyp
     report = SyncReport(client_id)
     transcript = Transcript()
     failure: KsefFailure | None = None
-    with open_ksef(facts, transcript=transcript) as call:
+    with open_ksef(facts, actor, transcript=transcript) as call:
         for subject_type in subject_types:
             subject = SubjectReport(subject_type)
             report.subjects.append(subject)

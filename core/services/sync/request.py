@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 
-from core import audit
 from core.db import session_scope
 from core.errors import InvalidInput, NotFound
-from core.jobs import queue
+from core.jobs.kinds import SYNC, SyncPayload
+from core.jobs.queue import StartedJob, start_job
 from core.models import Client, SyncState
 from core.security import Actor, Permission
 from core.texts import Text
@@ -21,36 +20,40 @@ MIN_INTERVAL = timedelta(minutes=15)  # never more often per client and subject 
 
 
 def request_sync(*, actor: Actor, client_id: int) -> tuple[int, datetime]:
-    """ "Synchronizuj teraz": at once, or when the 15-minute rule allows; returns (job id, when it runs)."""
+    """ "Synchronizuj teraz": at once, or when the 15-minute rule allows; returns (job id, when it runs).
+
+    One sync per client at a time: while one is pending or running, asking again returns that one."""
     actor.require(Permission.run_operations)
-    with session_scope() as session:
-        client = session.get(Client, client_id)
-        if client is None or client.office_id != actor.office_id:
-            raise NotFound(Text("client.not_found", id=client_id))
-        if client.link_status not in (LinkStatus.linked, LinkStatus.degraded):
-            raise InvalidInput(Text("sync.not_linked", client=client.name))
-        last = session.exec(select(func.max(SyncState.last_run_at)).where(SyncState.client_id == client_id)).one()
+    with session_scope(write=True) as session:
+        job = _request(session, actor, client_id)
+    return job.id, job.run_after
+
+
+def _request(session: Session, actor: Actor, client_id: int) -> StartedJob:
+    client = session.get(Client, client_id)
+    if client is None or client.office_id != actor.office_id:
+        raise NotFound(Text("client.not_found", id=client_id))
+    if client.link_status not in (LinkStatus.linked, LinkStatus.degraded):
+        raise InvalidInput(Text("sync.not_linked", client=client.name))
+    last = session.exec(select(func.max(SyncState.last_run_at)).where(SyncState.client_id == client_id)).one()
     run_at = max(utcnow(), (last + MIN_INTERVAL) if last else utcnow())
-    job_id = queue.enqueue(
-        "sync",
+    return start_job(
+        session,
+        actor,
+        SYNC,
+        SyncPayload(client_id=client_id),
+        action="sync.request",
+        target=f"client:{client_id}",
         subject=f"client:{client_id}",
-        period=f"now:{uuid.uuid4().hex}",
-        payload={"client_id": client_id},
-        office_id=actor.office_id,
-        created_by=actor.user_id,
         run_after=run_at,
         priority=10,
-        max_attempts=3,
     )
-    with session_scope(write=True) as session:
-        audit.record(session, actor, "sync.request", f"client:{client_id}", job_id=job_id)
-    return job_id, run_at
 
 
 def request_sync_all(*, actor: Actor) -> int:
     """The manager's "sync all": every working link, each at the earliest moment its 15-minute rule allows."""
     actor.require(Permission.run_fleet_operations)
-    with session_scope() as session:
+    with session_scope(write=True) as session:
         ids = session.exec(
             select(Client.id).where(
                 Client.office_id == actor.office_id,
@@ -58,7 +61,7 @@ def request_sync_all(*, actor: Actor) -> int:
                 col(Client.link_status).in_([LinkStatus.linked, LinkStatus.degraded]),
             )
         ).all()
-    for client_id in ids:
-        if client_id is not None:
-            request_sync(actor=actor, client_id=client_id)
+        for client_id in ids:
+            if client_id is not None:
+                _request(session, actor, client_id)
     return len(ids)
