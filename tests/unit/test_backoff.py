@@ -1,4 +1,4 @@
-"""The job queue's retry backoff: doubling from 5 s, capped at 15 minutes, with ±20 % jitter."""
+"""A job kind's retry backoff (RetryPolicy.delay): doubling from 5 s, capped at 15 minutes, with ±20 % jitter."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.jobs import queue
-from core.jobs.queue import BACKOFF_CAP_SECONDS, backoff_seconds
+from core.jobs import spec
+from core.jobs.spec import RetryPolicy
+
+POLICY = RetryPolicy()
+backoff_seconds = POLICY.delay
 
 
 @pytest.fixture
 def no_jitter(monkeypatch):
-    monkeypatch.setattr(queue.random, "uniform", lambda low, high: 1.0)
+    monkeypatch.setattr(spec.random, "uniform", lambda low, high: 1.0)
 
 
 def test_the_delay_doubles_from_five_seconds(no_jitter):
@@ -20,7 +23,7 @@ def test_the_delay_doubles_from_five_seconds(no_jitter):
 
 
 def test_the_delay_stops_at_fifteen_minutes(no_jitter):
-    assert BACKOFF_CAP_SECONDS == 900
+    assert POLICY.backoff_cap == 900
     assert [backoff_seconds(n) for n in (9, 10, 30, 1000)] == [900, 900, 900, 900]
 
 
@@ -31,7 +34,7 @@ def test_no_attempt_yet_waits_like_the_first(no_jitter):
 @pytest.mark.parametrize(("pick", "expected"), [(min, 16.0), (max, 24.0)])
 def test_the_jitter_is_twenty_percent_either_way(monkeypatch, pick, expected):
     """The third attempt waits 20 s nominally: 16 s at the low end of the jitter, 24 s at the high end."""
-    monkeypatch.setattr(queue.random, "uniform", lambda low, high: pick(low, high))
+    monkeypatch.setattr(spec.random, "uniform", lambda low, high: pick(low, high))
     assert backoff_seconds(3) == pytest.approx(expected)
 
 
