@@ -28,7 +28,7 @@ STATUS_COLORS = {
     LinkStatus.not_linked: "#90a4ae",
     LinkStatus.unlinked: "#cfd8dc",
 }
-KIND_COLORS = {UsageKind.invoice_received: "#1565c0", UsageKind.invoice_sent: "#6a1b9a"}
+KIND_COLORS: dict[str, str] = {UsageKind.invoice_received: "#1565c0", UsageKind.invoice_sent: "#6a1b9a"}
 BUDGET_COLOR = "#607d8b"
 LIMIT_COLOR = "#c62828"
 USED_COLOR = "#1565c0"
@@ -88,7 +88,7 @@ def usage_burndown(
     """
     period = package.period
     last_day = period.end - timedelta(days=1)
-    per_day = defaultdict(int)
+    per_day: defaultdict[date, int] = defaultdict(int)
     for day, count in daily:
         per_day[day] += int(count)
     shown_until = min(max(today, period.start), last_day)

@@ -27,7 +27,7 @@ UPO_NAMESPACE = "http://upo.schematy.mf.gov.pl/KSeF/v4-3"
 _CRD_BASE_URL = "http://crd.gov.pl/xml/schematy/dziedzinowe/mf/2022/01/05/eD/DefinicjeTypy/"
 
 
-class _LocalCrdResolver(etree.Resolver):
+class _LocalCrdResolver(etree.Resolver):  # type: ignore[misc]  # lxml is untyped
     def resolve(self, system_url: str, public_id: str, context: Any) -> Any:
         if system_url and system_url.startswith(_CRD_BASE_URL):
             local = FA3_BASE_DIR / system_url.removeprefix(_CRD_BASE_URL)
@@ -59,7 +59,8 @@ def upo_schema() -> etree.XMLSchema:
 @cache
 def openapi(version: str = "2.7") -> dict[str, Any]:
     path = OPENAPI_2_7 if version == "2.7" else OPENAPI_2_6
-    return json.loads(path.read_text(encoding="utf-8"))
+    document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return document
 
 
 def safe_xml_parser() -> etree.XMLParser:

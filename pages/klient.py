@@ -24,7 +24,8 @@ client = picker(actor)
 if client is None:
     st.title(t("klient.title"))
     st.stop()
-link = attempt(lambda: client_detail.link_details(actor=actor, client_id=client.id))
+chosen = client
+link = attempt(lambda: client_detail.link_details(actor=actor, client_id=chosen.id))
 header(client, link)
 show_flashes()
 

@@ -27,7 +27,7 @@ def add_common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def command(subparsers: Any, name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser(name, help=help_text, description=help_text)
+    parser: argparse.ArgumentParser = subparsers.add_parser(name, help=help_text, description=help_text)
     add_common(parser)
     parser.set_defaults(handler=handler)
     return parser

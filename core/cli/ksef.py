@@ -13,6 +13,7 @@ from core.cli.common import acting_user, command, print_table
 from core.errors import InvalidInput
 from core.jobs.kinds import BulkLinkResult
 from core.jobs.worker import run_now
+from core.models.links import LinkRequest
 from core.security import Actor
 from core.services import jobs, problems
 from core.services.clients import register as clients
@@ -34,8 +35,8 @@ def _target(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--id", type=int)
 
 
-def _request(args: argparse.Namespace) -> links.LinkRequest:
-    return links.LinkRequest(
+def _request(args: argparse.Namespace) -> LinkRequest:
+    return LinkRequest(
         auth_method=args.method,
         environment=args.environment,
         credential_id=args.credential_id,

@@ -42,7 +42,8 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         """5 s, 10 s, 20 s … capped, with jitter so that a fleet of failed jobs does not come back at once."""
-        return min(self.backoff_cap, self.backoff_base * 2 ** max(0, attempt - 1)) * random.uniform(0.8, 1.2)
+        nominal = min(self.backoff_cap, self.backoff_base * 2.0 ** max(0, attempt - 1))
+        return nominal * random.uniform(0.8, 1.2)
 
 
 ONCE = RetryPolicy()

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from core.services.linking.links import LinkOutcome
+from core.models.links import LinkOutcome
 from dashboard.components.errors import attempt_in_callback
 from dashboard.components.flash import flash
 from dashboard.components.status import problem_title, status_label

@@ -7,10 +7,10 @@ import streamlit as st
 
 from core.formatting import format_date
 from core.models import ClientPublic
+from core.models.links import LinkRequest
 from core.security import Actor, Permission
 from core.services.linking import credentials, links
 from core.services.linking.detail import LinkDetails
-from core.services.linking.links import LinkRequest
 from core.types import AuthMethod, CertificateType, KsefEnvironment
 from dashboard.auth import session_actor
 from dashboard.components.confirm import ask, confirmation

@@ -56,7 +56,8 @@ def picker(actor: Actor) -> ClientPublic | None:
     by_id = {client.id: client for client in page.items}
     chosen = selected_id()
     if chosen is not None and chosen not in by_id:
-        archived = attempt(lambda: clients.get_client(actor=actor, client_id=chosen))
+        wanted = chosen
+        archived = attempt(lambda: clients.get_client(actor=actor, client_id=wanted))
         if archived is not None:
             by_id[archived.id] = archived
     if not by_id:

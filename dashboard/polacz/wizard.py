@@ -12,11 +12,11 @@ from dataclasses import asdict
 import streamlit as st
 
 from core.jobs.kinds import BulkLinkResult
+from core.models.links import LinkRequest
 from core.security import Actor
 from core.services import jobs, overview
 from core.services.jobs import JobProgress
 from core.services.linking import credentials, links
-from core.services.linking.links import LinkRequest
 from core.services.overview import ClientRow
 from core.types import AuthMethod, CertificateType, KsefEnvironment, LinkStatus
 from dashboard.auth import idle_expired, session_actor

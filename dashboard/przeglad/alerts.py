@@ -9,7 +9,7 @@ from typing import Any
 
 from core.formatting import format_date, format_int, format_percent
 from core.services.usage.package import PackageUsage
-from core.types import PackagePolicy
+from core.types import KsefEnvironment, PackagePolicy
 
 WARN_SHARE = 0.8
 AVAILABLE = "AVAILABLE"
@@ -53,7 +53,7 @@ def package_alerts(usage: PackageUsage) -> list[Alert]:
     return found
 
 
-def environment_alerts(environments: Mapping[str, str]) -> list[Alert]:
+def environment_alerts(environments: Mapping[KsefEnvironment, str]) -> list[Alert]:
     """A banner per KSeF environment whose last Latarnia answer was not AVAILABLE."""
     found = []
     for environment, status in sorted(environments.items()):

@@ -118,9 +118,12 @@ def _save_switches() -> None:
         str(kind): (bool(state.get(switch_key(kind))), str(state.get(recipients_key(kind)) or ""))
         for kind in NotificationKind
     }
-    done = attempt_in_callback(
-        lambda: notification_settings.set_switches(actor=actor, settings=chosen) or True, error_key=SWITCHES_ERROR
-    )
+
+    def save() -> bool:
+        notification_settings.set_switches(actor=actor, settings=chosen)
+        return True
+
+    done = attempt_in_callback(save, error_key=SWITCHES_ERROR)
     if done:
         saved = notification_settings.switches(actor=actor)
         load_fields(_switch_fields(saved), force=True)

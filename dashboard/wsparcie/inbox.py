@@ -8,6 +8,7 @@ closes a problem by hand: the services close it when the next attempt succeeds, 
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 
 import streamlit as st
 
@@ -92,11 +93,13 @@ def _retry_group(problem_class: str, group: list[ProblemView]) -> None:
         if job_id is not None:
             st.session_state[_job_key(problem_class)] = job_id
     syncs = sorted({p.client_id for p in group if p.client_id is not None and p.operation == SYNC})
-    queued = sum(
-        attempt_in_callback(lambda cid=cid: sync_request.request_sync(actor=actor, client_id=cid), error_key=error_key)
-        is not None
-        for cid in syncs
-    )
+
+    def request(client_id: int) -> tuple[int, datetime] | None:
+        return attempt_in_callback(
+            lambda: sync_request.request_sync(actor=actor, client_id=client_id), error_key=error_key
+        )
+
+    queued = sum(request(cid) is not None for cid in syncs)
     if queued:
         flash(tn("wsparcie.group.syncs_queued", queued))
 
