@@ -3,7 +3,7 @@ per role.
 
 Migrations run once per session, into a template; each test gets a copy of it: a file copy on SQLite, a
 `CREATE DATABASE … TEMPLATE …` on PostgreSQL (a fraction of the Alembic run it replaces). The migrations themselves
-are exercised from scratch by tests/integration/test_store.py (`unmigrated_db`).
+are exercised from scratch by tests/core/test_db.py (`unmigrated_db`).
 
 PostgreSQL: KSEF_CONSOLE_TEST_POSTGRES_URL (default the local server, database `test`; the role must be allowed to
 create databases, named ksef_test_…; a run killed half-way may leave some behind). Unreachable → the PostgreSQL tests
@@ -30,6 +30,9 @@ from core.models import UserCreate
 from core.security import Actor
 from core.settings import reload_settings
 from core.types import Role
+
+# The simulator fixtures (`sim_server`, `sim`) for every test that talks to KSeF over HTTP.
+pytest_plugins = ["tests.simulated"]
 
 POSTGRES_URL = os.environ.get("KSEF_CONSOLE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -9,7 +9,7 @@ from core.services.linking.links import LinkRequest
 from core.types import AuthMethod, LinkStatus, ProblemClass
 from simulator.testing import SimAdmin
 from tests.conftest import OfficeActors
-from tests.integration.conftest import SeededClients, seed_clients
+from tests.simulated import SeededClients, seed_clients
 
 TOKEN = LinkRequest(auth_method=AuthMethod.ksef_token)
 

@@ -20,7 +20,6 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from core.cli.launcher import _wait_until_up
 from tests.conftest import IN_CI
-from tests.integration.conftest import sim, sim_server  # noqa: F401  (the simulator fixtures, for sending)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("KSEF_CONSOLE_CHROMIUM", "/usr/bin/chromium"))

@@ -12,7 +12,7 @@ from core.services.linking import credentials, links
 from core.services.linking.links import LinkRequest
 from core.types import AuthMethod
 from tests.e2e.conftest import open_page, settled, sign_in
-from tests.integration.conftest import seed_clients
+from tests.simulated import seed_clients
 
 pytestmark = pytest.mark.e2e
 

@@ -11,14 +11,14 @@ from core.services import problems
 from core.services.clients import register as clients
 from core.types import LinkStatus, ProblemClass
 from tests.e2e.conftest import settled, sign_in
-from tests.integration.conftest import grant_office, sim, sim_server  # noqa: F401 - simulator fixtures
 from tests.linking import two_broken_clients
+from tests.simulated import grant_office
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def broken(sim, office, request):  # noqa: F811 - the fixture imported above
+def broken(sim, office, request):
     """Two broken clients, then the UI: started after the simulator's address is in the environment."""
     seeded = two_broken_clients(sim, office)
     return seeded, request.getfixturevalue("ui_url")
@@ -29,7 +29,7 @@ def problem_id(office, problem_class: str) -> int:
     return problem.id
 
 
-def test_support_fixes_a_wrong_key_and_missing_rights_from_the_inbox(page: Page, broken, sim, office):  # noqa: F811
+def test_support_fixes_a_wrong_key_and_missing_rights_from_the_inbox(page: Page, broken, sim, office):
     seeded, url = broken
     wrong = problem_id(office, ProblemClass.wrong_company_key)
     missing = problem_id(office, ProblemClass.missing_rights)

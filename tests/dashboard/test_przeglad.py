@@ -12,7 +12,7 @@ from core.models import EnvironmentStatus
 from core.services.usage import package
 from core.types import LinkStatus, ProblemClass, UsageKind
 from tests import seeding
-from tests.app.conftest import PRZEGLAD, figure_titles, figures, registered_pages, values
+from tests.dashboard.conftest import PRZEGLAD, figure_titles, figures, registered_pages, values
 
 
 def metrics(at) -> dict[str, str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from core.cli import main
 from simulator.testing import free_port, wait_healthy
 from tests.factories import two_hundred_clients_with_three_bad_rows, valid_nips
-from tests.integration.conftest import seed_clients
+from tests.simulated import seed_clients
 
 
 def _run(capsys, *argv: str) -> tuple[int, object]:

@@ -12,7 +12,7 @@ import pytest
 from core.texts.en import TEXTS as EN
 from core.texts.pl import TEXTS as PL
 from dashboard.i18n import plural_form
-from tests.app.conftest import ROOT
+from tests.dashboard.conftest import ROOT
 
 LITERAL_KEY = re.compile(r"""\bt\(\s*["']([a-z_]+(?:\.[a-z_]+)+)["']""")
 CORE_KEY = re.compile(r"""\b(?:Text|render)\(\s*["']([a-z_]+(?:\.[A-Za-z0-9_]+)+)["']""")

@@ -241,10 +241,15 @@ def _count(status: str) -> int:
         return session.execute(sa.select(sa.func.count()).where(JobRun.status == status)).scalar_one()
 
 
-def _wait_until_started(worker: subprocess.Popen) -> None:
+def _wait_until_started(worker: subprocess.Popen) -> list[bytes]:
+    """Block until the worker says it started; then keep reading its stderr in a thread (a full pipe would stall a
+    worker that logs), returning the list the lines collect in."""
+    lines: list[bytes] = []
     for raw in worker.stderr:
+        lines.append(raw)
         if b"started" in raw:
-            return
+            threading.Thread(target=lambda: lines.extend(worker.stderr), daemon=True).start()
+            return lines
     raise AssertionError("worker exited before it started")
 
 
@@ -252,8 +257,7 @@ def _wait_until_started(worker: subprocess.Popen) -> None:
 def test_four_worker_processes_drain_two_thousand_jobs_exactly_once(any_db, tmp_path):
     trace = tmp_path / "trace.tsv"
     workers = _start_workers(4, str(trace), any_db)
-    for worker in workers:
-        _wait_until_started(worker)
+    logs = [_wait_until_started(worker) for worker in workers]
     with db.session_scope(write=True) as session:  # all at once, so that every worker competes from the start
         session.add_all(JobRun(kind="ping", period=f"p{n}", max_attempts=1) for n in range(2000))
     with db.session_scope() as session:
@@ -263,7 +267,9 @@ def test_four_worker_processes_drain_two_thousand_jobs_exactly_once(any_db, tmp_
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
-        errors = [w.communicate(timeout=30)[1].decode() for w in workers]
+        for worker in workers:
+            worker.wait(timeout=30)
+    errors = [b"".join(lines).decode(errors="replace")[-2000:] for lines in logs]
     assert drained, f"not drained: {_count('done')} done, {_count('pending')} pending; {errors}"
     executions = Counter(int(line.split("\t")[0]) for line in trace.read_text().splitlines())
     assert set(executions) == job_ids, "lost jobs"
@@ -272,7 +278,7 @@ def test_four_worker_processes_drain_two_thousand_jobs_exactly_once(any_db, tmp_
         attempts = session.execute(sa.select(JobRun.attempts).distinct()).scalars().all()
         owners = session.execute(sa.select(sa.func.count(sa.distinct(JobRun.lease_owner)))).scalar_one()
     assert attempts == [1]
-    assert owners == 4, "every worker took part"
+    assert owners == 4, f"every worker took part; {errors}"
 
 
 @pytest.mark.slow

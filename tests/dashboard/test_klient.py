@@ -14,10 +14,10 @@ from core.services.clients import register as clients
 from core.services.linking import credentials, links
 from core.services.linking import keys as company_keys
 from core.types import AuthMethod, LinkStatus
-from tests.app.conftest import buttons, frame_with, open_client, open_page, values, whole_session_state
+from tests.dashboard.conftest import buttons, frame_with, open_client, open_page, values, whole_session_state
 from tests.factories import valid_nips
-from tests.integration.conftest import seed_clients
 from tests.linking import link_with_token
+from tests.simulated import seed_clients
 
 ALL_TABS = ["Połączenie", "Poświadczenia", "Uprawnienia i autotest", "Synchronizacja", "Problemy i historia"]
 

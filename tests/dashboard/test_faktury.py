@@ -18,8 +18,8 @@ from core.services.linking import credentials, links
 from core.services.linking.links import LinkRequest
 from core.types import AuthMethod, InvoiceStatus, LinkStatus, SubjectType
 from tests import seeding
-from tests.app.conftest import FAKTURY, open_page, registered_pages, table, values, whole_session_state
-from tests.integration.conftest import seed_clients
+from tests.dashboard.conftest import FAKTURY, open_page, registered_pages, table, values, whole_session_state
+from tests.simulated import seed_clients
 
 SAMPLE = (ksef_spec.SAMPLES_DIR / "fa3" / "csharp-invoice-template-fa-3.xml").read_text(encoding="utf-8")
 HEADERS = ["Klient", "Kierunek", "Numer faktury", "Data wystawienia", "Kontrahent", "Brutto", "Status",

@@ -11,7 +11,15 @@ from core.security import ROLE_PERMISSIONS
 from core.services import users
 from core.types import Role
 from dashboard import nav
-from tests.app.conftest import KLIENCI, USTAWIENIA, open_page, registered_pages, sign_in, values, whole_session_state
+from tests.dashboard.conftest import (
+    KLIENCI,
+    USTAWIENIA,
+    open_page,
+    registered_pages,
+    sign_in,
+    values,
+    whole_session_state,
+)
 
 LOGIN_WIDGETS = {"login_username", "login_password"}
 

@@ -9,8 +9,6 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.integration.conftest import sim, sim_server  # noqa: F401  (the simulator fixtures, for sending)
-
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "app.py"
 KLIENCI = ROOT / "pages" / "klienci.py"

@@ -16,7 +16,7 @@ from core.services import users
 from core.services.notifications import settings as notification_settings
 from core.services.usage import package
 from core.settings import get_settings
-from tests.app.conftest import USTAWIENIA, open_page, registered_pages, values, whole_session_state
+from tests.dashboard.conftest import USTAWIENIA, open_page, registered_pages, values, whole_session_state
 from tests.e2e.conftest import free_port
 
 SMTP_PASSWORD = "tajne-haslo-smtp-123"

@@ -8,7 +8,7 @@ from core.jobs import queue
 from core.jobs.worker import drain
 from core.models import ClientCreate, ClientUpdate
 from core.services.clients import register as clients
-from tests.app.conftest import KLIENCI, open_page, table, values
+from tests.dashboard.conftest import KLIENCI, open_page, table, values
 from tests.factories import clients_csv, two_hundred_clients_with_three_bad_rows, valid_nips
 
 HEADERS = [
@@ -263,8 +263,8 @@ def _has(at, key: str) -> bool:
 
 def test_the_table_shows_each_client_s_link_method_and_open_problems(sim, signed_in, office):
     from core.services.linking import credentials, links
-    from tests.integration.conftest import seed_clients
     from tests.linking import TOKEN, link_with_token
+    from tests.simulated import seed_clients
 
     seeded = seed_clients(sim, office, ["healthy", "token_revoked"])
     link_with_token(seeded, "healthy")

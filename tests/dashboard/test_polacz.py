@@ -13,10 +13,10 @@ from core.services import jobs
 from core.services.clients import register as clients
 from core.services.linking import credentials
 from core.types import LinkStatus
-from tests.app.conftest import frame_with, open_page, values
+from tests.dashboard.conftest import frame_with, open_page, values
 from tests.factories import valid_nips
-from tests.integration.conftest import seed_clients
 from tests.linking import office_certificate
+from tests.simulated import seed_clients
 
 
 def with_tokens(sim, office, scenarios):

@@ -18,7 +18,7 @@ from core.services.linking import credentials, links
 from core.services.linking.connection import load_facts, open_ksef
 from core.services.linking.links import LinkRequest
 from core.types import AuthMethod
-from tests.integration.conftest import seed_clients
+from tests.simulated import seed_clients
 
 LIMIT = {"perSecond": 4, "perMinute": 1000, "perHour": 10000}
 # The groups SetRateLimitsRequest requires in the official 2.7 contract.

@@ -12,9 +12,9 @@ from core.jobs.worker import drain
 from core.services import problems
 from core.services.linking import links
 from core.types import LinkStatus, ProblemClass
-from tests.app.conftest import buttons, open_page, values
-from tests.integration.conftest import grant_office
+from tests.dashboard.conftest import buttons, open_page, values
 from tests.linking import two_broken_clients
+from tests.simulated import grant_office
 
 
 def open_problem(office, problem_class: str):
@@ -121,8 +121,8 @@ def test_analyst_has_no_operation_pages(signed_in):
 def test_a_sync_problem_is_retried_by_a_sync_which_closes_it(sim, signed_in, office):
     from core import db
     from core.ksef.errors import KsefFailure
-    from tests.integration.conftest import seed_clients
     from tests.linking import link_with_token
+    from tests.simulated import seed_clients
 
     seeded = seed_clients(sim, office, ["healthy"])
     link_with_token(seeded, "healthy")

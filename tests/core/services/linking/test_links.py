@@ -17,7 +17,7 @@ from core.services.linking import keys as company_keys
 from core.services.linking import signatures as signature
 from core.services.linking.links import LinkRequest
 from core.types import AuthMethod, LinkStatus, ProblemClass, utcnow
-from tests.integration.conftest import grant_office, seed_clients
+from tests.simulated import grant_office, seed_clients
 
 TOKEN = LinkRequest(auth_method=AuthMethod.ksef_token)
 CERTIFICATE = LinkRequest(auth_method=AuthMethod.ksef_certificate)

@@ -13,7 +13,7 @@ from core.models import Invoice, JobRun
 from core.services.linking import credentials, links
 from core.services.linking.links import LinkRequest
 from core.types import AuthMethod
-from tests.integration.conftest import seed_clients
+from tests.simulated import seed_clients
 
 
 def test_each_client_has_its_own_phase_and_one_sync_per_interval():

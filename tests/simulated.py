@@ -1,4 +1,5 @@
-"""The simulator over real HTTP for the console's integration tests: one server per session, a fresh state per test."""
+"""The simulator over real HTTP for the tests (a pytest plugin of tests/conftest.py): one server per session, a fresh
+state per test, and helpers that seed it and register the same clients in the console."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from core.jobs.worker import drain
 from core.services.reports import exports
 from core.types import LinkStatus, UsageKind
 from tests import seeding
-from tests.app.conftest import RAPORTY, figures, open_page, registered_pages, values
+from tests.dashboard.conftest import RAPORTY, figures, open_page, registered_pages, values
 
 SEP, NOV = date(2026, 9, 15), date(2026, 11, 2)
 

@@ -24,7 +24,7 @@ from core.services.linking import credentials, links
 from core.services.linking.links import LinkRequest
 from core.services.sync.engine import sync_client
 from core.types import AuthMethod, InvoiceStatus
-from tests.integration.conftest import seed_clients
+from tests.simulated import seed_clients
 
 SAMPLE = (ksef_spec.SAMPLES_DIR / "fa3" / "csharp-invoice-template-fa-3.xml").read_text(encoding="utf-8")
 

@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from core.services.linking import credentials, links
 from core.services.linking.links import LinkRequest
 from core.types import AuthMethod, utcnow
-from tests.app.conftest import frame_with, open_page, values, whole_session_state
-from tests.integration.conftest import seed_clients
+from tests.dashboard.conftest import frame_with, open_page, values, whole_session_state
 from tests.linking import link_with_token, office_certificate
+from tests.simulated import seed_clients
 
 LIST, UPLOAD, TOKEN, SUNSET = "Lista", "Wgraj certyfikat", "Dodaj token", "Koniec tokenów"
 
