@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from sqlmodel import col, func, select
 
 from core.db import columns, session_scope
-from core.models import Client, Credential, EnvironmentStatus, Link, Problem, SyncState, UsageOfficeDaily, UsagePeriod
+from core.models import Client, Credential, EnvironmentStatus, Link, Problem, SyncState, UsagePeriod
 from core.security import Actor, Permission
-from core.services.usage.package import PackageUsage, office_package_usage
+from core.services.usage.package import PackageUsage, office_package_usage, office_usage_per_day
 from core.types import AuthMethod, KsefEnvironment, LinkStatus, ProblemStatus, utcnow
 
 EXPIRY_WINDOW = timedelta(days=30)
@@ -67,15 +67,8 @@ def kpis(*, actor: Actor, now: datetime | None = None) -> Kpis:
 
 def usage_per_day(*, actor: Actor, first: date, last: date) -> list[tuple[date, int]]:
     actor.require(Permission.view)
-    usage = columns(UsageOfficeDaily)
     with session_scope() as session:
-        rows = session.execute(
-            sa.select(usage.day, func.sum(usage.count))
-            .where(usage.office_id == actor.office_id, usage.day >= first, usage.day <= last)
-            .group_by(usage.day)
-            .order_by(usage.day)
-        ).all()
-    return [(day, int(total or 0)) for day, total in rows]
+        return office_usage_per_day(session, actor.office_id, first, last)
 
 
 def problems_over_time(*, actor: Actor, days: int = 30, now: datetime | None = None) -> list[tuple[date, str, int]]:

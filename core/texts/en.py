@@ -1145,7 +1145,7 @@ TEXTS: dict[str, str] = {
     "import.clash": "a client with NIP {nip} was added during the import; try again",
     # --- core: the package and jobs (core/services/usage/package.py, core/services/jobs.py) ---
     "package.missing": "The office has no KSeF package.",
-    "package.negative_limit": "The operation limit cannot be negative.",
+    "package.limit_min": "The operation limit must be at least 1 operation a month.",
     "package.billing_day": "The billing day must be a number from 1 to 28.",
     "package.policy": "Policy when used up: only warn (warn) or hold non-urgent work (hold).",
     "job.not_found": "There is no job number {id}.",

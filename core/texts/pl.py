@@ -1156,7 +1156,7 @@ TEXTS: dict[str, str] = {
     "import.clash": "klient z NIP {nip} został dodany w czasie importu; spróbuj ponownie",
     # --- core: the package and jobs (core/services/usage/package.py, core/services/jobs.py) ---
     "package.missing": "Biuro nie ma pakietu KSeF.",
-    "package.negative_limit": "Limit operacji nie może być ujemny.",
+    "package.limit_min": "Limit operacji musi wynosić co najmniej 1 operację miesięcznie.",
     "package.billing_day": "Dzień rozliczenia musi być liczbą od 1 do 28.",
     "package.policy": "Polityka po wyczerpaniu: tylko ostrzegaj (warn) albo wstrzymuj prace nienaglące (hold).",
     "job.not_found": "Nie ma zadania o numerze {id}.",

@@ -15,6 +15,7 @@ from core.formatting import format_date, format_datetime, format_int, format_per
 from core.security import Actor
 from core.services import overview
 from core.services.overview import Kpis
+from core.services.usage.package import PackageUsage
 from core.types import LinkStatus, ProblemClass, utcnow
 from dashboard import charts
 from dashboard.auth import idle_expired, session_actor
@@ -58,16 +59,17 @@ def tiles(kpis: Kpis) -> None:
         st.metric(t("przeglad.tile.certificates"), format_int(kpis.certificates_expiring))
         st.caption(t("przeglad.tile.certificates_help"))
     with package_col:
-        package = kpis.package
-        st.metric(
-            t("przeglad.tile.package"),
-            t("przeglad.tile.package_value", used=format_int(package.used), limit=format_int(package.limit)),
-        )
-        st.progress(
-            min(1.0, package.share), text=t("przeglad.tile.package_share", percent=format_percent(package.share))
-        )
-        last = package.period.end - timedelta(days=1)
-        st.caption(t("przeglad.tile.package_period", first=format_date(package.period.start), last=format_date(last)))
+        package_tile(kpis.package)
+
+
+def package_tile(package: PackageUsage) -> None:
+    """Used of the limit, as a heading that wraps: `st.metric` cuts a long value short with an ellipsis."""
+    st.markdown(f":small[{t('przeglad.tile.package')}]")
+    value = t("przeglad.tile.package_value", used=format_int(package.used), limit=format_int(package.limit))
+    st.markdown(f"## {value}", anchors=False)
+    st.progress(min(1.0, package.share), text=t("przeglad.tile.package_share", percent=format_percent(package.share)))
+    last = package.period.end - timedelta(days=1)
+    st.caption(t("przeglad.tile.package_period", first=format_date(package.period.start), last=format_date(last)))
 
 
 def chart_grid(actor: Actor, kpis: Kpis) -> None:

@@ -16,7 +16,13 @@ from tests.dashboard.conftest import PRZEGLAD, figure_titles, figures, registere
 
 
 def metrics(at) -> dict[str, str]:
-    return {metric.label: metric.value for metric in at.metric}
+    """The tiles: st.metric ones, then the package tile (a small label over a heading that wraps)."""
+    found = {metric.label: metric.value for metric in at.metric}
+    texts = values(at.markdown)
+    for label, value in zip(texts, texts[1:], strict=False):
+        if label.startswith(":small[") and value.startswith("## "):
+            found[label.removeprefix(":small[").removesuffix("]")] = value.removeprefix("## ")
+    return found
 
 
 @pytest.mark.parametrize("role", ["manager", "support", "analyst"])

@@ -107,8 +107,14 @@ def test_the_package_form_shows_every_problem_then_saves(settings_page, office):
     at.number_input(key="ustawienia_package_day").set_value(31)
     at.button(key="ustawienia_package_submit").click().run()
     assert values(at.error) == [
-        "Popraw dane:\n- Limit operacji nie może być ujemny.\n- Dzień rozliczenia musi być liczbą od 1 do 28."
+        "Popraw dane:\n- Limit operacji musi wynosić co najmniej 1 operację miesięcznie.\n"
+        "- Dzień rozliczenia musi być liczbą od 1 do 28."
     ]
+    at.number_input(key="ustawienia_package_limit").set_value(0)  # a package of nothing is no package (issue 11 §6)
+    at.number_input(key="ustawienia_package_day").set_value(10)
+    at.button(key="ustawienia_package_submit").click().run()
+    assert values(at.error) == ["Popraw dane:\n- Limit operacji musi wynosić co najmniej 1 operację miesięcznie."]
+    assert package.package_usage(actor=office.manager).limit == 10_000
     at.number_input(key="ustawienia_package_limit").set_value(5000)
     at.number_input(key="ustawienia_package_day").set_value(10)
     at.radio(key="ustawienia_package_policy").set_value("hold")

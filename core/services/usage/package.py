@@ -6,6 +6,7 @@ worker keeps from the usage events (one per invoice sent or received).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -36,7 +37,8 @@ class PackageUsage:
     used_sent: int
     elapsed_days: float
     forecast: int  # at the current pace, by the end of the period
-    runs_out_on: date | None  # the day the pace crosses the limit, when inside the period
+    # Used up: the day cumulative usage reached the limit; else the day the pace will reach it, inside the period.
+    runs_out_on: date | None
 
     @property
     def share(self) -> float:
@@ -64,11 +66,32 @@ def forecast(used: int, limit: int, period: Period, now: datetime) -> tuple[floa
     return elapsed, projected, runs_out
 
 
+def crossing_day(daily: Iterable[tuple[date, int]], limit: int) -> date | None:
+    """The first day on which cumulative usage reached `limit`, or None when it never did."""
+    total = 0
+    for day, count in sorted(daily):
+        total += count
+        if total >= limit:
+            return day
+    return None
+
+
 def _package(session: Session, office_id: int) -> Package:
     package = session.exec(select(Package).where(Package.office_id == office_id)).first()
     if package is None:
         raise NotFound(Text("package.missing"))
     return package
+
+
+def office_usage_per_day(session: Session, office_id: int, first: date, last: date) -> list[tuple[date, int]]:
+    daily = columns(UsageOfficeDaily)
+    rows = session.execute(
+        sa.select(daily.day, func.sum(daily.count))
+        .where(daily.office_id == office_id, daily.day >= first, daily.day <= last)
+        .group_by(daily.day)
+        .order_by(daily.day)
+    ).all()
+    return [(day, int(total or 0)) for day, total in rows]
 
 
 def usage_by_kind(session: Session, office_id: int, first: date, last: date) -> dict[str, int]:
@@ -91,9 +114,14 @@ def office_package_usage(office_id: int, now: datetime | None = None) -> Package
     with session_scope() as session:
         package = _package(session, office_id)
         period = period_containing(warsaw_today(now), package.billing_day)
-        by_kind = usage_by_kind(session, office_id, period.start, period.end - timedelta(days=1))
-    used = sum(by_kind.values())
+        last = period.end - timedelta(days=1)
+        by_kind = usage_by_kind(session, office_id, period.start, last)
+        used = sum(by_kind.values())
+        # The pace's day would fall before the usage when the package is already used up: take the real day.
+        crossed = crossing_day(office_usage_per_day(session, office_id, period.start, last), package.monthly_limit)
     elapsed, projected, runs_out = forecast(used, package.monthly_limit, period, now)
+    if package.monthly_limit > 0 and used >= package.monthly_limit:
+        runs_out = crossed
     return PackageUsage(
         name=package.name,
         limit=package.monthly_limit,
@@ -112,8 +140,8 @@ def office_package_usage(office_id: int, now: datetime | None = None) -> Package
 def update_package(*, actor: Actor, monthly_limit: int, billing_day: int, policy: str, name: str | None = None) -> None:
     actor.require(Permission.manage_settings)
     problems = []
-    if monthly_limit < 0:
-        problems.append(Text("package.negative_limit"))
+    if monthly_limit < 1:
+        problems.append(Text("package.limit_min"))
     if not 1 <= billing_day <= 28:
         problems.append(Text("package.billing_day"))
     if policy not in set(PackagePolicy):

@@ -91,6 +91,33 @@ def test_package_settings_are_checked_and_manager_only(office):
     assert (usage.limit, usage.billing_day, usage.policy) == (3, 5, "hold")
 
 
+def test_the_limit_is_at_least_one_operation(office):
+    """Issue 11 §6: a limit of 0 was accepted and showed "0 %" for any usage."""
+    with pytest.raises(InvalidInput) as error:
+        update_package(actor=office.manager, monthly_limit=0, billing_day=1, policy="warn")
+    assert error.value.problems == ["Limit operacji musi wynosić co najmniej 1 operację miesięcznie."]
+    assert office_package_usage(office.office_id).limit == 10_000
+    update_package(actor=office.manager, monthly_limit=1, billing_day=1, policy="warn")
+    assert office_package_usage(office.office_id).limit == 1
+
+
+def test_a_used_up_package_ran_out_on_the_day_usage_crossed_the_limit(office):
+    """Issue 11 §6: back-loaded usage put the pace's run-out day (here 11 Nov) before any usage at all."""
+    client = clients.add_client(actor=office.manager, data=ClientCreate(nip=valid_nips(1)[0], name="A"))
+    update_package(actor=office.manager, monthly_limit=10, billing_day=1, policy="warn")
+    for day, count in ((18, 6), (19, 3), (20, 4)):  # nothing before 18 Nov; the 10th operation comes on 20 Nov
+        for _ in range(count):
+            _usage_event(client.id, office.office_id, datetime(2026, 11, day, 10, tzinfo=UTC))
+    rebuild_rollup(date(2026, 11, 1))
+    usage = office_package_usage(office.office_id, datetime(2026, 11, 24, 12, tzinfo=UTC))
+    assert usage.exhausted and usage.runs_out_on == date(2026, 11, 20)
+    # Not used up yet: the forecast day, never before today.
+    update_package(actor=office.manager, monthly_limit=15, billing_day=1, policy="warn")
+    ahead = office_package_usage(office.office_id, datetime(2026, 11, 24, 12, tzinfo=UTC))
+    assert not ahead.exhausted and ahead.runs_out_on is not None
+    assert date(2026, 11, 24) <= ahead.runs_out_on <= date(2026, 11, 30)
+
+
 def test_an_exhausted_package_under_hold_keeps_non_urgent_jobs_waiting(office):
     client = clients.add_client(actor=office.manager, data=ClientCreate(nip=valid_nips(1)[0], name="A"))
     update_package(actor=office.manager, monthly_limit=2, billing_day=1, policy="hold")
