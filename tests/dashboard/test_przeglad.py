@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -19,7 +20,7 @@ def metrics(at) -> dict[str, str]:
     """The tiles: st.metric ones, then the package tile (a small label over a heading that wraps)."""
     found = {metric.label: metric.value for metric in at.metric}
     texts = values(at.markdown)
-    for label, value in zip(texts, texts[1:], strict=False):
+    for label, value in pairwise(texts):
         if label.startswith(":small[") and value.startswith("## "):
             found[label.removeprefix(":small[").removesuffix("]")] = value.removeprefix("## ")
     return found
