@@ -30,6 +30,7 @@ class Settings:
     log_level: str
     presigned_hosts: tuple[str, ...]
     ksef_timeout_seconds: float
+    mail_port: int = 8625  # the demo's local mail catcher (`make run`), beside the simulator's port by default
 
     @property
     def key_file(self) -> Path:
@@ -38,6 +39,11 @@ class Settings:
     @property
     def exports_dir(self) -> Path:
         return self.data_dir / "exports"
+
+    @property
+    def mailbox_dir(self) -> Path:
+        """Where the demo's mail catcher keeps the e-mails it caught (one .eml file each)."""
+        return self.data_dir / "mailbox"
 
     @property
     def is_sqlite(self) -> bool:
@@ -62,6 +68,8 @@ def load_settings() -> Settings:
         log_level=_env("LOG_LEVEL", "INFO"),
         presigned_hosts=tuple(h for h in _env("PRESIGNED_HOSTS").split(",") if h),
         ksef_timeout_seconds=float(_env("KSEF_TIMEOUT_SECONDS", "30")),
+        # Derived from the simulator's port, so two `make run`s given different SIM_PORTs never share a catcher.
+        mail_port=int(_env("MAIL_PORT", str(sim_port + 25))),
     )
 
 

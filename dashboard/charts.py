@@ -34,6 +34,8 @@ LIMIT_COLOR = "#c62828"
 USED_COLOR = "#1565c0"
 FORECAST_COLOR = "#ef6c00"
 DATE_TICKS = "%d.%m"
+# A bar's count above it, upright: "auto" turned the label of a short bar on its side (issue 11 §8).
+COUNT_LABELS: dict[str, Any] = {"textposition": "outside", "textangle": 0, "cliponaxis": False}
 DATE_HOVER = "%d.%m.%Y"
 
 
@@ -147,7 +149,7 @@ def link_status_chart(counts: Mapping[str, int], *, t: Translate = polish) -> go
             y=[counts[status] for status in statuses],
             marker={"color": [STATUS_COLORS[status] for status in statuses]},
             text=[format_int(counts[status]) for status in statuses],
-            textposition="auto",
+            **COUNT_LABELS,
             name=t("charts.links.y"),
         )
     )
@@ -192,7 +194,7 @@ def certificate_calendar_chart(rows: Sequence[tuple[str | date, int]], *, t: Tra
             x=[month_label(month) for month, _ in rows],
             y=[count for _, count in rows],
             text=[format_int(count) for _, count in rows],
-            textposition="auto",
+            **COUNT_LABELS,
             marker={"color": FORECAST_COLOR},
             name=t("charts.certificates.y"),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from core import audit
 from core.db import session_scope
@@ -34,7 +34,9 @@ def create_office(session: Session, *, name: str, nip: str, account_id: str) -> 
         problems.append(Text("office.account_required"))
     if problems:
         raise InvalidInput(problems)
-    if session.exec(select(Office).where(Office.account_id == account_id)).first() is not None:
+    # Unique regardless of letter case: company keys are checked that way (linking.keys.check_key).
+    taken = select(Office).where(func.lower(Office.account_id) == account_id.strip().lower())
+    if session.exec(taken).first() is not None:
         raise Conflict(Text("office.exists", account_id=account_id))
     office = Office(name=name.strip(), nip=nip, account_id=account_id.strip())
     session.add(office)

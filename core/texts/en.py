@@ -839,7 +839,7 @@ TEXTS: dict[str, str] = {
     "rights.instruction.item": "   - {name}",
     "rights.instruction.token": (
         "Hello,\n\n"
-        "the office {office} connects to KSeF on behalf of {client} (NIP {client_nip}) with a KSeF token that lacks "
+        "{office} connects to KSeF on behalf of {client} (NIP {client_nip}) with a KSeF token that lacks "
         "some of the permissions it needs. Please:\n"
         "1. Sign in to the KSeF taxpayer application (Aplikacja Podatnika KSeF) in your company's context.\n"
         "2. Choose „Tokeny” → „Generuj token” (Tokens → Generate token) and tick the permissions:\n"
@@ -849,7 +849,7 @@ TEXTS: dict[str, str] = {
     ),
     "rights.instruction.grant": (
         "Hello,\n\n"
-        "the office {office} (NIP {office_nip}) needs permissions in KSeF to handle the invoices of {client} (NIP "
+        "{office} (NIP {office_nip}) needs permissions in KSeF to handle the invoices of {client} (NIP "
         "{client_nip}). Please:\n"
         "1. Sign in to the KSeF taxpayer application (Aplikacja Podatnika KSeF) in your company's context.\n"
         "2. Choose „Uprawnienia” → „Nadaj uprawnienia podmiotowi” (Permissions → Grant permissions to an entity).\n"

@@ -855,7 +855,7 @@ TEXTS: dict[str, str] = {
     "rights.instruction.item": "   - {name}",
     "rights.instruction.token": (
         "Dzień dobry,\n\n"
-        "biuro {office} łączy się z KSeF w imieniu firmy {client} (NIP {client_nip}) tokenem KSeF, który nie ma "
+        "{office} łączy się z KSeF w imieniu firmy {client} (NIP {client_nip}) tokenem KSeF, który nie ma "
         "wszystkich potrzebnych uprawnień. Prosimy:\n"
         "1. Zaloguj się do Aplikacji Podatnika KSeF w kontekście swojej firmy.\n"
         "2. Wybierz „Tokeny” → „Generuj token” i zaznacz uprawnienia:\n"
@@ -865,7 +865,7 @@ TEXTS: dict[str, str] = {
     ),
     "rights.instruction.grant": (
         "Dzień dobry,\n\n"
-        "biuro {office} (NIP {office_nip}) potrzebuje uprawnień w KSeF, aby obsługiwać faktury firmy {client} (NIP "
+        "{office} (NIP {office_nip}) potrzebuje uprawnień w KSeF, aby obsługiwać faktury firmy {client} (NIP "
         "{client_nip}). Prosimy:\n"
         "1. Zaloguj się do Aplikacji Podatnika KSeF w kontekście swojej firmy.\n"
         "2. Wybierz „Uprawnienia” → „Nadaj uprawnienia podmiotowi”.\n"

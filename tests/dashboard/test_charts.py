@@ -76,6 +76,8 @@ def test_link_statuses_in_lifecycle_order_with_polish_names_and_no_empty_bars():
     assert list(bar.marker.color) == [charts.STATUS_COLORS[s] for s in ("not_linked", "linked", "error")]
     assert figure.layout.title.text == "Klienci według statusu połączenia"
     assert figure.layout.yaxis.dtick == 1  # whole clients
+    # Counts stand upright above their bars: "auto" turned a short bar's label on its side (issue 11 §8).
+    assert (bar.textposition, bar.textangle, bar.cliponaxis) == ("outside", 0, False)
 
 
 def test_problems_stack_per_class_over_every_day():
@@ -93,6 +95,7 @@ def test_certificate_calendar_labels_months_the_polish_way():
     (bar,) = figure.data
     assert list(bar.x) == ["12.2026", "02.2027"] and list(bar.y) == [3, 1]
     assert figure.layout.title.text == "Wygasające certyfikaty KSeF według miesięcy"
+    assert (bar.textposition, bar.textangle) == ("outside", 0)
 
 
 def test_usage_report_stacks_kinds_per_month():

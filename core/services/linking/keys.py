@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from core import audit
 from core.db import session_scope
@@ -58,7 +58,9 @@ def check_key(session: Session, *, office: Office, client: Client, raw_key: str,
         return KeyCheck(
             False, "malformed", Text("company_key.malformed", error=error.message), Text("company_key.malformed.fix")
         )
-    if key.account_id != office.account_id:
+    # Letter case does not tell keys apart: account ids are unique regardless of case (office.create_office) and
+    # company ids are issued as upper-case hex, so a key retyped or lower-cased by a mail program still matches.
+    if key.account_id.casefold() != office.account_id.casefold():
         return KeyCheck(
             False,
             "other_office",
@@ -66,7 +68,9 @@ def check_key(session: Session, *, office: Office, client: Client, raw_key: str,
             Text("company_key.other_office.fix"),
         )
     issued = session.exec(
-        select(CompanyKey).where(CompanyKey.office_id == office.id, CompanyKey.company_id == key.company_id)
+        select(CompanyKey).where(
+            CompanyKey.office_id == office.id, func.upper(CompanyKey.company_id) == key.company_id.upper()
+        )
     ).first()
     owner = session.get(Client, issued.client_id) if issued else None
     if issued is None or owner is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -82,3 +83,14 @@ def test_the_simulator_command_becomes_the_simulator(tmp_path):
         process.terminate()
         process.wait(timeout=20)
     assert '"offices"' in state.read_text(encoding="utf-8")  # saved on the way out
+
+
+def test_the_readme_says_the_cli_reads_every_variable_make_run_reads():
+    """Issue 11 §8: the README did not say that `ksef-console` reads the same `KSEF_CONSOLE_*` variables as `make
+    run`; each variable the settings read is in its table."""
+    root = Path(__file__).resolve().parents[3]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert "`ksef-console` reads the same `KSEF_CONSOLE_*` variables as `make run`" in " ".join(readme.split())
+    settings_source = (root / "core" / "settings.py").read_text(encoding="utf-8")
+    read = {f"KSEF_CONSOLE_{name}" for name in re.findall(r'_env\("([A-Z_]+)"', settings_source)}
+    assert read and {name for name in read if f"`{name}`" not in readme} == set()

@@ -6,9 +6,10 @@ import pytest
 import sqlalchemy as sa
 
 from core import db
-from core.errors import InvalidInput, PermissionDenied
+from core.errors import Conflict, InvalidInput, PermissionDenied
 from core.models import AuditEvent, EnvironmentStatus
 from core.services import office as office_service
+from core.services.office import create_office
 from core.settings import get_settings
 
 
@@ -69,3 +70,9 @@ def test_environments_list_the_official_urls_the_simulator_and_the_last_probe(of
     assert found["PROD"].lighthouse_url == "https://api-latarnia.ksef.mf.gov.pl"
     assert (found["TEST"].status, found["PROD"].status) == ("MAINTENANCE", "")
     assert found["TEST"].checked_at is not None and found["SIM"].name == "symulator (SIM)"
+
+
+def test_account_ids_are_unique_regardless_of_letter_case(office):
+    """Company keys match the account id regardless of case (issue 11 §8), so two offices may not differ by case."""
+    with db.session_scope(write=True) as session, pytest.raises(Conflict):
+        create_office(session, name="Inne biuro", nip="5265877635", account_id="br-test")

@@ -187,6 +187,15 @@ class TestWrongCompanyKey:
         assert f"Firma healthy2 (NIP {seeded.nips['healthy2']})" in named.message
         assert company_keys.verify_company_key(actor=office.support, client_id=first, key=key).ok
 
+    def test_letter_case_does_not_matter(self, sim, office):
+        """Issue 11 §8: a key lower-cased by a mail program or retyped by hand is still the same key."""
+        _seeded, first, _second, key = self._setup(sim, office)
+        account, company, nip = key.split(";")
+        for typed in (key.lower(), f"{account.lower()};{company};{nip}", f"{account};{company.lower()};{nip}"):
+            assert company_keys.verify_company_key(actor=office.support, client_id=first, key=typed).ok, typed
+        other = company_keys.verify_company_key(actor=office.support, client_id=first, key=f"br-inne;{company};{nip}")
+        assert other.failure == "other_office"
+
     def test_revoked_and_archived_keys(self, sim, office):
         from core.services.clients.register import archive_client
 
