@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, func, select
+from sqlmodel.sql.expression import Select
 
+from core import audit
 from core.db import session_scope
-from core.errors import NotFound
+from core.errors import InvalidInput, NotFound
+from core.formatting import format_int, warsaw_today
 from core.models import Client, Invoice, InvoiceDocument
 from core.security import Actor, Permission
-from core.texts import Text
+from core.services.reports.tables import Report, write_csv, write_xlsx
+from core.texts import Text, render
 
 
 @dataclass(frozen=True)
@@ -59,11 +66,28 @@ def list_invoices(
     offset: int = 0,
 ) -> InvoicePage:
     actor.require(Permission.view)
+    query = _filtered(actor.office_id, client_id, subject_type, statuses, date_from, date_to, search)
+    with session_scope() as session:
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = session.exec(_newest_first(query).offset(offset).limit(limit)).all()
+    return InvoicePage([_row(i, name, nip, bool(upo)) for i, name, nip, upo in rows], total)
+
+
+def _filtered(
+    office_id: int,
+    client_id: int | None,
+    subject_type: str | None,
+    statuses: list[str] | None,
+    date_from: date | None,
+    date_to: date | None,
+    search: str,
+) -> Select[Invoice, str, str, Any]:
+    """The office's invoices narrowed as the Faktury filters say: the list and its export read the same rows."""
     query = (
         select(Invoice, Client.name, Client.nip, InvoiceDocument.upo_xml.is_not(None))  # type: ignore[union-attr]
         .join(Client, col(Client.id) == col(Invoice.client_id))
         .join(InvoiceDocument, col(InvoiceDocument.invoice_id) == col(Invoice.id), isouter=True)
-        .where(Client.office_id == actor.office_id)
+        .where(Client.office_id == office_id)
     )
     if client_id is not None:
         query = query.where(Invoice.client_id == client_id)
@@ -85,12 +109,11 @@ def list_invoices(
                 func.lower(Invoice.buyer_name).like(pattern),
             )
         )
-    with session_scope() as session:
-        total = session.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = session.exec(
-            query.order_by(col(Invoice.issue_date).desc(), col(Invoice.id).desc()).offset(offset).limit(limit)
-        ).all()
-    return InvoicePage([_row(i, name, nip, bool(upo)) for i, name, nip, upo in rows], total)
+    return query
+
+
+def _newest_first(query: Select[Invoice, str, str, Any]) -> Select[Invoice, str, str, Any]:
+    return query.order_by(col(Invoice.issue_date).desc(), col(Invoice.id).desc())
 
 
 def invoices_by_id(*, actor: Actor, invoice_ids: list[int]) -> list[InvoiceRow]:
@@ -156,3 +179,88 @@ def find_by_ksef_number(*, actor: Actor, ksef_number: str) -> int:
     if found is None:
         raise NotFound(Text("invoice.not_found_local", ksef_number=ksef_number))
     return found
+
+
+# --- the list as a spreadsheet ----------------------------------------------------------------------------------------
+
+EXPORT_FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+EXPORT_MAX_ROWS = 50_000  # built in memory for a download button; more is a filter to narrow, not a file to wait for
+EXPORT_COLUMNS = (
+    "client", "client_nip", "direction", "number", "issue_date", "seller", "seller_nip", "buyer", "buyer_identifier",
+    "net", "vat", "gross", "currency", "status", "ksef_number", "upo", "status_code",
+)  # fmt: skip
+
+
+def count_invoices(
+    *,
+    actor: Actor,
+    client_id: int | None = None,
+    subject_type: str | None = None,
+    statuses: list[str] | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    search: str = "",
+) -> int:
+    actor.require(Permission.view)
+    query = _filtered(actor.office_id, client_id, subject_type, statuses, date_from, date_to, search)
+    with session_scope() as session:
+        return int(session.exec(select(func.count()).select_from(query.subquery())).one())
+
+
+def export_invoices(
+    *,
+    actor: Actor,
+    fmt: str,
+    lang: str = "pl",
+    client_id: int | None = None,
+    subject_type: str | None = None,
+    statuses: list[str] | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    search: str = "",
+) -> tuple[str, str, bytes]:
+    """(file name, MIME type, bytes) of the filtered invoice list, for people: labels in `lang`, amounts as numbers,
+    dates as dates; the status code in its own last column for machines."""
+    actor.require(Permission.export_reports)
+    if fmt not in EXPORT_FORMATS:
+        raise InvalidInput(Text("invoice_export.format"))
+    query = _filtered(actor.office_id, client_id, subject_type, statuses, date_from, date_to, search)
+    name = export_file_name(fmt)
+    buffer = io.BytesIO()
+    with session_scope() as session:
+        total = int(session.exec(select(func.count()).select_from(query.subquery())).one())
+        if total > EXPORT_MAX_ROWS:
+            raise InvalidInput(
+                Text("invoice_export.too_many", count=format_int(total), limit=format_int(EXPORT_MAX_ROWS))
+            )
+        rows = session.exec(_newest_first(query).execution_options(yield_per=1000))
+        report = Report(
+            render("invoice_export.sheet", lang),
+            [render(f"invoice_export.col.{column}", lang) for column in EXPORT_COLUMNS],
+            (
+                _export_row(invoice, client_name, client_nip, bool(upo), lang)
+                for invoice, client_name, client_nip, upo in rows
+            ),
+        )
+        written = write_csv(report, buffer) if fmt == "csv" else write_xlsx(report, buffer)
+    with session_scope(write=True) as session:
+        audit.record(session, actor, "invoices.export", name, format=fmt, rows=written)
+    return name, EXPORT_FORMATS[fmt], buffer.getvalue()
+
+
+def export_file_name(fmt: str) -> str:
+    return f"faktury_{warsaw_today():%Y%m%d}.{fmt}"
+
+
+def _amount(grosze: int | None) -> Decimal | str:
+    return "" if grosze is None else Decimal(grosze).scaleb(-2)  # 99.00, not 99
+
+
+def _export_row(invoice: Invoice, client_name: str, client_nip: str, has_upo: bool, lang: str) -> list[Any]:
+    return [
+        client_name, client_nip, render(f"faktury.direction.{invoice.subject_type}", lang), invoice.invoice_number,
+        invoice.issue_date or "", invoice.seller_name, invoice.seller_nip, invoice.buyer_name, invoice.buyer_identifier,
+        _amount(invoice.net_amount), _amount(invoice.vat_amount), _amount(invoice.gross_amount), invoice.currency,
+        render(f"faktury.status.{invoice.status}", lang), invoice.ksef_number or invoice.original_ksef_number or "",
+        render("invoice_export.upo.yes" if has_upo else "invoice_export.upo.no", lang), str(invoice.status),
+    ]  # fmt: skip

@@ -1157,4 +1157,58 @@ TEXTS: dict[str, str] = {
     "cli.invoices.col.subject_type": "kind",
     "cli.invoices.col.status": "status",
     "cli.invoices.col.gross": "gross",
+    # --- issue 11 §8: the invoice list as a spreadsheet, the client-import template (core/services/invoices.py,
+    # core/services/clients/importer.py, dashboard/faktury/export.py, dashboard/klienci/template.py) ---
+    "invoice_export.sheet": "Invoices",
+    "invoice_export.format": "Choose a format: CSV or XLSX.",
+    "invoice_export.too_many": (
+        "The list has {count} invoices and an export holds at most {limit}. Narrow the filter (client, dates, status) "
+        "and try again."
+    ),
+    "invoice_export.col.client": "Client",
+    "invoice_export.col.client_nip": "Client NIP",
+    "invoice_export.col.direction": "Direction",
+    "invoice_export.col.number": "Invoice number",
+    "invoice_export.col.issue_date": "Issue date",
+    "invoice_export.col.seller": "Seller",
+    "invoice_export.col.seller_nip": "Seller NIP",
+    "invoice_export.col.buyer": "Buyer",
+    "invoice_export.col.buyer_identifier": "Buyer identifier",
+    "invoice_export.col.net": "Net",
+    "invoice_export.col.vat": "VAT",
+    "invoice_export.col.gross": "Gross",
+    "invoice_export.col.currency": "Currency",
+    "invoice_export.col.status": "Status",
+    "invoice_export.col.ksef_number": "KSeF number",
+    "invoice_export.col.upo": "UPO",
+    "invoice_export.col.status_code": "Status code",
+    "invoice_export.upo.yes": "yes",
+    "invoice_export.upo.no": "no",
+    "faktury.export.title": "Export the list",
+    "faktury.export.xlsx": "Download as Excel (XLSX)",
+    "faktury.export.csv": "Download as CSV",
+    "faktury.export.help": "Every invoice matching the filters above ({count}), not only the current page.",
+    "faktury.export.too_many": (
+        "The list has {count} invoices and an export holds at most {limit}: narrow the filter (client, dates, status)."
+    ),
+    "import.template.format": "Choose the template's format: CSV or XLSX.",
+    "import.template.sheet": "Clients",
+    "import.template.file": "client_import_template",
+    "import.template.col.nip": "NIP",
+    "import.template.col.name": "name",
+    "import.template.col.email": "e-mail",
+    "import.template.col.erp_id": "ERP id",
+    "import.template.col.environment": "environment",
+    "import.template.example.nip": "5265877635",
+    "import.template.example.name": "Example Company sp. z o.o.",
+    "import.template.example.email": "office@example-company.pl",
+    "import.template.example.erp_id": "ERP-0001",
+    "import.template.example.environment": "PROD",
+    "klienci.template.title": "Template file",
+    "klienci.template.help": (
+        "The columns the import reads (NIP and name are required; e-mail, ERP id and environment — PROD, DEMO, TEST "
+        "or SIM — are not), with one example row to replace with your clients."
+    ),
+    "klienci.template.xlsx": "Download the XLSX template",
+    "klienci.template.csv": "Download the CSV template",
 }

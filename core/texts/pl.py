@@ -1168,4 +1168,58 @@ TEXTS: dict[str, str] = {
     "cli.invoices.col.subject_type": "rodzaj",
     "cli.invoices.col.status": "status",
     "cli.invoices.col.gross": "brutto",
+    # --- issue 11 §8: the invoice list as a spreadsheet, the client-import template (core/services/invoices.py,
+    # core/services/clients/importer.py, dashboard/faktury/export.py, dashboard/klienci/template.py) ---
+    "invoice_export.sheet": "Faktury",
+    "invoice_export.format": "Wybierz format: CSV albo XLSX.",
+    "invoice_export.too_many": (
+        "Lista ma {count} faktur, a eksport obejmuje najwyżej {limit}. Zawęź filtr (klient, daty, status) i spróbuj "
+        "ponownie."
+    ),
+    "invoice_export.col.client": "Klient",
+    "invoice_export.col.client_nip": "NIP klienta",
+    "invoice_export.col.direction": "Kierunek",
+    "invoice_export.col.number": "Numer faktury",
+    "invoice_export.col.issue_date": "Data wystawienia",
+    "invoice_export.col.seller": "Sprzedawca",
+    "invoice_export.col.seller_nip": "NIP sprzedawcy",
+    "invoice_export.col.buyer": "Nabywca",
+    "invoice_export.col.buyer_identifier": "Identyfikator nabywcy",
+    "invoice_export.col.net": "Netto",
+    "invoice_export.col.vat": "VAT",
+    "invoice_export.col.gross": "Brutto",
+    "invoice_export.col.currency": "Waluta",
+    "invoice_export.col.status": "Status",
+    "invoice_export.col.ksef_number": "Numer KSeF",
+    "invoice_export.col.upo": "UPO",
+    "invoice_export.col.status_code": "Kod statusu",
+    "invoice_export.upo.yes": "tak",
+    "invoice_export.upo.no": "nie",
+    "faktury.export.title": "Eksport listy",
+    "faktury.export.xlsx": "Pobierz jako Excel (XLSX)",
+    "faktury.export.csv": "Pobierz jako CSV",
+    "faktury.export.help": "Wszystkie faktury spełniające filtry powyżej ({count}), nie tylko bieżąca strona.",
+    "faktury.export.too_many": (
+        "Lista ma {count} faktur, a eksport obejmuje najwyżej {limit}: zawęź filtr (klient, daty, status)."
+    ),
+    "import.template.format": "Wybierz format wzoru: CSV albo XLSX.",
+    "import.template.sheet": "Klienci",
+    "import.template.file": "wzor_importu_klientow",
+    "import.template.col.nip": "NIP",
+    "import.template.col.name": "nazwa",
+    "import.template.col.email": "e-mail",
+    "import.template.col.erp_id": "id w ERP",
+    "import.template.col.environment": "środowisko",
+    "import.template.example.nip": "5265877635",
+    "import.template.example.name": "Przykładowa Firma sp. z o.o.",
+    "import.template.example.email": "biuro@przykladowa-firma.pl",
+    "import.template.example.erp_id": "ERP-0001",
+    "import.template.example.environment": "PROD",
+    "klienci.template.title": "Wzór pliku",
+    "klienci.template.help": (
+        "Kolumny, które czyta import (NIP i nazwa są wymagane; e-mail, id w ERP i środowisko — PROD, DEMO, TEST albo "
+        "SIM — nie), z jednym przykładowym wierszem do zastąpienia swoimi klientami."
+    ),
+    "klienci.template.xlsx": "Pobierz wzór XLSX",
+    "klienci.template.csv": "Pobierz wzór CSV",
 }

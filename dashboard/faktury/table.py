@@ -14,6 +14,7 @@ from core.services.invoices import InvoicePage, InvoiceRow
 from core.types import InvoiceStatus, SubjectType
 from dashboard.components.pickers import client_options
 from dashboard.components.tables import show_table
+from dashboard.faktury.export import export_buttons
 from dashboard.faktury.rows import download_buttons, pick_label, table_row
 from dashboard.i18n import relabelled, t
 
@@ -135,6 +136,7 @@ def invoice_table(actor: Actor) -> list[InvoiceRow]:
     info_col.caption(t("faktury.count", first=format_int(first), last=format_int(last), total=format_int(page.total)))
     if pages > 1:
         pager_col.number_input(t("faktury.page"), min_value=1, max_value=pages, step=1, key=PAGE)
+    export_buttons(actor, chosen, page.total)
     return page.items
 
 

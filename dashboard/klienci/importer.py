@@ -16,6 +16,7 @@ from core.types import JobStatus
 from dashboard.components.errors import attempt
 from dashboard.components.jobs import follow_job
 from dashboard.i18n import localised, t, tn
+from dashboard.klienci.template import template_buttons
 
 IMPORT_JOB = "klienci_import_job"
 UPLOAD = "klienci_import_file"
@@ -53,6 +54,7 @@ def show_outcome(job: JobProgress[ClientImportResult]) -> None:
 
 def import_section(actor: Actor) -> None:
     st.caption(t("klienci.import.help"))
+    template_buttons(actor)
     job_id = st.session_state.get(IMPORT_JOB)
     uploaded = st.file_uploader(t("klienci.import.file"), type=["csv", "xlsx"], key=UPLOAD)
     start = st.button(t("klienci.import.start"), key="klienci_import_start", disabled=uploaded is None, type="primary")

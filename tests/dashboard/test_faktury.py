@@ -14,6 +14,7 @@ from core.ids import validate_ksef_number
 from core.jobs import queue
 from core.jobs.worker import drain
 from core.models import JobRun
+from core.services import invoices as invoice_service
 from core.services.linking import credentials, links
 from core.services.linking.links import LinkRequest
 from core.types import AuthMethod, InvoiceStatus, LinkStatus, SubjectType
@@ -69,7 +70,9 @@ def test_the_analyst_reads_the_list_only(on_faktury, invoices):
     assert not at.tabs and not at.file_uploader
     assert "faktury_sync_all" not in {b.key for b in at.button}
     assert "Masz dostęp tylko do odczytu." in values(at.caption)
-    assert {b.key for b in at.download_button} == {"faktury_download_xml", "faktury_download_upo"}
+    assert {b.key for b in at.download_button} == {
+        "faktury_download_xml", "faktury_download_upo", "faktury_export_xlsx", "faktury_export_csv",
+    }  # fmt: skip
 
 
 def test_rows_show_polish_formats_and_outcomes(on_faktury, invoices):
@@ -243,3 +246,18 @@ def _nip(client_id: int) -> str:
 
     with db.session_scope() as session:
         return session.get(Client, client_id).nip
+
+
+def test_the_filtered_list_is_offered_as_xlsx_and_csv(on_faktury, invoices, monkeypatch):
+    """Issue 11 §8: the list (all the filters match, not one page) downloads for Excel; a list too long for a
+    download says what to do instead (the files themselves: test_invoice_export.py)."""
+    at = on_faktury("analyst")
+    xlsx, csv = at.download_button(key="faktury_export_xlsx"), at.download_button(key="faktury_export_csv")
+    assert (xlsx.label, csv.label) == ("Pobierz jako Excel (XLSX)", "Pobierz jako CSV")
+    assert (
+        not xlsx.disabled and xlsx.help == "Wszystkie faktury spełniające filtry powyżej (4), nie tylko bieżąca strona."
+    )
+    monkeypatch.setattr(invoice_service, "EXPORT_MAX_ROWS", 3)
+    at.run()
+    assert at.download_button(key="faktury_export_xlsx").disabled
+    assert "Lista ma 4 faktur, a eksport obejmuje najwyżej 3: zawęź filtr (klient, daty, status)." in values(at.caption)

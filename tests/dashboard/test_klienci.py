@@ -276,3 +276,12 @@ def test_the_table_shows_each_client_s_link_method_and_open_problems(sim, signed
     assert frame.loc["Firma token_revoked", "Status połączenia"] == "🔴 wymaga działania"
     assert frame["Metoda"].tolist() == ["token KSeF", "token KSeF"]
     assert frame["Otwarte problemy"].tolist() == [0, 1]
+
+
+def test_the_import_offers_its_template(signed_in, office):
+    """Issue 11 §8: a downloadable client-import template beside the uploader (its content: test_importer.py)."""
+    at = signed_in("support")
+    xlsx = at.download_button(key="klienci_template_xlsx")
+    csv = at.download_button(key="klienci_template_csv")
+    assert (xlsx.label, csv.label) == ("Pobierz wzór XLSX", "Pobierz wzór CSV")
+    assert any(text.startswith("Kolumny, które czyta import") for text in values(at.caption))

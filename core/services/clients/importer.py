@@ -26,7 +26,8 @@ from core.jobs.spec import Progress, no_progress
 from core.models import Client, ClientCreate, Office
 from core.security import Actor, Permission
 from core.services.clients.register import check_client_fields, insert_client
-from core.texts import Text
+from core.services.reports.tables import Report, write_csv, write_xlsx
+from core.texts import Text, render
 from core.types import KsefEnvironment
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -37,6 +38,7 @@ COLUMN_ALIASES = {
     "nazwa": "name",
     "nazwafirmy": "name",
     "nazwaklienta": "name",
+    "name": "name",  # the English template's header
     "firma": "name",
     "email": "email",
     "mail": "email",
@@ -184,6 +186,28 @@ def check_rows(
     if report.rows == 0:
         raise InvalidInput(Text("import.no_rows"))
     return clean_rows, report
+
+
+TEMPLATE_COLUMNS = ("nip", "name", "email", "erp_id", "environment")
+TEMPLATE_FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def import_template(*, actor: Actor, fmt: str, lang: str = "pl") -> tuple[str, str, bytes]:
+    """(file name, MIME type, bytes): the columns the import reads, headed in `lang`, and one example row."""
+    actor.require(Permission.manage_clients)
+    if fmt not in TEMPLATE_FORMATS:
+        raise InvalidInput(Text("import.template.format"))
+    report = Report(
+        render("import.template.sheet", lang),
+        [render(f"import.template.col.{column}", lang) for column in TEMPLATE_COLUMNS],
+        [[render(f"import.template.example.{column}", lang) for column in TEMPLATE_COLUMNS]],
+    )
+    buffer = io.BytesIO()
+    if fmt == "csv":
+        write_csv(report, buffer)
+    else:
+        write_xlsx(report, buffer)
+    return f"{render('import.template.file', lang)}.{fmt}", TEMPLATE_FORMATS[fmt], buffer.getvalue()
 
 
 def apply_client_import(

@@ -5,7 +5,7 @@ from core.jobs.kinds import ClientImportResult
 from core.jobs.worker import drain
 from core.models import ClientCreate
 from core.services.clients import register as clients
-from core.services.clients.importer import apply_client_import, start_client_import
+from core.services.clients.importer import apply_client_import, import_template, read_table, start_client_import
 from core.services.jobs import job_progress
 from tests.factories import clients_csv, clients_xlsx, two_hundred_clients_with_three_bad_rows, valid_nips
 
@@ -79,3 +79,19 @@ def test_import_runs_as_a_job_with_progress_and_result(office):
     assert job.status == "done"
     assert (job.done, job.total) == (200, 200)
     assert job.result == ClientImportResult(status="refused", rows=200, imported=0, errors=tuple(expected))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize("lang", ["pl", "en"])
+def test_the_template_holds_the_columns_the_import_reads_and_its_example_imports(office, fmt, lang):
+    """Issue 11 §8: a downloadable template; taken as it is, its one example row imports cleanly."""
+    name, mime, content = import_template(actor=office.manager, fmt=fmt, lang=lang)
+    assert name.endswith(f".{fmt}") and mime
+    header = read_table(name, content)[0]
+    assert header[0].lstrip("\ufeff") == "NIP" and len(header) == 5
+    report = apply_client_import(actor=office.manager, filename=name, content=content)
+    assert (report.errors, report.imported) == ([], 1)
+    (client,) = clients.list_clients(actor=office.manager).items
+    assert (client.nip, client.environment) == ("5265877635", "PROD") and client.email and client.erp_id == "ERP-0001"
+    with pytest.raises(PermissionDenied):
+        import_template(actor=office.analyst, fmt=fmt, lang=lang)
