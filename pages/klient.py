@@ -9,6 +9,7 @@ from core.services.linking import detail as client_detail
 from dashboard.auth import require_page
 from dashboard.components.errors import attempt
 from dashboard.components.flash import show_flashes
+from dashboard.faktury.invoice_view import client_invoices
 from dashboard.i18n import t
 from dashboard.klient.activity import history_section, problems_section
 from dashboard.klient.company_key import company_key_section, reissue_dialog
@@ -31,7 +32,7 @@ show_flashes()
 
 operator = actor.can(Permission.run_operations)
 sections = ["link", *(["credentials"] if actor.can(Permission.view_secrets_metadata) else [])]
-sections += [*(["doctor"] if operator else []), "sync", "activity"]
+sections += [*(["doctor"] if operator else []), "sync", "invoices", "activity"]
 # Keyed and tracked: the open tab survives reruns, and hidden tabs do no work.
 tabs = st.tabs([t(f"klient.tab.{name}") for name in sections], key="klient_tabs", on_change="rerun")
 opened = {name: tab for name, tab in zip(sections, tabs, strict=True) if tab.open}
@@ -53,6 +54,9 @@ if "doctor" in opened:
 if "sync" in opened:
     with opened["sync"]:
         sync_section(actor, client)
+if "invoices" in opened:
+    with opened["invoices"]:
+        client_invoices(actor, client.id)
 if "activity" in opened:
     with opened["activity"]:
         problems_section(actor, client)

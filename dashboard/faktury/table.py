@@ -15,6 +15,7 @@ from core.types import InvoiceStatus, SubjectType
 from dashboard.components.pickers import client_options
 from dashboard.components.tables import show_table
 from dashboard.faktury.export import export_buttons
+from dashboard.faktury.invoice_view import invoice_section
 from dashboard.faktury.rows import download_buttons, pick_label, table_row
 from dashboard.i18n import relabelled, t
 
@@ -153,3 +154,4 @@ def downloads(actor: Actor, shown: list[InvoiceRow]) -> None:
     )
     if chosen is not None:
         download_buttons(actor, by_id[chosen], key_prefix="faktury_download")
+        invoice_section(actor, by_id[chosen].id, key_prefix="faktury_view")

@@ -261,3 +261,22 @@ def test_the_filtered_list_is_offered_as_xlsx_and_csv(on_faktury, invoices, monk
     at.run()
     assert at.download_button(key="faktury_export_xlsx").disabled
     assert "Lista ma 4 faktur, a eksport obejmuje najwyżej 3: zawęź filtr (klient, daty, status)." in values(at.caption)
+
+
+def test_the_picked_invoice_reads_as_a_document_with_its_qr_code_and_pdf(on_faktury, office):
+    """Issue 11 §9 on Faktury (the document itself and the PDF: tests/core/services/test_invoice_view.py)."""
+    (client_id,) = seeding.add_clients(office, 1)
+    xml = invoice_xml("5265877635", "FV/QR/1")
+    seeding.add_invoice(client_id, number="FA/GRQMB-FV/QR/1/05/2025", subject_type=SubjectType.Subject1,
+                        status=InvoiceStatus.accepted, ksef_number=KSEF_NUMBER, xml=xml)  # fmt: skip
+    seeding.add_invoice(client_id, number="FS/NO", subject_type=SubjectType.Subject1, status=InvoiceStatus.rejected,
+                        xml=xml, issue_date=date(2026, 11, 1))  # fmt: skip
+    at = on_faktury("analyst")
+    markdown = "\n".join(values(at.markdown))
+    assert "**Sprzedawca**" in markdown and "F\\.H\\.U\\. Jan Kowalski" in markdown
+    assert len(at.get("image")) == 1  # the QR code of KOD I
+    assert "/invoice/5265877635/01-09-2025/" in at.get("link_button")[0].proto.url
+    assert at.download_button(key="faktury_view_pdf").label == "Pobierz PDF"
+    rejected = next(row.id for row in _rows(office) if row.invoice_number == "FS/NO")
+    at.selectbox(key="faktury_pick").select(rejected).run()
+    assert not at.get("image") and "Faktura nie ma numeru KSeF, więc nie ma kodu weryfikacyjnego." in values(at.caption)

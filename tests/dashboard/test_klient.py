@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+import ksef_spec
 from core import db
 from core.jobs.worker import drain
 from core.models import ClientCreate, Link
@@ -14,12 +15,15 @@ from core.services.clients import register as clients
 from core.services.linking import credentials, links
 from core.services.linking import keys as company_keys
 from core.types import AuthMethod, LinkStatus
+from tests import seeding
 from tests.dashboard.conftest import buttons, frame_with, open_client, open_page, values, whole_session_state
 from tests.factories import valid_nips
 from tests.linking import link_with_token
 from tests.simulated import seed_clients
 
-ALL_TABS = ["Połączenie", "Poświadczenia", "Uprawnienia i autotest", "Synchronizacja", "Problemy i historia"]
+ALL_TABS = [
+    "Połączenie", "Poświadczenia", "Uprawnienia i autotest", "Synchronizacja", "Faktury", "Problemy i historia",
+]  # fmt: skip
 
 
 def add_clients(office, count: int) -> list[int]:
@@ -54,7 +58,7 @@ def test_analyst_reads_without_key_credentials_or_actions(signed_in, office):
     client_id = add_clients(office, 1)[0]
     at = open_client(signed_in("analyst"), client_id)
     assert not at.exception
-    assert tab_labels(at) == ["Połączenie", "Synchronizacja", "Problemy i historia"]
+    assert tab_labels(at) == ["Połączenie", "Synchronizacja", "Faktury", "Problemy i historia"]
     assert not at.code and not at.text_input and not at.file_uploader
     assert buttons(at) == {"logout"}
     assert "Masz dostęp tylko do odczytu: bez poświadczeń, klucza firmy i operacji." in values(at.caption)
@@ -264,3 +268,22 @@ def test_open_problems_and_history(sim, signed_in, office):
     history = frame_with(at, "Zdarzenie")
     assert history["Zdarzenie"].tolist() == ["połączenie z KSeF", "dodanie poświadczenia"]  # seeded without events
     assert history["Kto"].tolist() == ["wsparcie", "wsparcie"]
+
+
+def test_the_invoices_tab_shows_a_stored_invoice_as_a_document(signed_in, office):
+    """Issue 11 §9 on the Klient page: the client's invoice read like a person (the document itself:
+    tests/core/services/test_invoice_view.py)."""
+    (client_id,) = add_clients(office, 1)
+    xml = (ksef_spec.SAMPLES_DIR / "fa3" / "csharp-invoice-template-fa-3.xml").read_bytes()
+    xml = xml.replace(b"#nip#", b"5265877635").replace(b"#invoice_number#", b"9")
+    seeding.add_invoice(client_id, number="FA/GRQMB-9/05/2025", ksef_number="5265877635-20250901-0123456789AB-CD",
+                        xml=xml)  # fmt: skip
+    at = open_client(signed_in("analyst"), client_id, tab="Faktury")
+    assert not at.exception
+    text = markdown(at)
+    assert "Faktura nr FA/GRQMB\\-9/05/2025" in text and "Elektrownia S\\.A\\." in text
+    assert "**Razem brutto: 53,63 zł**" in text
+    lines = frame_with(at, "Nazwa towaru lub usługi")
+    assert lines["Nazwa towaru lub usługi"].tolist() == ["Razem za energię czynną", "Razem za usługi dystrybucji"]
+    assert lines["Wartość netto"].tolist() == ["18,00 zł", "25,60 zł"]
+    assert at.download_button(key="klient_invoice_pdf").label == "Pobierz PDF"
