@@ -1211,7 +1211,7 @@ TEXTS: dict[str, str] = {
     ),
     "klienci.template.xlsx": "Download the XLSX template",
     "klienci.template.csv": "Download the CSV template",
-    # --- issue 11 §9: an invoice as a person reads it (core/services/invoice_view, dashboard/faktury/invoice_view.py) ---
+    # --- issue 11 §9: an invoice as a person reads it (core/services/invoice_view, dashboard/faktury/invoice_view) ---
     "invoice_view.not_xml": "The stored invoice file is not valid XML; it can only be downloaded.",
     "invoice_view.dtd": "The invoice file declares a DTD, which KSeF does not accept; it was not read.",
     "invoice_view.not_invoice": "The stored file is not an FA invoice (no Faktura element); it can only be downloaded.",

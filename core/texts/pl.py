@@ -1222,7 +1222,7 @@ TEXTS: dict[str, str] = {
     ),
     "klienci.template.xlsx": "Pobierz wzór XLSX",
     "klienci.template.csv": "Pobierz wzór CSV",
-    # --- issue 11 §9: an invoice as a person reads it (core/services/invoice_view, dashboard/faktury/invoice_view.py) ---
+    # --- issue 11 §9: an invoice as a person reads it (core/services/invoice_view, dashboard/faktury/invoice_view) ---
     "invoice_view.not_xml": "Zapisany plik faktury nie jest poprawnym XML-em; można go tylko pobrać.",
     "invoice_view.dtd": "Plik faktury zawiera deklarację DTD, której KSeF nie przyjmuje; nie został odczytany.",
     "invoice_view.not_invoice": "Zapisany plik nie jest fakturą FA (brak elementu Faktura); można go tylko pobrać.",
