@@ -42,6 +42,7 @@ from simulator import (  # noqa: F401 - importing registers the handlers
     storage,
     testdata,
     tokens,
+    verification,
 )
 from simulator.admin import ROUTES as ADMIN_ROUTES
 from simulator.api import REGISTRY, Call, json_response
@@ -217,6 +218,7 @@ def create_app(sim: Simulator | None = None, state_file: Path | None = None) -> 
 
     routes = [
         Route("/status", lighthouse.status, methods=["GET"]),
+        Route("/qr/invoice/{nip}/{date}/{hash}", verification.invoice_page, methods=["GET"]),
         Route("/messages", lighthouse.messages, methods=["GET"]),
         Route("/storage/upo/{session}/invoices/{invoice}", storage.invoice_upo_file, methods=["GET"]),
         Route("/storage/upo/{session}/{upo}", storage.upo_page, methods=["GET"]),

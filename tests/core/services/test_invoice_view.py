@@ -10,6 +10,7 @@ import random
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from PIL import Image
@@ -19,12 +20,16 @@ import ksef_spec
 from core import db
 from core.errors import InvalidInput, NotFound
 from core.models import Client
-from core.services import invoice_view
+from core.services import invoice_view, invoices
 from core.services.invoice_view.document import read_invoice
+from core.services.sync.engine import sync_client
+from core.settings import get_settings
 from core.types import InvoiceStatus, KsefEnvironment, SubjectType
 from simulator import invoicegen
 from tests import seeding
 from tests.conftest import make_office
+from tests.linking import link_with_token
+from tests.simulated import seed_clients
 
 SAMPLES = sorted((ksef_spec.SAMPLES_DIR / "fa3").glob("*.xml"))
 SELLER = "5265877635"
@@ -133,3 +138,20 @@ def test_the_pdf_prints_polish_letters_amounts_dates_and_the_link(office, stored
     assert b"DejaVuSans" in pdf  # the font with the Polish letters travels inside the file
     english = invoice_view.invoice_pdf(actor=office.analyst, invoice_id=accepted, lang="en")[1]
     assert "Invoice no. FV2026/02/150" in PdfReader(io.BytesIO(english)).pages[0].extract_text()
+
+
+def test_an_invoice_received_from_the_simulator_reads_and_its_qr_link_leads_to_the_simulator(sim, office):
+    """The simulator's own invoices, received by a real sync: read as documents; their KOD I link (SIM) answers."""
+    seeded = seed_clients(sim, office, ["healthy"])
+    link_with_token(seeded, "healthy")
+    sync_client(actor=office.support, client_id=seeded.ids["healthy"])
+    received = invoices.list_invoices(actor=office.support, client_id=seeded.ids["healthy"]).items
+    assert received
+    for row in received:
+        view = invoice_view.invoice_view(actor=office.analyst, invoice_id=row.id)
+        assert view.document.number == row.invoice_number and view.document.total_gross is not None
+        assert view.verification_link and view.verification_link.startswith(f"{get_settings().sim_url}/qr/invoice/")
+    answer = httpx.get(view.verification_link, timeout=10)
+    assert answer.status_code == 200 and row.ksef_number in answer.text
+    forged = view.verification_link[:-5] + "AAAAA"
+    assert httpx.get(forged, timeout=10).status_code == 404
