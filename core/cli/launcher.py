@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -51,6 +53,28 @@ def _stop_all(children: dict[str, subprocess.Popen[bytes]]) -> None:
             process.kill()
 
 
+def _start_mail_catcher(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    """The demo's local SMTP server: the office's e-mails land in the data folder and show in Ustawienia."""
+    settings = get_settings()
+    catcher = _start(
+        "mail catcher",
+        [
+            sys.executable, "-m", "core.demo.mailcatcher",
+            "--port", str(settings.mail_port),
+            "--dir", str(settings.mailbox_dir),
+        ],
+        children,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if catcher.poll() is not None:
+            raise RuntimeError(f"the mail catcher exited with code {catcher.returncode} (port {settings.mail_port})")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", settings.mail_port), timeout=1):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"the mail catcher did not listen on port {settings.mail_port} within 30 s")
+
+
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
@@ -77,8 +101,10 @@ def run(*, demo: bool) -> int:
                 children,
             )  # fmt: skip
             _wait_until_up(f"{settings.sim_url}/_sim/health", simulator)
+            _start_mail_catcher(children)
             from core.demo.office import seed_demo
 
+            print("Preparing the demo office (on the first start this receives its invoices: a minute or two)…")
             seed_demo()
         _start("worker", [sys.executable, "-m", "core.jobs.worker"], children)
         ui = _start(
@@ -117,6 +143,8 @@ def _announce(demo: bool) -> None:
         from core.demo.office import DEMO_PASSWORD, DEMO_USERS
 
         lines.append(f"  Simulator:  {settings.sim_url}  (a local KSeF double, not KSeF)")
+        lines.append(f"  Mail:       127.0.0.1:{settings.mail_port}, kept in {settings.mailbox_dir}")
+        lines.append("              (shown in Ustawienia → Powiadomienia; nothing leaves this machine)")
         lines.append("  Demo logins (password: " + DEMO_PASSWORD + "):")
         lines.extend(f"    {name:<10} {role}" for name, role, _ in DEMO_USERS)
     lines.append("  Press Ctrl+C to stop everything started here.")

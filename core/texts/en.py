@@ -1284,4 +1284,16 @@ TEXTS: dict[str, str] = {
     "klient.invoices.pick": "Client's invoice",
     "klient.invoices.empty": "The client has no invoices in the local copy yet.",
     "klient.invoices.more": "The newest {shown} of the client's {total} invoices; the rest are on the Invoices page.",
+    # --- issue 11 §7: the demo's local inbox (dashboard/ustawienia/mailbox.py) ---
+    "ustawienia.mailbox.title": "Local inbox (demo)",
+    "ustawienia.mailbox.help": (
+        "The office's SMTP server is the local mail catcher started by `make run`: e-mails never leave this "
+        "computer, they land here ({count}). Click a message to read it."
+    ),
+    "ustawienia.mailbox.empty": "The console has not sent any e-mail yet.",
+    "ustawienia.mailbox.headers": "From: {sender} · To: {recipients} · {date}",
+    "ustawienia.smtp.not_set": (
+        "No SMTP server is set, so the console sends no e-mail (notices wait; they are not counted as failures). "
+        "Enter the server and the sender below."
+    ),
 }

@@ -1295,4 +1295,16 @@ TEXTS: dict[str, str] = {
     "klient.invoices.pick": "Faktura klienta",
     "klient.invoices.empty": "Klient nie ma jeszcze faktur w lokalnej kopii.",
     "klient.invoices.more": "Najnowsze {shown} z {total} faktur klienta; pozostałe znajdziesz na stronie Faktury.",
+    # --- issue 11 §7: the demo's local inbox (dashboard/ustawienia/mailbox.py) ---
+    "ustawienia.mailbox.title": "Skrzynka lokalna (demo)",
+    "ustawienia.mailbox.help": (
+        "Serwer SMTP biura to lokalny odbiornik poczty uruchomiony przez `make run`: e-maile nie wychodzą z tego "
+        "komputera, tylko trafiają tutaj ({count}). Kliknij wiadomość, aby zobaczyć jej treść."
+    ),
+    "ustawienia.mailbox.empty": "Konsola nie wysłała jeszcze żadnego e-maila.",
+    "ustawienia.mailbox.headers": "Od: {sender} · Do: {recipients} · {date}",
+    "ustawienia.smtp.not_set": (
+        "Serwer SMTP nie jest ustawiony, więc konsola nie wysyła żadnych e-maili (powiadomienia czekają, nie są "
+        "liczone jako błędy). Podaj serwer i nadawcę poniżej."
+    ),
 }

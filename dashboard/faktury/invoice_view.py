@@ -7,7 +7,6 @@ never as Markdown of its own.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import streamlit as st
@@ -18,13 +17,13 @@ from core.services import invoice_view, invoices
 from core.services.invoice_view import InvoiceView
 from core.services.invoice_view.document import InvoiceDocument, Party, money, quantity
 from dashboard.components.errors import attempt
+from dashboard.components.plain import plain
 from dashboard.components.tables import show_table
 from dashboard.i18n import language, t
 
 CLIENT_PICK = "klient_invoice_pick"
 CLIENT_SHOWN = 50
 PDF_MIME = "application/pdf"
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 LINE_HEADERS = {
     "number": "invoice_view.col.no",
     "name": "invoice_view.col.name",
@@ -35,11 +34,6 @@ LINE_HEADERS = {
     "rate": "invoice_view.col.rate",
 }
 VAT_HEADERS = {"rate": "invoice_view.col.rate", "net": "invoice_view.col.net", "vat": "invoice_view.col.vat"}
-
-
-def plain(text: str) -> str:
-    """Text from the invoice file, safe inside Markdown: its special characters are escaped."""
-    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def _party(title: str, party: Party) -> str:

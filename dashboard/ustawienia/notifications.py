@@ -21,6 +21,7 @@ from dashboard.components.flash import flash
 from dashboard.components.tables import show_table
 from dashboard.i18n import relabelled, t
 from dashboard.ustawienia.common import load_fields
+from dashboard.ustawienia.mailbox import mailbox_section
 
 HOST = "ustawienia_smtp_host"
 PORT = "ustawienia_smtp_port"
@@ -221,6 +222,8 @@ def notifications_tab() -> None:
     st.subheader(t("ustawienia.smtp.title"))
     view = attempt(lambda: notification_settings.smtp_settings(actor=actor))
     if view is not None:
+        if not view.host or not view.sender:
+            st.warning(t("ustawienia.smtp.not_set"), icon=":material/mail_off:")
         smtp_form(view)
     st.subheader(t("ustawienia.test.title"))
     test_mail()
@@ -230,3 +233,4 @@ def notifications_tab() -> None:
         switches_form(saved)
     st.subheader(t("ustawienia.log.title"))
     sent_log()
+    mailbox_section(actor)

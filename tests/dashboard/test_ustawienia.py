@@ -3,7 +3,9 @@ the test e-mail received by a real local SMTP server, the sent log, users and ro
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -283,3 +285,35 @@ def test_english_settings(settings_page):
     headers = [list(frame.value.columns) for frame in at.dataframe]
     assert ["Username", "Full name", "E-mail", "Role", "State", "Last sign-in"] in headers
     assert at.button(key="ustawienia_test_send").label == "Send a test e-mail"
+
+
+def test_without_a_server_the_page_says_no_mail_goes_out(settings_page):
+    assert (
+        "Serwer SMTP nie jest ustawiony, więc konsola nie wysyła żadnych e-maili (powiadomienia czekają, nie są "
+        "liczone jako błędy). Podaj serwer i nadawcę poniżej."
+    ) in values(settings_page.warning)
+    assert "Skrzynka lokalna (demo)" not in values(settings_page.subheader)  # no local catcher, no local inbox
+
+
+def test_the_demo_s_caught_emails_show_with_subject_recipient_date_and_body(signed_in, office):
+    """Issue 11 §7: the e-mails `make run`'s mail catcher caught, on the notifications settings."""
+    from core.demo.mailcatcher import Mailbox
+    from core.services.notifications.smtp import SmtpConfig, build_message
+
+    port = get_settings().mail_port
+    notification_settings.update_smtp(
+        actor=office.manager, host="127.0.0.1", port=port, security="none", sender="konsola@biuro.example.pl"
+    )
+    folder = get_settings().mailbox_dir
+    folder.mkdir(parents=True)
+    config = SmtpConfig("127.0.0.1", port, "none", "konsola@biuro.example.pl")
+    for subject, body in (("Pakiet KSeF wykorzystany w 80%", "Wykorzystano 8 z 10."), ("Brak uprawnień", "Firma X")):
+        message = build_message(config, ["kierownik@biuro.example.pl"], subject, body)
+        envelope = SimpleNamespace(rcpt_tos=["kierownik@biuro.example.pl"], content=message.as_bytes())
+        asyncio.run(Mailbox(folder).handle_DATA(None, None, envelope))
+    at = open_page(signed_in("manager"), USTAWIENIA)
+    assert "Skrzynka lokalna (demo)" in values(at.subheader)
+    labels = [expander.label for expander in at.expander]
+    assert len(labels) == 2 and labels[0].endswith("kierownik@biuro\\.example\\.pl · Brak uprawnień")
+    assert "Pakiet KSeF wykorzystany w 80%" in labels[1]
+    assert [text.value.strip() for text in at.text] == ["Firma X", "Wykorzystano 8 z 10."]
