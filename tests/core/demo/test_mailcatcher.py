@@ -3,12 +3,6 @@ notifications settings read them back; an office without an SMTP server logs no 
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-
-import pytest
 import sqlalchemy as sa
 
 from core import db
@@ -16,39 +10,13 @@ from core.models import NotificationLog
 from core.security import Actor
 from core.services.notifications import delivery, mailbox
 from core.services.notifications import settings as notification_settings
-from core.settings import get_settings, reload_settings
 from core.texts import Text
-from simulator.testing import free_port
 from tests import seeding
 from tests.core.services.notifications.test_notifications import _use_package
+from tests.mailcatcher import catcher  # noqa: F401 - the fixture
 
 
-@pytest.fixture
-def catcher(office, monkeypatch):
-    port = free_port()
-    monkeypatch.setenv("KSEF_CONSOLE_MAIL_PORT", str(port))
-    reload_settings()
-    folder = get_settings().mailbox_dir
-    process = subprocess.Popen(
-        [sys.executable, "-m", "core.demo.mailcatcher", "--port", str(port), "--dir", str(folder)],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and process.poll() is None, "the mail catcher did not start"
-                time.sleep(0.1)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-
-
-def test_every_mail_the_console_sends_is_in_the_local_inbox(office, catcher):
+def test_every_mail_the_console_sends_is_in_the_local_inbox(office, catcher):  # noqa: F811 - the fixture
     notification_settings.update_smtp(
         actor=office.manager, host="127.0.0.1", port=catcher, security="none", sender="konsola@biuro.example.pl"
     )
