@@ -14,7 +14,7 @@ from core.jobs.worker import run_now
 from core.services import jobs
 from core.services.notifications import delivery as notification_delivery
 from core.services.reports import exports
-from core.services.reports.tables import UsageFilters
+from core.services.reports.rows import UsageFilters
 from core.services.usage import package
 from core.texts import Text
 
