@@ -80,3 +80,12 @@ def test_coded_values_are_labels_in_the_readers_language_with_the_code_beside():
     english = sheet(REPORTS[ReportKind.usage], [row], "en")
     assert english.header[3:5] == ["Operation kind", "Kind code"] and english.name == "usage"
     assert next(iter(english.rows))[3] == "invoice sent"
+
+
+def test_tables_on_pages_offer_no_raw_csv_download():
+    """Streamlit's own table download would write names like "=HYPERLINK(…)" unneutralised: it is switched off."""
+    import tomllib
+    from pathlib import Path
+
+    config = tomllib.loads((Path(__file__).parents[4] / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["disableDataExport"] is True
