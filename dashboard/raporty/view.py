@@ -11,6 +11,7 @@ import streamlit as st
 from core.formatting import format_date, format_datetime, format_int
 from core.security import Actor
 from core.services.reports import views as report_views
+from core.services.reports.registry import ReportKind
 from core.services.reports.views import ReportView
 from dashboard import charts
 from dashboard.components.errors import attempt
@@ -35,9 +36,9 @@ def cell(value: Any) -> str:
 
 
 def figure(view: ReportView) -> Any:
-    if view.kind in ("usage", "usage_events"):
+    if view.kind in (ReportKind.usage, ReportKind.usage_events):
         return charts.usage_report_chart(view.series, t=t)
-    if view.kind == "links":
+    if view.kind == ReportKind.links:
         return charts.link_status_chart({x: value for x, _, value in view.series}, t=t)
     return charts.certificate_calendar_chart([(x, value) for x, _, value in view.series], t=t)
 

@@ -31,6 +31,7 @@ from core.services.reports.rows import (
 from core.services.reports.writers import sheet, write_csv, write_xlsx
 from core.settings import get_settings
 from core.texts import DEFAULT_LANGUAGE, Text, render
+from core.types import JobStatus
 
 FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 SMALL_EXPORT_ROWS = 20_000
@@ -176,7 +177,7 @@ def download_export(*, actor: Actor, job_id: int) -> tuple[str, str, bytes]:
         job = job_progress(actor=actor, job_id=job_id, result=ReportExportResult)
     except NotFound:
         raise NotFound(Text("report.export.not_found")) from None
-    if job.status != "done" or job.result is None:
+    if job.status != JobStatus.done or job.result is None:
         raise NotFound(Text("report.export.pending"))
     path = Path(job.result.path)
     if not path.is_file():
