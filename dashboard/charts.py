@@ -220,7 +220,7 @@ def usage_report_chart(series: Iterable[tuple[str, str, int]], *, t: Translate =
     figure = go.Figure()
     kinds = [k for k in UsageKind if k in counts] + [k for k in counts if k not in set(UsageKind)]
     for kind in kinds:
-        key = f"raporty.kind.{kind}"
+        key = f"usage_kind.{kind}"
         name = t(key)
         figure.add_trace(
             go.Bar(

@@ -12,6 +12,7 @@ from core import db
 from core.cli.common import acting_user, command
 from core.errors import ServiceError
 from core.texts import Text
+from core.types import JobStatus
 
 
 def register(commands: Any) -> None:
@@ -92,7 +93,7 @@ def _worker_ping(args: argparse.Namespace) -> dict[str, Any]:
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
         job = job_progress(actor=actor, job_id=job_id, result=PingResult)
-        if job.status == "done" and job.result is not None:
+        if job.status == JobStatus.done and job.result is not None:
             return {"job_id": job_id, **asdict(job.result)}
         time.sleep(0.2)
     queue.cancel(job_id)

@@ -14,9 +14,11 @@ from core.jobs.worker import run_now
 from core.services import jobs
 from core.services.notifications import delivery as notification_delivery
 from core.services.reports import exports
-from core.services.reports.tables import UsageFilters
+from core.services.reports.registry import spec_of
+from core.services.reports.rows import UsageFilters
 from core.services.usage import package
 from core.texts import Text
+from core.types import JobStatus
 
 
 def register(commands: Any) -> None:
@@ -40,7 +42,8 @@ def register(commands: Any) -> None:
 def _report(args: argparse.Namespace) -> dict[str, Any]:
     kind = args.kind.replace("-", "_")
     filters = None
-    if kind in ("usage", "usage_events"):
+    spec = spec_of(kind)
+    if spec is not None and spec.needs_dates:
         today = date.today()  # noqa: DTZ011 - a default range, refined by --from/--to
         first = args.first or today.replace(day=1)
         last = args.last or (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
@@ -53,7 +56,7 @@ def _report(args: argparse.Namespace) -> dict[str, Any]:
     if data is None and result.job_id is not None:
         run_now(result.job_id, "cli")  # a large export is built right here instead of waiting for a worker
         job = jobs.job_progress(actor=actor, job_id=result.job_id, result=ReportExportResult)
-        if job.status != "done":
+        if job.status != JobStatus.done:
             raise InvalidInput(Text("cli.report.export_failed", error=job.error))
         _name, _mime, data = exports.download_export(actor=actor, job_id=result.job_id)
     assert data is not None

@@ -67,6 +67,7 @@ class ReportExportPayload:
     last: date | None = None
     client_ids: tuple[int, ...] = ()
     kinds: tuple[str, ...] = ()
+    lang: str = "pl"  # the language of the file's headers and labels
 
 
 # --- results -------------------------------------------------------------------------------------------------------

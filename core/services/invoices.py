@@ -18,7 +18,7 @@ from core.errors import InvalidInput, NotFound
 from core.formatting import format_int, warsaw_today
 from core.models import Client, Invoice, InvoiceDocument
 from core.security import Actor, Permission
-from core.services.reports.tables import Report, write_csv, write_xlsx
+from core.services.reports.writers import Sheet, write_csv, write_xlsx
 from core.texts import Text, render
 
 
@@ -234,7 +234,7 @@ def export_invoices(
                 Text("invoice_export.too_many", count=format_int(total), limit=format_int(EXPORT_MAX_ROWS))
             )
         rows = session.exec(_newest_first(query).execution_options(yield_per=1000))
-        report = Report(
+        report = Sheet(
             render("invoice_export.sheet", lang),
             [render(f"invoice_export.col.{column}", lang) for column in EXPORT_COLUMNS],
             (

@@ -18,7 +18,7 @@ from core.services import jobs, overview
 from core.services.jobs import JobProgress
 from core.services.linking import credentials, links
 from core.services.overview import ClientRow
-from core.types import AuthMethod, CertificateType, KsefEnvironment, LinkStatus
+from core.types import AuthMethod, CertificateType, JobStatus, KsefEnvironment, LinkStatus
 from dashboard.auth import idle_expired, session_actor
 from dashboard.certyfikaty.table import credential_label
 from dashboard.components.errors import attempt, attempt_in_callback, show_kept_error
@@ -267,7 +267,7 @@ def job_section(actor: Actor, rows: Mapping[int, ClientRow]) -> None:
     _draw(job, client_ids, rows)
     result = job.result or BulkLinkResult()
     failed = result.failed
-    if job.status != "done":
+    if job.status != JobStatus.done:
         st.error(t("polacz.job.broken", error=job.error))
     elif failed:
         st.warning(tn("polacz.job.failed", len(failed), ok=result.ok))

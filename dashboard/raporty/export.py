@@ -15,7 +15,7 @@ from core.types import JobStatus
 from dashboard.auth import session_actor
 from dashboard.components.errors import attempt_in_callback, show_kept_error
 from dashboard.components.jobs import follow_job
-from dashboard.i18n import t, tn
+from dashboard.i18n import language, t, tn
 from dashboard.raporty.filters import Choice, current_choice
 
 EXPORT = "raporty_export"  # file name, mime, rows, job id
@@ -29,7 +29,9 @@ def _prepare() -> None:
         return
     choice = current_choice()
     result = attempt_in_callback(
-        lambda: exports.export_report(actor=actor, kind=choice.kind, fmt=choice.fmt, filters=choice.filters),
+        lambda: exports.export_report(
+            actor=actor, kind=choice.kind, fmt=choice.fmt, filters=choice.filters, lang=language()
+        ),
         error_key=EXPORT_ERROR,
     )
     if result is None:

@@ -9,8 +9,9 @@ import streamlit as st
 
 from core.formatting import warsaw_today
 from core.security import Actor
-from core.services.reports.exports import FORMATS, REPORTS
-from core.services.reports.tables import UsageFilters
+from core.services.reports.exports import FORMATS
+from core.services.reports.registry import REPORTS, ReportKind
+from core.services.reports.rows import UsageFilters
 from core.types import UsageKind
 from dashboard.components.pickers import client_options
 from dashboard.i18n import relabelled, t
@@ -22,7 +23,7 @@ CLIENTS = "raporty_clients"
 CLIENT_SEARCH = "raporty_client_search"
 KINDS = "raporty_kinds"
 FORMAT = "raporty_format"
-USAGE_REPORTS = ("usage", "usage_events")
+USAGE_REPORTS = frozenset(kind for kind, spec in REPORTS.items() if spec.needs_dates)
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,8 @@ def chooser(actor: Actor) -> Choice:
     kind_col, format_col = st.columns([3, 1], vertical_alignment="bottom")
     kind = kind_col.selectbox(
         t("raporty.filter.report"),
-        options=list(REPORTS),
-        format_func=lambda k: t(f"raporty.report.{k}"),
+        options=list(ReportKind),
+        format_func=lambda k: t(f"report.title.{k}"),
         key=relabelled(KIND),
     )
     st.session_state.setdefault(FORMAT, "xlsx")
@@ -81,7 +82,7 @@ def chooser(actor: Actor) -> Choice:
         kinds_col.multiselect(
             t("raporty.filter.kinds"),
             options=list(UsageKind),
-            format_func=lambda k: t(f"raporty.kind.{k}"),
+            format_func=lambda k: t(f"usage_kind.{k}"),
             placeholder=t("raporty.filter.all"),
             key=relabelled(KINDS),
         )

@@ -11,13 +11,12 @@ import streamlit as st
 from core.formatting import format_date, format_datetime, format_int
 from core.security import Actor
 from core.services.reports import views as report_views
+from core.services.reports.registry import ReportKind
 from core.services.reports.views import ReportView
 from dashboard import charts
 from dashboard.components.errors import attempt
-from dashboard.i18n import t
+from dashboard.i18n import language, t
 from dashboard.raporty.filters import Choice
-
-STATUS_HEADER = "Status połączenia"
 
 
 def cell(value: Any) -> str:
@@ -37,27 +36,25 @@ def cell(value: Any) -> str:
 
 
 def figure(view: ReportView) -> Any:
-    if view.kind in ("usage", "usage_events"):
+    if view.kind in (ReportKind.usage, ReportKind.usage_events):
         return charts.usage_report_chart(view.series, t=t)
-    if view.kind == "links":
+    if view.kind == ReportKind.links:
         return charts.link_status_chart({x: value for x, _, value in view.series}, t=t)
     return charts.certificate_calendar_chart([(x, value) for x, _, value in view.series], t=t)
 
 
 def preview_table(view: ReportView) -> None:
-    status_column = view.header.index(STATUS_HEADER) if STATUS_HEADER in view.header else None
-    columns: dict[str, list[str]] = {}
-    for index, header in enumerate(view.header):
-        values = []
-        for row in view.preview:
-            value = row[index] if index < len(row) else ""
-            values.append(t(f"link_status.{value}") if index == status_column and value else cell(value))
-        columns[header] = values
+    columns = {
+        header: [cell(row[index]) if index < len(row) else "" for row in view.preview]
+        for index, header in enumerate(view.header)
+    }
     st.dataframe(columns, hide_index=True, width="stretch", key="raporty_preview")
 
 
 def report_preview(actor: Actor, choice: Choice) -> ReportView | None:
-    view = attempt(lambda: report_views.report_view(actor=actor, kind=choice.kind, filters=choice.filters))
+    view = attempt(
+        lambda: report_views.report_view(actor=actor, kind=choice.kind, filters=choice.filters, lang=language())
+    )
     if view is None:
         return None
     if view.total_rows == 0:

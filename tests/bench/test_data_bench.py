@@ -26,7 +26,9 @@ from core.formatting import warsaw_midnight
 from core.models import Client, Invoice, UsageEvent
 from core.security import Actor
 from core.services import overview
-from core.services.reports.tables import UsageFilters, usage_events, write_csv
+from core.services.reports.exports import write
+from core.services.reports.registry import REPORTS, ReportKind
+from core.services.reports.rows import UsageFilters, usage_events
 from core.services.usage.rollups import refresh_summaries
 from core.settings import reload_settings
 from core.types import Role
@@ -240,7 +242,7 @@ def test_csv_export_of_a_million_usage_rows_against_a_raw_dump(dataset, tmp_path
 
     started = time.perf_counter()
     with (tmp_path / "export.csv").open("wb") as handle:
-        exported = write_csv(usage_events(1, filters), handle)
+        exported = write(REPORTS[ReportKind.usage_events], usage_events(1, filters), "csv", handle)
     ours = time.perf_counter() - started
 
     # The raw dump: the same rows from the same query, written as the driver returns them.

@@ -140,10 +140,10 @@ def test_every_dynamic_key_the_pages_build_exists(texts):
     needed = {f"przeglad.class.{c}" for c in ProblemClass} | {f"faktury.status.{s}" for s in InvoiceStatus}
     needed |= {f"przeglad.ksef.{s}" for s in (*KNOWN_KSEF_STATES, "other")}
     needed |= {f"przeglad.alert.{a}" for a in ("package_80", "package_100", "package_100_hold", "runs_out")}
-    needed |= {f"raporty.kind.{k}" for k in UsageKind} | {f"notification_kind.{k}" for k in NotificationKind}
+    needed |= {f"usage_kind.{k}" for k in UsageKind} | {f"notification_kind.{k}" for k in NotificationKind}
     needed |= {f"environment.{e}" for e in KsefEnvironment} | {f"ustawienia.policy.{p}" for p in PackagePolicy}
     needed |= {f"faktury.direction.{d}" for d in ("Subject1", "Subject2")}
-    needed |= {f"raporty.report.{r}" for r in ("usage", "usage_events", "links", "certificates")}
+    needed |= {f"report.title.{r}" for r in ("usage", "usage_events", "links", "certificates")}
     needed |= {f"ustawienia.smtp.security.{s}" for s in ("none", "starttls", "tls")}
     for status in ("accepted", "duplicate", "rejected", "failed"):
         needed |= {f"faktury.send.summary.{status}.{form}" for form in ("one", "few", "many")}

@@ -87,11 +87,11 @@ def test_the_analyst_exports_the_usage_report_as_xlsx(on_raporty, usage):
     assert "uzycie_20260901-20261130.xlsx: 3 wiersze." in values(at.caption)
     sheet = load_workbook(io.BytesIO(at.session_state["raporty_export_data"])).active
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-    assert rows[0] == ["NIP", "Nazwa", "Miesiąc pakietu", "Rodzaj operacji", "Liczba operacji"]
-    assert sorted((r[1], r[2], r[3], r[4]) for r in rows[1:]) == [
-        ("Firma 01", "2026-09", "faktura odebrana", 2),
-        ("Firma 01", "2026-11", "faktura odebrana", 3),
-        ("Firma 02", "2026-11", "faktura wysłana", 1),
+    assert rows[0] == ["NIP", "Nazwa", "Miesiąc pakietu", "Rodzaj operacji", "Kod rodzaju", "Liczba operacji"]
+    assert sorted((r[1], r[2], r[3], r[4], r[5]) for r in rows[1:]) == [
+        ("Firma 01", "2026-09", "faktura odebrana", "invoice_received", 2),
+        ("Firma 01", "2026-11", "faktura odebrana", "invoice_received", 3),
+        ("Firma 02", "2026-11", "faktura wysłana", "invoice_sent", 1),
     ]
     at.button(key="raporty_export_dismiss").click().run()
     assert "raporty_export_data" not in at.session_state and not at.download_button
@@ -104,7 +104,9 @@ def test_the_csv_opens_in_polish_excel(on_raporty, usage):
     at.button(key="raporty_export_prepare").click().run()
     data = at.session_state["raporty_export_data"]
     assert data.startswith(b"\xef\xbb\xbf")
-    assert data.decode("utf-8-sig").splitlines()[0] == "NIP;Nazwa;Miesiąc pakietu;Rodzaj operacji;Liczba operacji"
+    assert data.decode("utf-8-sig").splitlines()[0] == (
+        "NIP;Nazwa;Miesiąc pakietu;Rodzaj operacji;Kod rodzaju;Liczba operacji"
+    )
 
 
 def test_a_large_export_is_built_by_the_worker_and_offered_when_ready(on_raporty, usage, monkeypatch):

@@ -66,5 +66,5 @@ def test_an_analyst_sees_the_overview_and_exports_the_usage_report_as_xlsx(usage
 
     sheet = load_workbook(saved, read_only=True).active
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-    assert rows[0] == ["NIP", "Nazwa", "Miesiąc pakietu", "Rodzaj operacji", "Liczba operacji"]
-    assert sorted((name, month, kind, int(count)) for _nip, name, month, kind, count in rows[1:]) == expected
+    assert rows[0] == ["NIP", "Nazwa", "Miesiąc pakietu", "Rodzaj operacji", "Kod rodzaju", "Liczba operacji"]
+    assert sorted((name, month, kind, int(count)) for _nip, name, month, kind, _code, count in rows[1:]) == expected

@@ -26,7 +26,7 @@ from core.jobs.spec import Progress, no_progress
 from core.models import Client, ClientCreate, Office
 from core.security import Actor, Permission
 from core.services.clients.register import check_client_fields, insert_client
-from core.services.reports.tables import Report, write_csv, write_xlsx
+from core.services.reports.writers import Sheet, write_csv, write_xlsx
 from core.texts import Text, render
 from core.types import KsefEnvironment
 
@@ -197,16 +197,16 @@ def import_template(*, actor: Actor, fmt: str, lang: str = "pl") -> tuple[str, s
     actor.require(Permission.manage_clients)
     if fmt not in TEMPLATE_FORMATS:
         raise InvalidInput(Text("import.template.format"))
-    report = Report(
+    template = Sheet(
         render("import.template.sheet", lang),
         [render(f"import.template.col.{column}", lang) for column in TEMPLATE_COLUMNS],
         [[render(f"import.template.example.{column}", lang) for column in TEMPLATE_COLUMNS]],
     )
     buffer = io.BytesIO()
     if fmt == "csv":
-        write_csv(report, buffer)
+        write_csv(template, buffer)
     else:
-        write_xlsx(report, buffer)
+        write_xlsx(template, buffer)
     return f"{render('import.template.file', lang)}.{fmt}", TEMPLATE_FORMATS[fmt], buffer.getvalue()
 
 

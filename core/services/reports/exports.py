@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
+from typing import IO, Any
 
 from sqlmodel import col, func, select
 
@@ -18,24 +20,19 @@ from core.jobs.queue import start_job
 from core.models import UsageDaily, UsageEvent
 from core.security import Actor, Permission
 from core.services.jobs import job_progress
-from core.services.reports.tables import (
-    Report,
+from core.services.reports.registry import ReportKind, ReportSpec, spec_of
+from core.services.reports.rows import (
     UsageFilters,
     certificate_calendar,
     links_and_credentials,
     usage_by_month,
     usage_events,
-    write_csv,
-    write_xlsx,
 )
+from core.services.reports.writers import sheet, write_csv, write_xlsx
 from core.settings import get_settings
+from core.texts import DEFAULT_LANGUAGE, Text, render
+from core.types import JobStatus
 
-REPORTS = {
-    "usage": "Użycie: klient × miesiąc × rodzaj operacji",
-    "usage_events": "Użycie: każda operacja",
-    "links": "Połączenia i poświadczenia",
-    "certificates": "Kalendarz certyfikatów",
-}
 FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 SMALL_EXPORT_ROWS = 20_000
 
@@ -60,27 +57,37 @@ def _filters(payload: ReportExportPayload) -> UsageFilters | None:
     )
 
 
-def build(office_id: int, kind: str, filters: UsageFilters | None) -> Report:
-    if kind in ("usage", "usage_events") and filters is None:
-        raise InvalidInput("Raport użycia wymaga zakresu dat.")
-    if kind == "usage":
-        assert filters is not None
+def check_choice(kind: str, filters: UsageFilters | None) -> ReportSpec:
+    """The report asked for, or one clear sentence why it cannot be made."""
+    spec = spec_of(kind)
+    if spec is None:
+        raise InvalidInput(Text("report.unknown", kind=kind))
+    if spec.needs_dates and filters is None:
+        raise InvalidInput(Text("report.needs_dates"))
+    if filters is not None and filters.last < filters.first:
+        raise InvalidInput(Text("report.range_reversed"))
+    return spec
+
+
+def build(office_id: int, kind: ReportKind, filters: UsageFilters | None) -> Iterable[Any]:
+    """The typed rows of a report (the usage events stream)."""
+    if kind == ReportKind.usage and filters is not None:
         return usage_by_month(office_id, filters)
-    if kind == "usage_events":
-        assert filters is not None
+    if kind == ReportKind.usage_events and filters is not None:
         return usage_events(office_id, filters)
-    if kind == "links":
+    if kind == ReportKind.links:
         return links_and_credentials(office_id)
-    if kind == "certificates":
+    if kind == ReportKind.certificates:
         return certificate_calendar(office_id)
-    raise InvalidInput(f"Nieznany raport {kind!r}.")
+    raise InvalidInput(Text("report.needs_dates"))
 
 
-def estimate_rows(office_id: int, kind: str, filters: UsageFilters | None) -> int:
-    if filters is None or kind not in ("usage", "usage_events"):
+def estimate_rows(office_id: int, spec: ReportSpec, filters: UsageFilters | None) -> int:
+    """Rows of a usage report, counted cheaply, to decide whether the worker builds it; 0 for the others."""
+    if filters is None or not spec.needs_dates:
         return 0
     with session_scope() as session:
-        if kind == "usage_events":
+        if spec.kind == ReportKind.usage_events:
             query = select(func.count()).where(
                 UsageEvent.office_id == office_id,
                 col(UsageEvent.occurred_at) >= warsaw_midnight(filters.first),
@@ -95,25 +102,33 @@ def estimate_rows(office_id: int, kind: str, filters: UsageFilters | None) -> in
         return int(session.exec(query).one())
 
 
-def file_name(kind: str, fmt: str, filters: UsageFilters | None) -> str:
+def file_name(spec: ReportSpec, fmt: str, filters: UsageFilters | None, lang: str = DEFAULT_LANGUAGE) -> str:
     span = f"_{filters.first:%Y%m%d}-{filters.last:%Y%m%d}" if filters else ""
-    return f"{build_name(kind)}{span}.{fmt}"
+    return f"{render(spec.file_stem, lang)}{span}.{fmt}"
 
 
-def build_name(kind: str) -> str:
-    return {"usage": "uzycie", "usage_events": "operacje", "links": "polaczenia", "certificates": "certyfikaty"}[kind]
+def write(spec: ReportSpec, rows: Iterable[Any], fmt: str, out: IO[bytes] | str, lang: str = DEFAULT_LANGUAGE) -> int:
+    """Write a report's rows as a file for people; returns the number of rows written."""
+    table = sheet(spec, rows, lang)
+    if fmt == "xlsx":
+        return write_xlsx(table, out)
+    if isinstance(out, str):
+        with open(out, "wb") as handle:
+            return write_csv(table, handle)
+    return write_csv(table, out)
 
 
-def export_report(*, actor: Actor, kind: str, fmt: str, filters: UsageFilters | None = None) -> ExportResult:
+def export_report(
+    *, actor: Actor, kind: str, fmt: str, filters: UsageFilters | None = None, lang: str = DEFAULT_LANGUAGE
+) -> ExportResult:
     actor.require(Permission.export_reports)
-    if kind not in REPORTS or fmt not in FORMATS:
-        raise InvalidInput("Wybierz raport i format (CSV albo XLSX).")
-    if filters is not None and filters.last < filters.first:
-        raise InvalidInput("Data końcowa jest wcześniejsza niż początkowa.")
-    name = file_name(kind, fmt, filters)
-    estimated = estimate_rows(actor.office_id, kind, filters)
+    if fmt not in FORMATS:
+        raise InvalidInput(Text("report.choose"))
+    spec = check_choice(kind, filters)
+    name = file_name(spec, fmt, filters, lang)
+    estimated = estimate_rows(actor.office_id, spec, filters)
     if estimated > SMALL_EXPORT_ROWS:
-        payload = ReportExportPayload(kind=kind, format=fmt, file_name=name)
+        payload = ReportExportPayload(kind=spec.kind, format=fmt, file_name=name, lang=lang)
         if filters is not None:
             payload = replace(
                 payload,
@@ -131,31 +146,27 @@ def export_report(*, actor: Actor, kind: str, fmt: str, filters: UsageFilters | 
                 action="report.export",
                 target=name,
                 subject=name,
-                kind=kind,
+                kind=spec.kind,
                 format=fmt,
                 estimated_rows=estimated,
             )
         return ExportResult(name, FORMATS[fmt], None, job.id, estimated)
     with session_scope(write=True) as session:
-        audit.record(session, actor, "report.export", name, kind=kind, format=fmt, estimated_rows=estimated)
+        audit.record(session, actor, "report.export", name, kind=spec.kind, format=fmt, estimated_rows=estimated)
     buffer = io.BytesIO()
-    report = build(actor.office_id, kind, filters)
-    rows = write_csv(report, buffer) if fmt == "csv" else write_xlsx(report, buffer)
+    rows = write(spec, build(actor.office_id, spec.kind, filters), fmt, buffer, lang)
     return ExportResult(name, FORMATS[fmt], buffer.getvalue(), None, rows)
 
 
 def export_task(*, actor: Actor, job_id: int, payload: ReportExportPayload) -> ReportExportResult:
     """Build a large export into the exports folder; the page offers it for download when the job is done."""
     actor.require(Permission.export_reports)
+    filters = _filters(payload)
+    spec = check_choice(payload.kind, filters)
     folder = get_settings().exports_dir / str(actor.office_id)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{job_id}-{payload.file_name}"
-    report = build(actor.office_id, payload.kind, _filters(payload))
-    if payload.format == "csv":
-        with path.open("wb") as handle:
-            rows = write_csv(report, handle)
-    else:
-        rows = write_xlsx(report, str(path))
+    rows = write(spec, build(actor.office_id, spec.kind, filters), payload.format, str(path), payload.lang)
     return ReportExportResult(path=str(path), file_name=payload.file_name, rows=rows)
 
 
@@ -165,11 +176,11 @@ def download_export(*, actor: Actor, job_id: int) -> tuple[str, str, bytes]:
     try:
         job = job_progress(actor=actor, job_id=job_id, result=ReportExportResult)
     except NotFound:
-        raise NotFound("Nie ma takiego eksportu.") from None
-    if job.status != "done" or job.result is None:
-        raise NotFound("Eksport jeszcze się tworzy.")
+        raise NotFound(Text("report.export.not_found")) from None
+    if job.status != JobStatus.done or job.result is None:
+        raise NotFound(Text("report.export.pending"))
     path = Path(job.result.path)
     if not path.is_file():
-        raise NotFound("Plik eksportu został już usunięty; utwórz go ponownie.")
+        raise NotFound(Text("report.export.gone"))
     fmt = path.suffix.removeprefix(".")
     return job.result.file_name, FORMATS.get(fmt, "application/octet-stream"), path.read_bytes()

@@ -1,99 +1,97 @@
-"""What the Raporty page shows before an export: a preview of a report's first rows, its size and its chart's data.
-
-The same queries as the exports (core.services.reports.tables), reached with the acting user instead of an office id.
-"""
+"""What the Raporty page shows before an export: a preview of a report's first rows, its size and its chart's data,
+from the same typed rows as the exports."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 from sqlmodel import col, func, select
 
 from core.db import session_scope
-from core.errors import InvalidInput
 from core.formatting import WARSAW, warsaw_midnight
 from core.models import UsageEvent
 from core.security import Actor, Permission
-from core.services.reports.exports import REPORTS, build
-from core.services.reports.tables import KIND_NAMES_PL, UsageFilters, usage_by_month
+from core.services.reports.exports import build, check_choice
+from core.services.reports.registry import ReportKind
+from core.services.reports.rows import CertificateRow, LinkRow, UsageFilters, UsageMonthRow, usage_by_month
+from core.services.reports.writers import cells
+from core.texts import DEFAULT_LANGUAGE, render
 from core.types import LinkStatus
 
 PREVIEW_ROWS = 100
-_KIND_CODES = {name: code for code, name in KIND_NAMES_PL.items()}
-LINK_STATUS_COLUMN = 3  # in core.services.reports.tables.links_and_credentials
-VALID_TO_COLUMN = 0  # in core.services.reports.tables.certificate_calendar
 
 
 @dataclass(frozen=True)
 class ReportView:
-    kind: str
-    title: str  # Polish, from exports.REPORTS
+    kind: ReportKind
+    title: str
     header: list[str]
-    preview: list[list[Any]]  # the first rows, raw values (dates as date/datetime)
+    preview: list[list[Any]]  # the first rows as cells: labels rendered, dates and numbers as values
     total_rows: int
     series: list[tuple[str, str, int]]  # the chart's data: (x, series code, value)
 
 
 def report_view(
-    *, actor: Actor, kind: str, filters: UsageFilters | None = None, preview_rows: int = PREVIEW_ROWS
+    *,
+    actor: Actor,
+    kind: str,
+    filters: UsageFilters | None = None,
+    preview_rows: int = PREVIEW_ROWS,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> ReportView:
     actor.require(Permission.export_reports)
-    if kind not in REPORTS:
-        raise InvalidInput(f"Nieznany raport {kind!r}.")
-    if kind in ("usage", "usage_events"):
-        if filters is None:
-            raise InvalidInput("Raport użycia wymaga zakresu dat.")
-        if filters.last < filters.first:
-            raise InvalidInput("Data końcowa jest wcześniejsza niż początkowa.")
+    spec = check_choice(kind, filters).on_page
     office_id = actor.office_id
-    report = build(office_id, kind, filters)
-    if kind == "usage_events":
+    header = [render(column.header, lang) for column in spec.columns]
+    title = render(spec.title, lang)
+    rows = build(office_id, spec.kind, filters)
+    if spec.kind == ReportKind.usage_events:
         assert filters is not None
-        rows = iter(report.rows)
-        try:
-            preview = [list(row) for row in islice(rows, preview_rows)]
-        finally:
-            close = getattr(rows, "close", None)
-            if close is not None:
-                close()  # ends the streaming query
-        monthly = list(usage_by_month(office_id, filters).rows)
-        return ReportView(kind, REPORTS[kind], report.header, preview, _count_events(office_id, filters),
-                          _usage_series(monthly))  # fmt: skip
-    everything = [list(row) for row in report.rows]
-    if kind == "usage":
-        series = _usage_series(everything)
-    elif kind == "links":
-        series = _status_series(everything)
+        preview = _first(rows, preview_rows)
+        monthly = usage_by_month(office_id, filters)
+        return ReportView(spec.kind, title, header, [cells(spec, r, lang) for r in preview],
+                          _count_events(office_id, filters), _usage_series(monthly))  # fmt: skip
+    everything = list(rows)
+    if spec.kind == ReportKind.usage:
+        series = _usage_series(cast(list[UsageMonthRow], everything))
+    elif spec.kind == ReportKind.links:
+        series = _status_series(cast(list[LinkRow], everything))
     else:
-        series = _month_series(everything)
-    return ReportView(kind, REPORTS[kind], report.header, everything[:preview_rows], len(everything), series)
+        series = _month_series(cast(list[CertificateRow], everything))
+    preview_cells = [cells(spec, r, lang) for r in everything[:preview_rows]]
+    return ReportView(spec.kind, title, header, preview_cells, len(everything), series)
 
 
-def _usage_series(rows: list[Any]) -> list[tuple[str, str, int]]:
-    """Operations per package month and kind (rows: NIP, name, month, kind name, count)."""
+def _first(rows: Iterable[Any], count: int) -> list[Any]:
+    """The first rows of a streamed report; the query behind it is closed at once."""
+    iterator = iter(rows)
+    try:
+        return list(islice(iterator, count))
+    finally:
+        if isinstance(iterator, Iterator) and hasattr(iterator, "close"):
+            iterator.close()
+
+
+def _usage_series(rows: list[UsageMonthRow]) -> list[tuple[str, str, int]]:
+    """Operations per package month and kind."""
     totals: Counter[tuple[str, str]] = Counter()
-    for _nip, _name, month, kind_name, count in rows:
-        totals[(str(month), _KIND_CODES.get(kind_name, kind_name))] += int(count)
+    for row in rows:
+        totals[(row.month, str(row.kind))] += row.count
     return [(month, kind, count) for (month, kind), count in sorted(totals.items())]
 
 
-def _status_series(rows: list[list[Any]]) -> list[tuple[str, str, int]]:
-    counts = Counter(str(row[LINK_STATUS_COLUMN]) for row in rows)
-    return [(status, "", counts[status]) for status in LinkStatus if counts[status]]
+def _status_series(rows: list[LinkRow]) -> list[tuple[str, str, int]]:
+    counts = Counter(row.link_status for row in rows)
+    return [(str(status), "", counts[status]) for status in LinkStatus if counts[status]]
 
 
-def _month_series(rows: list[list[Any]]) -> list[tuple[str, str, int]]:
-    counts: Counter[str] = Counter()
-    for row in rows:
-        valid_to = row[VALID_TO_COLUMN]
-        if isinstance(valid_to, datetime):
-            counts[f"{valid_to.astimezone(WARSAW):%Y-%m}"] += 1
-        elif isinstance(valid_to, date):
-            counts[f"{valid_to:%Y-%m}"] += 1
+def _month_series(rows: list[CertificateRow]) -> list[tuple[str, str, int]]:
+    counts = Counter(f"{row.valid_to.astimezone(WARSAW):%Y-%m}" for row in rows if row.valid_to is not None)
     return [(month, "", count) for month, count in sorted(counts.items())]
 
 

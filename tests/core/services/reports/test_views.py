@@ -8,7 +8,7 @@ import pytest
 
 from core.errors import InvalidInput
 from core.services.reports import views as report_views
-from core.services.reports.tables import UsageFilters
+from core.services.reports.rows import UsageFilters
 from core.types import LinkStatus, UsageKind
 from tests import seeding
 
