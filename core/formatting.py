@@ -39,6 +39,14 @@ def format_money(grosze: int | None, currency: str = "zł") -> str:
     return f"{format_decimal(Decimal(grosze) / 100)} {currency}"
 
 
+def format_amount(value: Decimal, currency: str = "PLN") -> str:
+    """A decimal amount as `1 234,56 zł`: two decimals, more when it has them (unit prices may); other currencies
+    by their code."""
+    exponent = value.normalize().as_tuple().exponent
+    places = max(2, -exponent if isinstance(exponent, int) else 2)
+    return f"{format_decimal(value, places)} {'zł' if currency in ('', 'PLN') else currency}"
+
+
 def format_int(value: int) -> str:
     return f"{value:,}".replace(",", " ")
 

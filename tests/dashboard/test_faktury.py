@@ -71,7 +71,7 @@ def test_the_analyst_reads_the_list_only(on_faktury, invoices):
     assert "faktury_sync_all" not in {b.key for b in at.button}
     assert "Masz dostęp tylko do odczytu." in values(at.caption)
     assert {b.key for b in at.download_button} == {
-        "faktury_download_xml", "faktury_download_upo", "faktury_export_xlsx", "faktury_export_csv",
+        "faktury_download_xml", "faktury_download_upo", "faktury_export_xlsx", "faktury_export_csv", "faktury_view_pdf",
     }  # fmt: skip
 
 

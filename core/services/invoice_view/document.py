@@ -15,7 +15,7 @@ from lxml import etree
 
 import ksef_spec
 from core.errors import InvalidInput
-from core.formatting import format_decimal
+from core.formatting import format_amount, format_decimal
 from core.texts import Text
 
 # The VAT summary fields: net P_13_x (and its tax P_14_x where the rate has one), in the order of the form.
@@ -210,10 +210,8 @@ def read_invoice(xml: bytes) -> InvoiceDocument:
 
 
 def money(value: Decimal | None, currency: str = "PLN") -> str:
-    """`1 234,56 zł` (the invoice's currency code for any other currency)."""
-    if value is None:
-        return ""
-    return f"{format_decimal(value)} {'zł' if currency in ('', 'PLN') else currency}"
+    """`1 234,56 zł` (the invoice's currency code for any other currency); empty when the file has no amount."""
+    return "" if value is None else format_amount(value, currency)
 
 
 def quantity(value: Decimal | None) -> str:
