@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import signal
 import socket
@@ -56,6 +57,8 @@ def _stop_all(children: dict[str, subprocess.Popen[bytes]]) -> None:
 def _start_mail_catcher(children: dict[str, subprocess.Popen[bytes]]) -> None:
     """The demo's local SMTP server: the office's e-mails land in the data folder and show in Ustawienia."""
     settings = get_settings()
+    if importlib.util.find_spec("aiosmtpd") is None:
+        raise RuntimeError("the demo's mail catcher needs aiosmtpd: pip install -e '.[dev]' (make run does it)")
     catcher = _start(
         "mail catcher",
         [

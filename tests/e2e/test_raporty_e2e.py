@@ -47,7 +47,7 @@ def usage(office):
 def test_an_analyst_sees_the_overview_and_exports_the_usage_report_as_xlsx(usage, page, ui_url, office, tmp_path):
     expected, used_now = usage
     sign_in(page, ui_url, "analityk", office.passwords["analityk"])
-    expect(page.get_by_test_id("stMetricValue").filter(has_text=f"{used_now} z 1 000")).to_have_count(1)
+    expect(page.get_by_role("heading", name=f"{used_now} z 1 000", exact=True)).to_have_count(1)  # the package tile
     expect(page.get_by_test_id("stPlotlyChart")).to_have_count(4)
     expect(page.get_by_text("Pakiet „KSeF” w okresie")).to_be_visible()  # the burn-down chart's title
     expect(page.get_by_role("link", name="Ustawienia")).to_have_count(0)  # not an analyst's page
