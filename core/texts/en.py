@@ -900,6 +900,7 @@ TEXTS: dict[str, str] = {
     "problem.closed.superseded": "superseded by a newer diagnosis",
     "problem.closed.next_attempt_ok": "the next attempt succeeded",
     "problem.closed.unlinked": "the link was removed",
+    "problem.closed.link_verified": "the link was verified and works",
     "problem.not_found": "There is no problem number {id}.",
     # --- core: the connection self-test (core/services/linking/selftest.py) ---
     "selftest.step.reachability": "DNS and TLS",

@@ -915,6 +915,7 @@ TEXTS: dict[str, str] = {
     "problem.closed.superseded": "zastąpiony nowszą diagnozą",
     "problem.closed.next_attempt_ok": "kolejna próba udana",
     "problem.closed.unlinked": "połączenie usunięte",
+    "problem.closed.link_verified": "połączenie sprawdzone i działa",
     "problem.not_found": "Nie ma problemu o numerze {id}.",
     # --- core: the connection self-test (core/services/linking/selftest.py) ---
     "selftest.step.reachability": "DNS i TLS",

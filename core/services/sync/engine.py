@@ -51,7 +51,7 @@ def sync_client(*, actor: Actor, client_id: int, subject_types: tuple[SubjectTyp
             except KsefFailure as raised:
                 failure, subject.error = raised, str(raised)
     record_outcome(actor, facts, report, failure, transcript, next_due_at=utcnow() + interval)
-    if failure is not None and failure.retryable:
+    if failure is not None:  # a sync whose subjects failed is a failed job with its reason; the kind's policy retries
         raise failure
     return report
 
