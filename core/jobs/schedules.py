@@ -21,21 +21,26 @@ from core.jobs.kinds import (
     CERTIFICATE_SCAN,
     HOUSEKEEPING,
     LINK_HEALTH,
+    LINK_VERIFY,
     NOTIFICATIONS,
     SYNC,
     TOKEN_REFRESH,
     USAGE_ROLLUP,
+    LinkVerifyPayload,
     NoPayload,
     OfficePayload,
     SyncPayload,
 )
-from core.jobs.queue import start_job
-from core.jobs.spec import JobSpec
-from core.models import Office, SyncState
+from core.jobs.queue import ACTIVE, start_job
+from core.jobs.spec import TRANSIENT, JobSpec
+from core.models import JobRun, Office, Problem, SyncState
 from core.security import Actor
 from core.services.linking.status import syncable_clients
 from core.services.sync.request import MIN_INTERVAL
-from core.types import utcnow
+from core.types import ProblemStatus, utcnow
+
+LINK_OPERATION = "link"  # core.services.linking.links.OPERATION
+LINK_RETRY_CAP = timedelta(hours=1)
 
 
 def period_slot(minutes: int) -> str:
@@ -137,6 +142,36 @@ def enqueue_certificate_scan() -> None:
 
 def enqueue_link_health() -> None:
     _office_job(LINK_HEALTH, 60)
+
+
+def enqueue_link_retries() -> int:
+    """A link check that failed for a reason that passes by itself (network, KSeF down or busy) is tried again with
+    backoff — 30 s, 1 min, 2 min … at most an hour apart — instead of waiting for the hourly health check."""
+    now = utcnow()
+    with session_scope(write=True) as session:
+        rows = session.exec(
+            select(Problem.office_id, Problem.client_id, Problem.occurrences, Problem.last_seen_at).where(
+                Problem.status == ProblemStatus.open,
+                Problem.operation == LINK_OPERATION,
+                col(Problem.problem_class).in_(TRANSIENT),
+                col(Problem.client_id).is_not(None),
+            )
+        ).all()
+        due: dict[int, set[int]] = {}
+        for office_id, client_id, occurrences, last_seen in rows:
+            if client_id is not None and last_seen + retry_delay(occurrences, LINK_RETRY_CAP) <= now:
+                due.setdefault(office_id, set()).add(client_id)
+        for office_id, client_ids in due.items():
+            subject = f"office:{office_id}:link_retry"
+            waiting = session.exec(
+                select(JobRun.id).where(JobRun.subject == subject, col(JobRun.status).in_(ACTIVE))
+            ).first()
+            if waiting is None:  # one retry at a time per office; its outcome moves `last_seen_at` on
+                start_job(
+                    session, _system(office_id), LINK_VERIFY, LinkVerifyPayload(client_ids=tuple(sorted(client_ids))),
+                    subject=subject, period=period_slot(1),
+                )  # fmt: skip
+    return sum(len(ids) for ids in due.values())
 
 
 def enqueue_availability_probe() -> None:

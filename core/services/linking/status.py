@@ -98,7 +98,7 @@ def syncable_clients(session: Session, *, office_id: int | None = None) -> list[
         col(Client.archived_at).is_(None),
         sa.or_(
             col(Client.link_status).in_([LinkStatus.linked, LinkStatus.degraded]),
-            sa.and_(Client.link_status == LinkStatus.error, col(Client.id).in_(worked.scalar_subquery())),
+            sa.and_(col(Client.link_status) == LinkStatus.error, col(Client.id).in_(worked.scalar_subquery())),
         ),
         col(Client.id).not_in(paused.scalar_subquery()),
     )

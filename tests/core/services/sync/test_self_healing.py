@@ -145,3 +145,25 @@ def test_a_sync_that_fails_for_good_is_a_failed_job_with_its_reason(sim, office)
     assert job.status == JobStatus.dead, job.result  # not "Synchronizacja zakończona"
     (problem,) = _problems(client_id)
     assert problem.problem_class not in TRANSIENT and job.error
+
+
+def test_a_link_check_that_failed_transiently_is_retried_by_the_schedule(sim, office):
+    from core.services.linking import links
+
+    seeded = seed_clients(sim, office, ["healthy"])
+    link_with_token(seeded, "healthy")
+    client_id = seeded.ids["healthy"]
+    with db.session_scope(write=True) as session:
+        session.execute(sa.text("DELETE FROM ksef_session"))
+    sim.set_faults(errorRate=1.0)
+    outcome = links.verify_link(actor=office.support, client_id=client_id)
+    assert not outcome.ok and outcome.problem_class in TRANSIENT
+    assert schedules.enqueue_link_retries() == 0  # not before its backoff
+    with db.session_scope(write=True) as session:
+        session.execute(sa.update(Problem).values(last_seen_at=datetime(2026, 1, 1, tzinfo=UTC)))
+    sim.clear_faults()
+    assert schedules.enqueue_link_retries() == 1
+    assert schedules.enqueue_link_retries() == 1  # due again, but one retry job at a time
+    assert drain() == 1
+    assert _problems(client_id) == []
+    assert _status(client_id) == LinkStatus.linked
