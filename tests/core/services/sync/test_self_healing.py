@@ -23,16 +23,16 @@ from tests.simulated import seed_clients
 
 def _due_now() -> None:
     with db.session_scope(write=True) as session:
-        session.execute(
-            sa.update(JobRun).where(JobRun.status == JobStatus.pending).values(run_after=datetime.now(UTC))
-        )
+        session.execute(sa.update(JobRun).where(JobRun.status == JobStatus.pending).values(run_after=datetime.now(UTC)))
 
 
 def _sync_jobs(client_id: int) -> list[JobRun]:
     with db.session_scope() as session:
         return list(
             session.execute(
-                sa.select(JobRun).where(JobRun.kind == "sync", JobRun.subject == f"client:{client_id}").order_by(JobRun.id)
+                sa.select(JobRun)
+                .where(JobRun.kind == "sync", JobRun.subject == f"client:{client_id}")
+                .order_by(JobRun.id)
             ).scalars()
         )
 
@@ -47,7 +47,9 @@ def _status(client_id: int) -> str:
 def _problems(client_id: int, status: str = ProblemStatus.open) -> list[Problem]:
     with db.session_scope() as session:
         return list(
-            session.execute(sa.select(Problem).where(Problem.client_id == client_id, Problem.status == status)).scalars()
+            session.execute(
+                sa.select(Problem).where(Problem.client_id == client_id, Problem.status == status)
+            ).scalars()
         )
 
 
