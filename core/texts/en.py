@@ -25,6 +25,8 @@ TEXTS: dict[str, str] = {
     "errors.invalid": "Please correct:",
     "job.queued": "The job is waiting for a worker…",
     "job.progress": "{label}: {done} of {total}",
+    "job.retry_at": "The attempt failed; retrying at {at}.",
+    "job.run_now": "Try now",
     "link_status.not_linked": "not linked",
     "link_status.linked": "linked",
     "link_status.degraded": "degraded",

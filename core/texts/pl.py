@@ -30,6 +30,8 @@ TEXTS: dict[str, str] = {
     "errors.invalid": "Popraw dane:",
     "job.queued": "Zadanie czeka na wykonawcę…",
     "job.progress": "{label}: {done} z {total}",
+    "job.retry_at": "Próba nie powiodła się; ponowienie o {at}.",
+    "job.run_now": "Spróbuj teraz",
     "link_status.not_linked": "niepołączony",
     "link_status.linked": "połączony",
     "link_status.degraded": "działa z ostrzeżeniem",
