@@ -311,6 +311,13 @@ def _run_bulk(client_ids: Sequence[int], attempt: Callable[[int], LinkOutcome], 
     return BulkLinkResult(results)
 
 
+def input_failure(error: InvalidInput | NotFound) -> str:
+    """The code of a connect attempt refused before KSeF was asked (the client's input, not a failure class):
+    `no_token`, `no_certificate`, or `input`."""
+    key = getattr(error.message, "key", "")
+    return {"link.no_token": "no_token", "link.no_certificate": "no_certificate"}.get(key, "input")
+
+
 def bulk_connect(
     *, actor: Actor, client_ids: Sequence[int], request: LinkRequest, progress: Progress = no_progress
 ) -> BulkLinkResult:
@@ -323,7 +330,7 @@ def bulk_connect(
         except (InvalidInput, NotFound) as error:
             with session_scope(write=True) as session:
                 status = refresh_link_status(session, client_id)
-            return LinkOutcome(client_id, False, status, ProblemClass.internal, error.message)
+            return LinkOutcome(client_id, False, status, input_failure(error), error.message)
 
     return _run_bulk(client_ids, attempt, progress)
 
