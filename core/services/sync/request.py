@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -18,7 +19,9 @@ from core.services.linking.status import can_sync, syncable_clients
 from core.texts import Text
 from core.types import JobStatus, utcnow
 
-MIN_INTERVAL = timedelta(minutes=15)  # never more often per client and subject type (PROTOCOL.md §16.5)
+# Never more often per client and subject type (PROTOCOL.md §16.5). Only `make soak` shrinks it (the variable
+# below), to run the real schedule through many intervals in minutes against the simulator.
+MIN_INTERVAL = timedelta(seconds=float(os.environ.get("KSEF_CONSOLE_SOAK_SYNC_INTERVAL_SECONDS", "900")))
 
 
 def request_sync(*, actor: Actor, client_id: int) -> tuple[int, datetime]:
