@@ -36,6 +36,7 @@ from core.services.users import create_user
 from core.settings import reload_settings
 from core.types import ProblemStatus, utcnow
 from simulator.invoicegen import random_nip
+from simulator.ratelimit import GROUP_ORDER, production_limits
 from simulator.testing import SimAdmin, SimProcess
 
 OFFICE_NIP = "5265877635"
@@ -86,7 +87,12 @@ class Console:
     def raise_limits(self) -> None:
         """TEST lets a context raise its own limits; the console learns them as from GET /rate-limits."""
         assert self.actor is not None and self.nips is not None
-        body = {"rateLimits": dict.fromkeys(GROUPS, RAISED)}
+        production = {
+            group: dict(zip(("perSecond", "perMinute", "perHour"), values, strict=True))
+            for group, values in production_limits().items()
+            if group in GROUP_ORDER
+        }
+        body = {"rateLimits": {**production, **dict.fromkeys(GROUPS, RAISED)}}
         for client_id, nip in self.nips.items():
             facts = load_facts(client_id)
             with open_ksef(facts, self.actor) as call:
