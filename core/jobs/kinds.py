@@ -207,8 +207,9 @@ CLIENT_IMPORT = JobSpec("client_import", ClientImportPayload, ClientImportResult
 BULK_RESUME = RetryPolicy(5, TRANSIENT)
 LINK_CONNECT = JobSpec("link_connect", LinkConnectPayload, BulkLinkResult, Permission.run_operations, BULK_RESUME)
 LINK_VERIFY = JobSpec("link_verify", LinkVerifyPayload, BulkLinkResult, Permission.run_operations, BULK_RESUME)
+# A send outlasts a KSeF outage of half an hour (5 s, 10 s … capped at 15 min) before its invoices end as failed.
 SEND_INVOICES = JobSpec(
-    "send_invoices", SendPayload, SendResult, Permission.run_operations, RetryPolicy(5, TRANSIENT), priority=5
+    "send_invoices", SendPayload, SendResult, Permission.run_operations, RetryPolicy(10, TRANSIENT), priority=5
 )
 SYNC = JobSpec(
     "sync",
