@@ -26,6 +26,7 @@ from starlette.routing import Route
 from simulator import (  # noqa: F401 - importing registers the handlers
     auth,
     authsessions,
+    batch,
     certificates_api,
     crypto,
     errors,
@@ -223,6 +224,7 @@ def create_app(sim: Simulator | None = None, state_file: Path | None = None) -> 
         Route("/storage/upo/{session}/invoices/{invoice}", storage.invoice_upo_file, methods=["GET"]),
         Route("/storage/upo/{session}/{upo}", storage.upo_page, methods=["GET"]),
         Route("/storage/exports/{export}/{ordinal:int}", storage.export_part, methods=["GET"]),
+        Route("/storage/batch/{session}/{ordinal:int}", batch.upload_part, methods=["PUT"]),
         *ADMIN_ROUTES,
         Route(API_PREFIX + "/{path:path}", dispatch, methods=["GET", "POST", "PUT", "DELETE"]),
     ]
