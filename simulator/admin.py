@@ -145,6 +145,9 @@ def _masked_state(sim: Simulator) -> dict[str, Any]:
                 "context": s.context_nip,
                 "status": s.status_code,
                 "invoices": len(s.invoices),
+                "sessionType": s.kind,
+                "acceptedInvoiceNumbers": [e.invoice_number for e in s.invoices if e.status_code == 200],
+                "duplicates": sum(1 for e in s.invoices if e.status_code == 440),
             }
             for s in state.sessions.values()
         ],
