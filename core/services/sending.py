@@ -30,7 +30,7 @@ from core.texts import Text
 from core.types import InvoiceStatus, ProblemClass, SubjectType, utcnow
 
 OPERATION = "send"
-MAX_FILES = 500
+MAX_FILES = 10_000  # one batch session's invoice limit (PROTOCOL.md §12.2): a month end goes in one package
 
 
 @dataclass
