@@ -132,6 +132,9 @@ class GatewayTransport(httpx.BaseTransport):
         )
 
     def close(self) -> None:
-        """The shared pool outlives one gateway; only a private inner transport is closed."""
+        """The shared pool outlives one gateway; only a private inner transport is closed. The context's limiter
+        keys are handed back, so another process can take them over at once."""
+        if self.limiter is not None:
+            self.limiter.release(self.environment, self.context_nip)
         if self.inner is not shared_transport():
             self.inner.close()
