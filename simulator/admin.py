@@ -174,6 +174,24 @@ async def reset_stats(request: Request) -> Response:
     return json_response({"status": "reset"})
 
 
+async def reset_rate_limits(request: Request) -> Response:
+    """Forget every rate-limit window (benchmarks start each phase with clean windows, like a quiet hour)."""
+    await _no_input(request)
+    _sim(request).limiter.reset()
+    return json_response({"status": "reset"})
+
+
+async def record_requests(request: Request) -> Response:
+    """POST starts recording every /v2 request (method, path, query, the headers a client chose, body) and forgets
+    earlier ones; DELETE stops; GET returns them. Benchmarks replay them with a bare client to measure the floor."""
+    sim = _sim(request)
+    if request.method == "GET":
+        return json_response({"requests": sim.recorded or []})
+    await _no_input(request)
+    sim.recorded = [] if request.method == "POST" else None
+    return json_response({"recording": sim.recorded is not None})
+
+
 async def seed_office(request: Request) -> Response:
     sim = _sim(request)
     seeding = seed.prepare(sim, parse_object(await request.body()))
@@ -375,6 +393,8 @@ ROUTES = [
     Route("/_sim/state", handler(dump_state), methods=["GET"]),
     Route("/_sim/stats", handler(stats), methods=["GET"]),
     Route("/_sim/stats/reset", handler(reset_stats), methods=["POST"]),
+    Route("/_sim/rate-limits/reset", handler(reset_rate_limits), methods=["POST"]),
+    Route("/_sim/requests", handler(record_requests), methods=["GET", "POST", "DELETE"]),
     Route("/_sim/seed", handler(seed_office), methods=["POST"]),
     Route("/_sim/seed/demo", handler(seed_demo_office), methods=["POST"]),
     Route("/_sim/contexts", handler(create_context), methods=["POST"]),

@@ -9,6 +9,7 @@ unexpected becomes a problem+json 500 and is reported by /_sim/health. Bodies ov
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import re
@@ -118,6 +119,18 @@ async def _handle(
         return errors.gone(request, error, sim.now())
 
 
+RECORDED_HEADERS = ("authorization", "content-type", "accept", "x-continuation-token", "x-error-format")
+
+
+def _recorded(request: Request, body: bytes) -> dict[str, Any]:
+    return {
+        "method": request.method,
+        "path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        "headers": {k: v for k, v in request.headers.items() if k in RECORDED_HEADERS},
+        "body": base64.b64encode(body).decode("ascii"),
+    }
+
+
 async def dispatch(request: Request) -> Response:
     sim: Simulator = request.app.state.sim
     path = request.url.path[len(API_PREFIX) :] or "/"
@@ -153,7 +166,9 @@ async def dispatch(request: Request) -> Response:
     context = await _context_hint(call)
     injected = await faults.apply(sim, request, context)
     # The body is read before the clock starts: awaiting the network would let other requests run and be counted.
-    await call.raw_body()
+    body = await call.raw_body()
+    if sim.recorded is not None:
+        sim.recorded.append(_recorded(request, body))
     started = time.perf_counter()
     response = injected or await _handle(call, endpoint.tokens, auth_error, context)
     own_ms = (time.perf_counter() - started) * 1000

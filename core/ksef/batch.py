@@ -24,7 +24,8 @@ from core.ksef.invoices import FA3_FORM_CODE, _encryption, _info, _json
 from core.texts import Text
 from core.types import ProblemClass
 
-UPLOAD_CONCURRENCY = 8  # parallel part PUTs (and UPO downloads); storage is not rate limited
+UPLOAD_CONCURRENCY = 8  # parallel part PUTs; storage is not rate limited
+DOWNLOAD_CONCURRENCY = 32  # parallel UPO downloads (small documents, one per accepted invoice; not rate limited)
 SESSION_POLL_TIMEOUT_SECONDS = 600.0
 LIST_PAGE_SIZE = 1000  # the largest page `GET /sessions/{ref}/invoices` gives
 PROCESSING = (100, 150)  # after close: started / processing
@@ -109,7 +110,7 @@ def session_invoices(gateway: KsefGateway, access_token: str, reference: str) ->
             return invoices
 
 
-def download_upos(gateway: KsefGateway, urls: list[str], concurrency: int = UPLOAD_CONCURRENCY) -> list[bytes]:
+def download_upos(gateway: KsefGateway, urls: list[str], concurrency: int = DOWNLOAD_CONCURRENCY) -> list[bytes]:
     """Invoice UPOs from their pre-signed URLs (no token, not rate limited), in the order given."""
     results: list[bytes] = [b""] * len(urls)
 

@@ -46,9 +46,11 @@ def main(count: int = 30) -> None:
         profiler.disable()
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         stats = admin.stats()
-        print(f"{count} clients: wall {wall:.2f} s, console CPU {cpu / count * 1000:.1f} ms per client, "
-              f"{stats['requests'] / count:.1f} requests per client, simulator own time "
-              f"p50 {stats['ownTime'].get('p50Ms')} ms")
+        print(
+            f"{count} clients: wall {wall:.2f} s, console CPU {cpu / count * 1000:.1f} ms per client, "
+            f"{stats['requests'] / count:.1f} requests per client, simulator own time "
+            f"p50 {stats['ownTime'].get('p50Ms')} ms"
+        )
         table = pstats.Stats(profiler)
         table.sort_stats("cumulative").print_stats(45)
         table.sort_stats("tottime").print_stats(25)
