@@ -186,10 +186,12 @@ async def record_requests(request: Request) -> Response:
     earlier ones; DELETE stops; GET returns them. Benchmarks replay them with a bare client to measure the floor."""
     sim = _sim(request)
     if request.method == "GET":
-        return json_response({"requests": sim.recorded or []})
+        return json_response({"requests": sim.recorded})
     await _no_input(request)
-    sim.recorded = [] if request.method == "POST" else None
-    return json_response({"recording": sim.recorded is not None})
+    if request.method == "POST":
+        sim.recorded = []
+    sim.recording = request.method == "POST"
+    return json_response({"recording": sim.recording})
 
 
 async def seed_office(request: Request) -> Response:

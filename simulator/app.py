@@ -167,7 +167,7 @@ async def dispatch(request: Request) -> Response:
     injected = await faults.apply(sim, request, context)
     # The body is read before the clock starts: awaiting the network would let other requests run and be counted.
     body = await call.raw_body()
-    if sim.recorded is not None:
+    if sim.recording:
         sim.recorded.append(_recorded(request, body))
     started = time.perf_counter()
     response = injected or await _handle(call, endpoint.tokens, auth_error, context)

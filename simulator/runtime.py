@@ -53,7 +53,8 @@ class Simulator:
         self.stats = Stats()
         self.invoice_index = InvoiceIndex(self.state.invoices)
         self.challenges: dict[str, Challenge] = {}
-        self.recorded: list[dict[str, Any]] | None = None  # /_sim/requests: None when not recording
+        self.recording = False  # /_sim/requests: every /v2 request goes to `recorded` while on
+        self.recorded: list[dict[str, Any]] = []
         self.batch_parts: dict[str, dict[int, bytes]] = {}  # transient: uploaded batch parts until close
         self.exports: dict[str, Any] = {}  # transient: rebuilt packages are cheap and live at most 7 days
         self.query_snapshots: dict[tuple[str, str], Any] = {}  # metadata query snapshots, see invoicequery
