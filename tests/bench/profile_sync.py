@@ -40,9 +40,17 @@ def main(count: int = 30) -> None:
         admin.reset_stats()
         profiler = cProfile.Profile()
         started, cpu = time.perf_counter(), time.process_time()
-        profiler.enable()
-        for client_id in ids:
-            sync_client(actor=actor, client_id=client_id)
+        if os.environ.get("PROFILE_JOBS"):  # the whole job path: claim, run, outcome, as a worker does it
+            from core.jobs.worker import drain
+            from tests.bench.test_fleet_bench import _syncs
+
+            _syncs(actor, ids, "profiled")
+            profiler.enable()
+            drain()
+        else:
+            profiler.enable()
+            for client_id in ids:
+                sync_client(actor=actor, client_id=client_id)
         profiler.disable()
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         stats = admin.stats()
