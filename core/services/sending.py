@@ -23,7 +23,7 @@ from core.ksef.transcript import Transcript
 from core.models import Client, Invoice, InvoiceDocument
 from core.security import Actor, Permission
 from core.services import problems, sending_batch
-from core.services import sending_outcomes as outcomes
+from core.services import sending_outcomes
 from core.services.linking.connection import KsefCall, load_facts, open_ksef
 from core.services.linking.status import refresh_link_status
 from core.texts import Text
@@ -185,7 +185,7 @@ def _apply(
     if status.get("status", {}).get("code") == 200:
         upo = invoice_upo(call.gateway, access, session_ref, status["ksefNumber"])
     with session_scope(write=True) as session:
-        return outcomes.apply(session, actor, invoice_id, status, upo)
+        return sending_outcomes.apply(session, actor, invoice_id, status, upo)
 
 
 def _update(invoice_id: int, **values: Any) -> None:
