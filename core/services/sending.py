@@ -22,8 +22,7 @@ from core.ksef.invoices import close_online_session, invoice_upo, open_online_se
 from core.ksef.transcript import Transcript
 from core.models import Client, Invoice, InvoiceDocument
 from core.security import Actor, Permission
-from core.services import problems, sending_batch
-from core.services import sending_outcomes
+from core.services import problems, sending_batch, sending_outcomes
 from core.services.linking.connection import KsefCall, load_facts, open_ksef
 from core.services.linking.status import refresh_link_status
 from core.texts import Text
