@@ -3,15 +3,17 @@
 Open (`POST /sessions/batch`) records the declared package and answers one pre-signed `PUT` URL per part (the real
 service's storage takes `x-ms-blob-type: BlockBlob`; ours checks only the signature). Uploads are kept in memory, not
 in the saved state: an unfinished package does not survive a restart, as an expired upload window would not. Close
-(`POST /sessions/batch/{ref}/close`) checks every declared part arrived with its declared size (21205, 21157), then
-processes the package at once: parts are decrypted and joined (435), the archive's hash is checked (405), unzipped
-(430), counted against `maxInvoices` (420), and each file is judged like an online invoice (`sessions.judge`), so an
-invalid invoice inside a good package gets its own 430 while the rest are accepted. The session ends 200 when any
-invoice was accepted, 445 when none was, 440 when the upload window (parts × 20 minutes) ran out.
+(`POST /sessions/batch/{ref}/close`) checks every declared part arrived with its declared size (21205, 21157), answers
+204 and processes the package in the background (status 150 until done; other requests are served meanwhile): parts
+are decrypted and joined (435), the archive's hash is checked (405), unzipped (430), counted against `maxInvoices`
+(420), and each file is judged like an online invoice (`sessions.judge`), so an invalid invoice inside a good package
+gets its own 430 while the rest are accepted. The session ends 200 when any invoice was accepted, 445 when none was,
+440 when the upload window (parts × 20 minutes) ran out.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import zipfile
 from datetime import timedelta
@@ -38,6 +40,8 @@ from simulator.upo import URL_LIFETIME
 
 MAX_PART_PLAIN_BYTES = 100_000_000  # 100 MB (10^6) before encryption, PROTOCOL.md §6
 MAX_PART_ENCRYPTED_BYTES = MAX_PART_PLAIN_BYTES + 16  # AES-CBC adds at most one block of padding
+YIELD_EVERY = 25  # invoices judged between two turns of the event loop
+_running: set[asyncio.Task[None]] = set()
 UPLOAD_MINUTES_PER_PART = 20  # PROTOCOL.md §6: (number of parts × 20 min)
 DEFAULT_LIMITS = {"maxInvoiceSizeInMB": 1, "maxInvoiceWithAttachmentSizeInMB": 3, "maxInvoices": 10_000}
 PART_PATH = "/storage/batch/{session}/{ordinal}"
@@ -123,9 +127,13 @@ async def close_batch(call: Call) -> Response:
             raise ApiError(21205, f"Nie przesłano zadeklarowanej '{ordinal}' części pliku.")
         if len(uploaded[ordinal]) != part["fileSize"]:
             raise ApiError(21157, f"Zadeklarowany rozmiar części '{ordinal}' nie zgadza się z rzeczywistym.")
-    session.closed_at = sim.now()
-    _process(sim, session, [uploaded[p["ordinalNumber"]] for p in declared], declared)
+    session.closed_at = session.updated = sim.now()
+    session.status_code = 150  # processing: judged in the background, the status says when it is done
+    parts = [uploaded[p["ordinalNumber"]] for p in declared]
     sim.batch_parts.pop(session.reference_number, None)
+    task = asyncio.get_running_loop().create_task(_process(sim, session, parts, declared))
+    _running.add(task)  # keep a reference until it ends
+    task.add_done_callback(_running.discard)
     return empty_response(204)
 
 
@@ -140,7 +148,17 @@ def _finish(sim: Simulator, session: OnlineSession, code: int, details: list[str
     sim.touch()
 
 
-def _process(sim: Simulator, session: OnlineSession, parts: list[bytes], declared: list[dict[str, Any]]) -> None:
+async def _process(sim: Simulator, session: OnlineSession, parts: list[bytes], declared: list[dict[str, Any]]) -> None:
+    try:
+        await _judge_package(sim, session, parts, declared)
+    except Exception as error:  # never leave a session processing forever
+        sim.record_incident("POST", f"/sessions/batch/{session.reference_number}/close", error)
+        _finish(sim, session, 500)
+
+
+async def _judge_package(
+    sim: Simulator, session: OnlineSession, parts: list[bytes], declared: list[dict[str, Any]]
+) -> None:
     if not session.key:
         _finish(sim, session, 415)
         return
@@ -169,7 +187,9 @@ def _process(sim: Simulator, session: OnlineSession, parts: list[bytes], declare
     if not files:
         _finish(sim, session, 440, ["Nie przesłano faktur"])
         return
-    for name, plain in files:
+    for index, (name, plain) in enumerate(files):
+        if index % YIELD_EVERY == 0:
+            await asyncio.sleep(0)  # other requests are served while a large package is judged
         entry = SessionInvoice(
             ordinal_number=len(session.invoices) + 1,
             reference_number=sim.reference_number("EE"),

@@ -82,7 +82,11 @@ async def _bare_send(base_url: str, token: str, files: dict[str, bytes], certifi
 
         async def upo(url: str) -> None:
             async with gate:
-                (await client.get(url)).raise_for_status()
+                try:
+                    response = await client.get(url)
+                except httpx.RemoteProtocolError:  # a pooled connection the server closed while it was idle
+                    response = await client.get(url)
+                response.raise_for_status()
 
         await asyncio.gather(*(upo(item["upoDownloadUrl"]) for item in items if item["status"]["code"] == 200))
         return time.perf_counter() - started, uploaded

@@ -3,6 +3,8 @@ close, per-invoice results (430 inside a good package), session UPO, the session
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from ksef_client.exceptions import KsefApiError
@@ -46,6 +48,16 @@ def _upload(opened, parts) -> None:
         assert answer.status_code == 201, answer.text
 
 
+def _processed(ksef, access, reference: str):
+    """The session's status once KSeF has judged the package (150 while it works on it)."""
+    for _ in range(200):
+        status = ksef.sessions.get_session_status(reference, access_token=access)
+        if status.status.code != 150:
+            return status
+        time.sleep(0.05)
+    raise AssertionError("the package was not processed")
+
+
 def _code(error: KsefApiError) -> int:
     return error.response_body["exception"]["exceptionDetailList"][0]["exceptionCode"]
 
@@ -60,7 +72,7 @@ def test_batch_with_an_invalid_invoice_inside_a_good_package(ksef, access):
     _upload(opened, parts)
     ksef.sessions.close_batch_session(opened.reference_number, access_token=access)
 
-    status = ksef.sessions.get_session_status(opened.reference_number, access_token=access)
+    status = _processed(ksef, access, opened.reference_number)
     assert (status.status.code, status.invoice_count, status.successful_invoice_count) == (200, 3, 2)
     listed = ksef.sessions.get_session_invoices(opened.reference_number, access_token=access).invoices
     by_file = {item.invoice_file_name: item for item in listed}
@@ -101,7 +113,7 @@ def test_close_refuses_a_missing_or_resized_part_and_uploads_need_the_signature(
     with pytest.raises(KsefApiError) as closed:
         ksef.sessions.close_batch_session(opened.reference_number, access_token=access)
     assert _code(closed.value) == 21180
-    status = ksef.sessions.get_session_status(opened.reference_number, access_token=access)
+    status = _processed(ksef, access, opened.reference_number)
     assert (status.status.code, status.successful_invoice_count) == (200, 3)
 
 
@@ -110,7 +122,7 @@ def test_a_package_of_only_invalid_invoices_ends_445_and_limits_are_enforced(kse
     opened, parts = _open(ksef, access, {"x.xml": broken}, part_size=10**8)
     _upload(opened, parts)
     ksef.sessions.close_batch_session(opened.reference_number, access_token=access)
-    status = ksef.sessions.get_session_status(opened.reference_number, access_token=access)
+    status = _processed(ksef, access, opened.reference_number)
     assert status.status.code == 445 and status.upo is None
 
     headers = {"Authorization": f"Bearer {access}"}
@@ -122,4 +134,4 @@ def test_a_package_of_only_invalid_invoices_ends_445_and_limits_are_enforced(kse
     opened, parts = _open(ksef, access, files, part_size=10**8)
     _upload(opened, parts)
     ksef.sessions.close_batch_session(opened.reference_number, access_token=access)
-    assert ksef.sessions.get_session_status(opened.reference_number, access_token=access).status.code == 420
+    assert _processed(ksef, access, opened.reference_number).status.code == 420
