@@ -75,10 +75,13 @@ def _office_with_clients(admin: SimAdmin, count: int) -> tuple[Actor, list[int]]
 
     rng = random.Random(count)
     nips = sorted({random_nip(rng) for _ in range(count * 2)} - {OFFICE_NIP})[:count]
-    seeded = admin.seed(
-        OFFICE_NIP, "Biuro Bench", [{"nip": n, "name": f"Firma {n}", "scenario": "healthy"} for n in nips], 2
-    )
-    tokens = {c["nip"]: c["ksefToken"] for c in seeded["clients"]}
+    tokens = {}
+    for start in range(0, len(nips), 1000):  # the simulator seeds at most 1,000 clients per request
+        chunk = nips[start : start + 1000]
+        seeded = admin.seed(
+            OFFICE_NIP, "Biuro Bench", [{"nip": n, "name": f"Firma {n}", "scenario": "healthy"} for n in chunk], 2
+        )
+        tokens.update({c["nip"]: c["ksefToken"] for c in seeded["clients"]})
     ids = []
     with db.session_scope(write=True) as session:
         office = create_office(session, name="Biuro Bench", nip=OFFICE_NIP, account_id="BR-BENCH")
