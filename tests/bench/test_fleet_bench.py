@@ -274,6 +274,15 @@ def test_fleet_sync_on_postgresql_with_two_workers(console, postgres_server, mon
                 attempts = session.execute(
                     sa.select(JobRun.attempts, JobRun.status).where(JobRun.period == f"pg-{workers}")
                 ).all()
+                retried = (
+                    session.execute(
+                        sa.select(JobRun.error).where(JobRun.period == f"pg-{workers}", JobRun.attempts != 1)
+                    )
+                    .scalars()
+                    .all()
+                )
+            if retried:
+                _say(f"[pg] why jobs ran again: {sorted(set(retried))[:5]}")
             twice = sum(1 for tries, _status in attempts if tries != 1)
             queries = stats["byGroup"].get("invoiceMetadata", {}).get("requests", 0)
             bench(f"fleet_sync_300_pg_{workers}_workers_jobs_run_twice", twice, "jobs", "==", 0,
