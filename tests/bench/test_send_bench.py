@@ -132,4 +132,9 @@ def test_month_end_send_of_five_thousand_invoices(console):
         f"{upload:.2f} s). Online sessions would need about {online_hours:.0f} h at {ONLINE_PER_HOUR} invoices an "
         f"hour per context ({online_hours * 3600 / wall:.0f}× longer).",
     )  # fmt: skip
+    bench(
+        f"send_{INVOICES}_invoices_wall_over_part_upload", wall / upload, "ratio", "<=", 2,
+        f"[send] The literal bound, the bare upload of the parts alone ({upload:.2f} s), leaves out what no client "
+        f"can skip: KSeF judging {INVOICES} invoices after close and one UPO download per invoice.",
+    )  # fmt: skip
     bench(f"send_{INVOICES}_invoices_accepted", accepted, "invoices", "==", INVOICES)
