@@ -64,3 +64,27 @@ async def _replay(base_url: str, sequences: list[list[dict[str, Any]]], concurre
 def replay(base_url: str, sequences: list[list[dict[str, Any]]], concurrency: int) -> tuple[float, int]:
     """Wall time of the bare replay, and its 429 count."""
     return asyncio.run(_replay(base_url, sequences, concurrency))
+
+
+def replay_threads(base_url: str, sequences: list[list[dict[str, Any]]], concurrency: int) -> tuple[float, int]:
+    """The same replay by a bare synchronous httpx client in `concurrency` threads (as the workers send), for
+    comparison: on a loaded machine either kind of bare client may be the faster one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    statuses: list[int] = []
+    with httpx.Client(base_url=base_url, limits=limits, timeout=120, trust_env=False) as client:
+
+        def run(sequence: list[dict[str, Any]]) -> None:
+            for request in sequence:
+                response = client.request(
+                    request["method"], request["path"], headers=request["headers"],
+                    content=base64.b64decode(request["body"]),
+                )  # fmt: skip
+                statuses.append(response.status_code)
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            list(pool.map(run, sequences))
+        wall = time.perf_counter() - started
+    return wall, sum(1 for status in statuses if status == 429)

@@ -42,7 +42,7 @@ from core.settings import reload_settings
 from core.types import AuthMethod, utcnow
 from simulator.invoicegen import random_nip
 from simulator.testing import SimAdmin, SimProcess
-from tests.bench.report import bench, by_client, replay
+from tests.bench.report import bench, by_client, replay, replay_threads
 
 OFFICE_NIP = "5265877635"
 WORKER_PROCESSES = int(os.environ.get("KSEF_BENCH_WORKERS", "1"))  # SQLite: one writer process does best
@@ -220,6 +220,11 @@ def _fleet_sync_bench(console: tuple[SimProcess, SimAdmin], size: int) -> None:
     sequences, unreplayed = by_client(recorded)
     admin.reset_rate_limits()
     floor, floor_429 = replay(sim.url, sequences, concurrency)
+    admin.reset_rate_limits()
+    threaded, threaded_429 = replay_threads(sim.url, sequences, concurrency)
+    _say(f"[sync] bare replays: async {floor:.2f} s ({floor_429} × 429), threads {threaded:.2f} s "
+         f"({threaded_429} × 429); the floor is the faster")  # fmt: skip
+    floor, floor_429 = min((floor, floor_429), (threaded, threaded_429))
 
     sample = ids[: min(size, SEQUENTIAL_SAMPLE)]
     _new_invoices(admin, [nips[i] for i in sample])
