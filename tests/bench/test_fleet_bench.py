@@ -240,7 +240,7 @@ def _fleet_sync_bench(console: tuple[SimProcess, SimAdmin], size: int) -> None:
          f"({unreplayed} without a token not replayed)")  # fmt: skip
     floor_sentence = (
         f"[sync] fleet wall {wall:.2f} s against a transport floor of {floor:.2f} s (the same {len(recorded)} "
-        f"requests replayed by a bare async httpx client at concurrency {concurrency}; its 429s: {floor_429})"
+        f"requests replayed by a bare httpx client at concurrency {concurrency}; its 429s: {floor_429})"
     )
     bench(f"fleet_sync_{size}_wall_over_floor", wall / floor, "ratio", "<=", 1.5, floor_sentence)
     speed_sentence = (
