@@ -25,6 +25,7 @@ from core.security import Actor, Permission
 from core.services import problems
 from core.services.linking.connection import KsefCall, load_facts, open_ksef
 from core.services.linking.status import refresh_link_status
+from core.services.scope import client_in_office, invoices_in_office
 from core.services.usage.events import count_operation
 from core.texts import Text
 from core.types import InvoiceStatus, ProblemClass, SubjectType, UsageKind, utcnow
@@ -48,8 +49,8 @@ def queue_invoices(*, actor: Actor, client_id: int, files: list[tuple[str, bytes
     if len(files) > MAX_FILES:
         raise InvalidInput(Text("sending.too_many", limit=MAX_FILES))
     with session_scope() as session:
-        client = session.get(Client, client_id)
-        if client is None or client.office_id != actor.office_id or client.archived_at is not None:
+        client = client_in_office(session, actor, client_id)
+        if client.archived_at is not None:
             raise NotFound(Text("client.not_found_active", id=client_id))
         nip = client.nip
     batch = SendBatch(job_id=None)
@@ -116,6 +117,9 @@ def send_batch(
     job's retry policy to judge; when the job gives up, `abandon_batch` ends the unsent invoices."""
     actor.require(Permission.run_operations)
     ids = list(invoice_ids)
+    with session_scope() as session:
+        client_in_office(session, actor, client_id)
+        invoices_in_office(session, actor, ids)
     pending = _pending(ids)
     if not pending:
         return _result(ids)
@@ -273,6 +277,7 @@ def abandon_batch(*, actor: Actor, invoice_ids: Sequence[int], reason: str) -> N
     its audit event."""
     actor.require(Permission.run_operations)
     with session_scope(write=True) as session:
+        invoices_in_office(session, actor, invoice_ids)
         for invoice in session.exec(select(Invoice).where(col(Invoice.id).in_(list(invoice_ids)))).all():
             if invoice.status in (InvoiceStatus.queued, InvoiceStatus.sending):
                 invoice.status = InvoiceStatus.failed

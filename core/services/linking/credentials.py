@@ -13,12 +13,13 @@ from sqlmodel import Session, col, or_, select
 
 from core import audit
 from core.db import session_scope
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput
 from core.ksef import session_cache
 from core.ksef.auth import token_context_nip
 from core.models import Client, Credential
 from core.security import Actor, Permission
 from core.services.certificates.files import CertificateInfo, load_bundle
+from core.services.scope import client_in_office, credential_in_office, require_client
 from core.texts import Text
 from core.types import AuthMethod, CertificateType, CredentialSource, CredentialStatus, utcnow
 from core.vault import seal
@@ -72,10 +73,7 @@ class CredentialPublic:
 
 
 def _client(session: Session, actor: Actor, client_id: int) -> Client:
-    client = session.get(Client, client_id)
-    if client is None or client.office_id != actor.office_id:
-        raise NotFound(Text("client.not_found", id=client_id))
-    return client
+    return client_in_office(session, actor, client_id)
 
 
 def wrong_client_message(session: Session, actor: Actor, client: Client, other_nip: str) -> str:
@@ -134,6 +132,8 @@ def add_certificate(
 ) -> CredentialPublic:
     """A KSeF certificate with its key; `client_id=None` makes it the office's, serving every client."""
     actor.require(Permission.manage_credentials)
+    if client_id is not None:
+        require_client(actor, client_id)  # a foreign client is refused before its file is even read
     info, key_pem = load_bundle(
         certificate=certificate,
         private_key=private_key,
@@ -197,6 +197,7 @@ def list_credentials(
     *, actor: Actor, client_id: int | None = None, include_office: bool = True, include_revoked: bool = False
 ) -> list[CredentialPublic]:
     actor.require(Permission.view_secrets_metadata)
+    require_client(actor, client_id)
     query = select(Credential).where(Credential.office_id == actor.office_id)
     if client_id is not None:
         scope = Credential.client_id == client_id
@@ -212,9 +213,7 @@ def revoke_credential(*, actor: Actor, credential_id: int) -> CredentialPublic:
     """Stop using a credential here (the KSeF-side revoke of a token or certificate is a separate act)."""
     actor.require(Permission.manage_credentials)
     with session_scope(write=True) as session:
-        row = session.get(Credential, credential_id)
-        if row is None or row.office_id != actor.office_id:
-            raise NotFound(Text("credential.not_found", id=credential_id))
+        row = credential_in_office(session, actor, credential_id)
         row.revoked_at = row.revoked_at or utcnow()
         row.status = CredentialStatus.revoked
         row.secret_ciphertext = None  # nothing to leak once it is out of use
@@ -236,8 +235,8 @@ def record_authorization(*, actor: Actor, credential_id: int, status: Credential
     operation `actor` runs; a change of status is audited."""
     actor.require(Permission.run_operations)
     with session_scope(write=True) as session:
-        row = session.get(Credential, credential_id)
-        if row is None or row.status == status or row.revoked_at is not None:
+        row = credential_in_office(session, actor, credential_id)
+        if row.status == status or row.revoked_at is not None:
             return
         previous, row.status = row.status, status
         if status == CredentialStatus.authorized:

@@ -28,6 +28,7 @@ from core.services.linking.connection import LinkFacts, link_facts, open_ksef
 from core.services.linking.credentials import wrong_client_message
 from core.services.linking.keys import check_key, require_key
 from core.services.linking.status import READ, WRITE, active_link, refresh_link_status
+from core.services.scope import client_in_office, clients_in_office, credential_in_office, require_clients
 from core.texts import Text
 from core.types import AuthMethod, KsefEnvironment, ProblemClass, utcnow
 from core.vault import unseal_text
@@ -89,10 +90,12 @@ def unlink_client(*, actor: Actor, client_id: int) -> str:
 
 
 def _own_client(session: Session, actor: Actor, client_id: int) -> Client:
-    client = session.get(Client, client_id)
-    if client is None or client.office_id != actor.office_id:
-        raise NotFound(Text("client.not_found", id=client_id))
-    return client
+    return client_in_office(session, actor, client_id)
+
+
+def _request_credential_in_office(session: Session, actor: Actor, request: LinkRequest) -> None:
+    if request.credential_id is not None:
+        credential_in_office(session, actor, request.credential_id)
 
 
 def _check_request(request: LinkRequest) -> None:
@@ -105,9 +108,9 @@ def _check_request(request: LinkRequest) -> None:
 
 
 def _prepare_link(session: Session, actor: Actor, client_id: int, request: LinkRequest) -> LinkFacts:
-    client = session.get(Client, client_id)
+    client = client_in_office(session, actor, client_id)
     office = session.get(Office, actor.office_id)
-    if client is None or office is None or client.office_id != actor.office_id or client.archived_at is not None:
+    if office is None or client.archived_at is not None:
         raise NotFound(Text("client.not_found_active", id=client_id))
     environment = KsefEnvironment(request.environment or client.environment)
     method = AuthMethod(request.auth_method)
@@ -130,8 +133,8 @@ def _prepare_link(session: Session, actor: Actor, client_id: int, request: LinkR
 
 def _pick_credential(session: Session, actor: Actor, client: Client, request: LinkRequest) -> Credential:
     if request.credential_id is not None:
-        credential = session.get(Credential, request.credential_id)
-        if credential is None or credential.office_id != actor.office_id or credential.revoked_at is not None:
+        credential = credential_in_office(session, actor, request.credential_id)
+        if credential.revoked_at is not None:
             raise InvalidInput(Text("link.credential_gone"))
         if credential.client_id not in (None, client.id):
             raise InvalidInput(Text("link.credential_other_client", client=client.name))
@@ -256,6 +259,8 @@ def start_bulk_connect(*, actor: Actor, client_ids: list[int], request: LinkRequ
         raise InvalidInput(Text("link.choose_clients"))
     payload = LinkConnectPayload(client_ids=tuple(client_ids), request=request)
     with session_scope(write=True) as session:
+        clients_in_office(session, actor, client_ids)
+        _request_credential_in_office(session, actor, request)
         job = start_job(
             session,
             actor,
@@ -277,6 +282,7 @@ def start_bulk_verify(*, actor: Actor, client_ids: list[int]) -> int:
 def queue_bulk_verify(session: Session, actor: Actor, client_ids: list[int]) -> int:
     """`start_bulk_verify` in the caller's transaction."""
     actor.require(Permission.run_operations)
+    clients_in_office(session, actor, client_ids)
     job = start_job(
         session,
         actor,
@@ -310,6 +316,7 @@ def bulk_connect(
 ) -> BulkLinkResult:
     """The bulk connect job's body: `connect_client` for each client, each checked and audited on its own."""
     actor.require(Permission.run_operations)
+    require_clients(actor, client_ids)  # a foreign id is refused whole: nothing of another office is touched
 
     def attempt(client_id: int) -> LinkOutcome:
         try:
@@ -325,4 +332,5 @@ def bulk_connect(
 def bulk_verify(*, actor: Actor, client_ids: Sequence[int], progress: Progress = no_progress) -> BulkLinkResult:
     """The bulk verify job's body: `verify_link` for each client."""
     actor.require(Permission.run_operations)
+    require_clients(actor, client_ids)
     return _run_bulk(client_ids, lambda client_id: verify_link(actor=actor, client_id=client_id), progress)

@@ -29,6 +29,7 @@ from core.services.reports.rows import (
     usage_events,
 )
 from core.services.reports.writers import sheet, write_csv, write_xlsx
+from core.services.scope import job_in_office
 from core.settings import get_settings
 from core.texts import DEFAULT_LANGUAGE, Text, render
 from core.types import JobStatus
@@ -161,6 +162,8 @@ def export_report(
 def export_task(*, actor: Actor, job_id: int, payload: ReportExportPayload) -> ReportExportResult:
     """Build a large export into the exports folder; the page offers it for download when the job is done."""
     actor.require(Permission.export_reports)
+    with session_scope() as session:
+        job_in_office(session, actor, job_id)
     filters = _filters(payload)
     spec = check_choice(payload.kind, filters)
     folder = get_settings().exports_dir / str(actor.office_id)

@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, func, select
 
 from core.db import session_scope
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput
 from core.jobs.kinds import SYNC, SyncPayload
 from core.jobs.queue import StartedJob, start_job
 from core.models import Client, SyncState
 from core.security import Actor, Permission
+from core.services.scope import client_in_office
 from core.texts import Text
 from core.types import LinkStatus, utcnow
 
@@ -30,9 +31,7 @@ def request_sync(*, actor: Actor, client_id: int) -> tuple[int, datetime]:
 
 
 def _request(session: Session, actor: Actor, client_id: int) -> StartedJob:
-    client = session.get(Client, client_id)
-    if client is None or client.office_id != actor.office_id:
-        raise NotFound(Text("client.not_found", id=client_id))
+    client = client_in_office(session, actor, client_id)
     if client.link_status not in (LinkStatus.linked, LinkStatus.degraded):
         raise InvalidInput(Text("sync.not_linked", client=client.name))
     last = session.exec(select(func.max(SyncState.last_run_at)).where(SyncState.client_id == client_id)).one()
