@@ -1024,6 +1024,15 @@ TEXTS: dict[str, str] = {
     "cli.worker_silent": "No worker answered within {seconds:.0f} s. Is `python -m core.jobs.worker` running?",
     "cli.report.range_only_usage": "--from/--to apply to usage reports only.",
     "cli.report.export_failed": "The export failed: {error}",
+    "cli.description": (
+        "KSeF Office Console: an administrator's tool on the server. Whoever runs it can read the database and the "
+        "master key; --as does not sign in, it only applies that user's role (default: the system administrator)."
+    ),
+    "cli.as_help": "act as this console user, with their permissions (default: the system administrator)",
+    "cli.unexpected": "Unexpected error ({kind}); the command stopped (details: KSEF_CONSOLE_LOG_LEVEL=DEBUG).",
+    "cli.file_unreadable": "Cannot read the file {path}: {reason}.",
+    "cli.interrupted": "Interrupted.",
+    "cli.office_exists": "The office {account_id} exists already; create another one only with --force.",
     # --- core: linking clients (core/services/linking) ---
     "client.not_found": "There is no client number {id}.",
     "client.not_found_active": "There is no active client number {id}.",

@@ -1039,6 +1039,15 @@ TEXTS: dict[str, str] = {
     "cli.worker_silent": "Żaden worker nie odpowiedział w {seconds:.0f} s. Czy `python -m core.jobs.worker` działa?",
     "cli.report.range_only_usage": "--from/--to dotyczą tylko raportów użycia.",
     "cli.report.export_failed": "Eksport się nie udał: {error}",
+    "cli.description": (
+        "Konsola biura KSeF: narzędzie administratora na serwerze. Kto ją uruchamia, czyta bazę danych i klucz "
+        "główny; --as nie loguje, tylko sprawdza uprawnienia roli tego użytkownika (domyślnie: administrator systemu)."
+    ),
+    "cli.as_help": "działaj jako ten użytkownik konsoli i z jego uprawnieniami (domyślnie: administrator systemu)",
+    "cli.unexpected": "Nieoczekiwany błąd ({kind}); polecenie przerwano (szczegóły: KSEF_CONSOLE_LOG_LEVEL=DEBUG).",
+    "cli.file_unreadable": "Nie można odczytać pliku {path}: {reason}.",
+    "cli.interrupted": "Przerwano.",
+    "cli.office_exists": "Biuro {account_id} już istnieje; drugie biuro utworzysz tylko z --force.",
     # --- core: linking clients (core/services/linking) ---
     "client.not_found": "Nie ma klienta o numerze {id}.",
     "client.not_found_active": "Nie ma aktywnego klienta o numerze {id}.",
