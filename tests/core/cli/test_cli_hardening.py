@@ -81,12 +81,14 @@ def foreign_commands(t: Target, folder: Path) -> list[list[str]]:
         ["credential", "list", "--id", i], ["credential", "list", "--nip", n],
         ["credential", "revoke", str(t.credential_id)],
         ["rights", "--id", i], ["self-test", "--nip", n],
-        ["problems", "retry", "--id", str(t.problem_id)], ["problems", "bundle", "--id", str(t.problem_id), "--out", out],
+        ["problems", "retry", "--id", str(t.problem_id)],
+        ["problems", "bundle", "--id", str(t.problem_id), "--out", out],
         ["signature", "start", "--id", i, "--method", "qualified_signature", "--out", out],
         ["signature", "complete", "--id", i, "--method", "qualified_signature", "--file", f],
         ["sync", "--id", i], ["sync", "--nip", n],
         ["invoice", "send", f, "--nip", n], ["invoice", "list", "--nip", n],
-        ["invoice", "xml", "--ksef", t.ksef_number, "--out", out], ["upo", "get", "--ksef", t.ksef_number, "--out", out],
+        ["invoice", "xml", "--ksef", t.ksef_number, "--out", out],
+        ["upo", "get", "--ksef", t.ksef_number, "--out", out],
         ["user", "disable", t.username], ["user", "set-role", t.username, "analyst"],
     ]  # fmt: skip
 
