@@ -171,12 +171,16 @@ def _link_verify(args: argparse.Namespace) -> Any:
 def _link_connect(args: argparse.Namespace) -> Any:
     actor = acting_user(args)
     if args.nip or args.id:
-        return links.connect_client(actor=actor, client_id=_client_id(args), request=_request(args))
+        outcome = links.connect_client(actor=actor, client_id=_client_id(args), request=_request(args))
+        args.exit_code = 0 if outcome.ok else 1
+        return outcome
     if args.all:
         ids = [c.id for c in clients.list_clients(actor=actor).items]
     else:
         ids = [clients.find_client_by_nip(actor=actor, nip=n.strip()).id for n in args.nips.split(",") if n.strip()]
-    return _run_bulk(actor, links.start_bulk_connect(actor=actor, client_ids=ids, request=_request(args)))
+    result = _run_bulk(actor, links.start_bulk_connect(actor=actor, client_ids=ids, request=_request(args)))
+    args.exit_code = 0 if result["status"] == "done" and not result["failed"] else 1
+    return result
 
 
 def _run_bulk(actor: Actor, job_id: int) -> dict[str, Any]:

@@ -3,6 +3,7 @@ KSeF numbers and UPOs stored (PROTOCOL.md §5). A duplicate (440) is resolved to
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +62,10 @@ def queue_invoices(*, actor: Actor, client_id: int, files: list[tuple[str, bytes
             clean, facts = check_invoice(data)
         except InvoiceFileError as error:
             batch.rejected[name] = error.problems
+            continue
+        except Exception:  # one unreadable file never aborts the batch: it is refused, the others go on
+            logging.getLogger(__name__).exception("invoice file %s could not be checked", name[:100])
+            batch.rejected[name] = [Text("invoice_file.not_fa3_readable")]
             continue
         if facts.seller_nip != nip:
             batch.rejected[name] = [Text("sending.other_seller", seller=facts.seller_nip, nip=nip)]

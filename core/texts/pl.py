@@ -751,6 +751,9 @@ TEXTS: dict[str, str] = {
     "ids.company_key.nip": "trzecia część klucza: {error}",
     # --- core: invoice files (core/invoice_xml.py) ---
     "invoice_file.bom_removed": "usunięto znacznik BOM: KSeF przyjmuje UTF-8 bez BOM",
+    "invoice_file.not_utf8": "Plik nie jest zapisany w UTF-8, a KSeF przyjmuje faktury tylko w UTF-8; zapisz go tak.",
+    "invoice_file.doctype": "Plik zawiera deklarację DOCTYPE lub encję (DTD), których KSeF nie przyjmuje; usuń je.",
+    "invoice_file.not_fa3_readable": "Pliku nie da się sprawdzić ze schematem FA(3); to nie jest poprawna faktura.",
     "invoice_file.too_big": "faktura ma {size} bajtów; KSeF przyjmuje do 1 000 000 bajtów bez załączników",
     "invoice_file.not_xml": "wiersz {line}: plik nie jest poprawnym XML ({reason})",
     "invoice_file.xsd": "wiersz {line}, element {element}: {reason}",
@@ -775,6 +778,7 @@ TEXTS: dict[str, str] = {
     "invoice_file.syntax.extra_content": "dodatkowa treść po końcu dokumentu",
     # --- core: certificate files (core/services/certificates/files.py) ---
     "certificate_file.not_x509": "Plik nie jest certyfikatem X.509 (ani PEM, ani DER).",
+    "certificate_file.both_formats": "Podaj albo certyfikat z kluczem (PEM/DER), albo plik PKCS#12, nie oba naraz.",
     "certificate_file.key_encrypted": "Klucz prywatny jest zaszyfrowany: podaj hasło do klucza.",
     "certificate_file.key_not_encrypted": "Klucz prywatny nie jest zaszyfrowany: usuń hasło albo wybierz inny plik.",
     "certificate_file.key_wrong_password": "Nieprawidłowe hasło do klucza prywatnego (albo plik nie jest kluczem).",
@@ -1104,7 +1108,10 @@ TEXTS: dict[str, str] = {
     "credential_status.expired": "wygasły",
     "credential.token_of_named": "Ten token należy do firmy {owner} (NIP {owner_nip}), nie do {client} (NIP {nip}).",
     "credential.token_of_nip": "Ten token należy do firmy o NIP {owner_nip}, nie do {client} (NIP {nip}).",
-    "credential.not_a_token": "To nie wygląda na token KSeF (wklej cały token, bez spacji).",
+    "credential.not_a_token": (
+        "To nie wygląda na token KSeF: token ma postać „numer referencyjny|nip-NIP|sekret” (wklej cały, bez spacji)."
+    ),
+    "credential.duplicate_certificate": "Ten certyfikat już jest w konsoli ({label}); drugi raz go nie dodano.",
     "credential.not_found": "Nie ma poświadczenia o numerze {id}.",
     # --- core: KSeF connections of clients (core/services/linking/connection.py) ---
     "link.client_not_linked": "Klient {client} nie jest połączony z KSeF.",

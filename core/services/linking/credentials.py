@@ -13,9 +13,9 @@ from sqlmodel import Session, col, or_, select
 
 from core import audit
 from core.db import session_scope
-from core.errors import InvalidInput
+from core.errors import Conflict, InvalidInput
 from core.ksef import session_cache
-from core.ksef.auth import token_context_nip
+from core.ksef.auth import has_ksef_token_shape, token_context_nip
 from core.models import Client, Credential
 from core.security import Actor, Permission
 from core.services.certificates.files import CertificateInfo, load_bundle
@@ -90,7 +90,7 @@ def add_ksef_token(*, actor: Actor, client_id: int, token: str, label: str = "")
     """Store a client's KSeF token; a token bound to another context is refused before any call."""
     actor.require(Permission.manage_credentials)
     token = token.strip()
-    if len(token) < 20 or len(token) > 500 or any(ch.isspace() for ch in token):
+    if not has_ksef_token_shape(token):
         raise InvalidInput(Text("credential.not_a_token"))
     with session_scope(write=True) as session:
         client = _client(session, actor, client_id)
@@ -144,6 +144,15 @@ def add_certificate(
     with session_scope(write=True) as session:
         if client_id is not None:
             _client(session, actor, client_id)
+        same = session.exec(
+            select(Credential).where(
+                Credential.office_id == actor.office_id,
+                Credential.fingerprint == info.fingerprint,
+                col(Credential.revoked_at).is_(None),
+            )
+        ).first()
+        if same is not None:  # the same certificate twice would be two links' worth of one secret
+            raise Conflict(Text("credential.duplicate_certificate", label=same.label))
         row = insert_certificate(
             session, office_id=actor.office_id, client_id=client_id, info=info, key_pem=key_pem, label=label
         )

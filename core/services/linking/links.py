@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from core import audit
 from core.db import session_scope
 from core.errors import InvalidInput, NotFound
+from core.ids import parse_company_key
 from core.jobs.kinds import LINK_CONNECT, LINK_VERIFY, BulkLinkResult, LinkConnectPayload, LinkVerifyPayload
 from core.jobs.queue import start_job
 from core.jobs.spec import Progress, no_progress
@@ -30,7 +31,7 @@ from core.services.linking.keys import check_key, require_key
 from core.services.linking.status import READ, WRITE, active_link, refresh_link_status
 from core.services.scope import client_in_office, clients_in_office, credential_in_office, require_clients
 from core.texts import Text
-from core.types import AuthMethod, KsefEnvironment, ProblemClass, utcnow
+from core.types import AuthMethod, KsefEnvironment, LinkStatus, ProblemClass, utcnow
 from core.vault import unseal_text
 
 OPERATION = "link"
@@ -105,6 +106,8 @@ def _check_request(request: LinkRequest) -> None:
         raise InvalidInput(Text("environment.unknown", environment=repr(request.environment)))
     if request.environment == KsefEnvironment.PROD and not request.confirm_production:
         raise InvalidInput(Text("link.confirm_production"))
+    if request.company_key is not None:
+        parse_company_key(request.company_key)  # a malformed key is nobody's key: refused before anything is written
 
 
 def _prepare_link(session: Session, actor: Actor, client_id: int, request: LinkRequest) -> LinkFacts:
@@ -118,6 +121,11 @@ def _prepare_link(session: Session, actor: Actor, client_id: int, request: LinkR
         raise InvalidInput(Text("link.client_in_production"))
     credential = _pick_credential(session, actor, client, request)
     link = active_link(session, client_id)
+    if request.company_key and link is not None and link.company_key and client.link_status == LinkStatus.linked:
+        # A working link keeps its key unless the new one is right: a wrong key is refused, never stored.
+        checked = check_key(session, office=office, client=client, raw_key=request.company_key, context_nip=None)
+        if not checked.ok:
+            raise InvalidInput(Text("link.key_refused", message=checked.message, fix=checked.fix))
     if link is None:
         link = Link(client_id=client_id, environment=environment, auth_method=method)
     link.environment = environment
