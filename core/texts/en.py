@@ -1139,7 +1139,7 @@ TEXTS: dict[str, str] = {
     "clients.not_found_nip": "There is no client with NIP {nip}.",
     "office.missing": "The office does not exist.",
     # --- core: importing clients (core/services/clients/importer.py) ---
-    "import.encoding": "The file is not text in UTF-8 or Windows-1250.",
+    "import.encoding": "The file is not text in UTF-8, Windows-1250 or UTF-16 with a BOM; save it as CSV UTF-8.",
     "import.bad_xlsx": "The XLSX file is damaged or not an Excel sheet.",
     "import.too_big": "The file is too big (over {megabytes} MB).",
     "import.empty": "The file is empty.",

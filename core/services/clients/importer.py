@@ -76,7 +76,14 @@ def _column_key(header: str) -> str:
 
 
 def _decode(content: bytes) -> str:
-    # Polish Excel saves CSV as UTF-8 with BOM or as Windows-1250.
+    # Polish Excel saves CSV as UTF-8 with BOM or as Windows-1250, and "Unicode text" as UTF-16 with its BOM.
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")) and not content.startswith(b"\xff\xfe\x00\x00"):
+        try:
+            return content.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InvalidInput(Text("import.encoding")) from None
+    if b"\x00" in content:  # UTF-16/32 without a mark, or a binary file: no text of ours holds a NUL
+        raise InvalidInput(Text("import.encoding"))
     for encoding in ("utf-8-sig", "cp1250"):
         try:
             return content.decode(encoding)
