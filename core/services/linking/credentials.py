@@ -89,6 +89,7 @@ def wrong_client_message(session: Session, actor: Actor, client: Client, other_n
 def add_ksef_token(*, actor: Actor, client_id: int, token: str, label: str = "") -> CredentialPublic:
     """Store a client's KSeF token; a token bound to another context is refused before any call."""
     actor.require(Permission.manage_credentials)
+    require_client(actor, client_id)  # ids first: another office's client is not found, whatever the token
     token = token.strip()
     if not has_ksef_token_shape(token):
         raise InvalidInput(Text("credential.not_a_token"))
