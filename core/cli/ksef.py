@@ -11,6 +11,7 @@ from typing import Any
 
 from core.cli.common import acting_user, command, print_table
 from core.errors import InvalidInput
+from core.files import write_private
 from core.jobs.kinds import BulkLinkResult
 from core.jobs.worker import run_now
 from core.models.links import LinkRequest
@@ -294,7 +295,7 @@ def _problems_retry(args: argparse.Namespace) -> Any:
 
 def _problems_bundle(args: argparse.Namespace) -> Any:
     data = problems.support_bundle(actor=acting_user(args), problem_id=args.id)
-    args.out.write_bytes(data)
+    write_private(args.out, data)
     return {"written": str(args.out), "bytes": len(data)}
 
 
@@ -305,7 +306,7 @@ def _signature_start(args: argparse.Namespace) -> Any:
         method=args.method,
         confirm_production=args.confirm_production,
     )
-    args.out.write_text(prepared.xml, encoding="utf-8")
+    write_private(args.out, prepared.xml.encode("utf-8"))
     return {"written": str(args.out), "expires_at": prepared.expires_at}
 
 

@@ -14,6 +14,7 @@ from sqlmodel import col, func, select
 from core import audit
 from core.db import session_scope
 from core.errors import InvalidInput, NotFound
+from core.files import private_dir, private_file
 from core.formatting import warsaw_midnight
 from core.jobs.kinds import REPORT_EXPORT, ReportExportPayload, ReportExportResult
 from core.jobs.queue import start_job
@@ -111,6 +112,8 @@ def file_name(spec: ReportSpec, fmt: str, filters: UsageFilters | None, lang: st
 def write(spec: ReportSpec, rows: Iterable[Any], fmt: str, out: IO[bytes] | str, lang: str = DEFAULT_LANGUAGE) -> int:
     """Write a report's rows as a file for people; returns the number of rows written."""
     table = sheet(spec, rows, lang)
+    if isinstance(out, str):
+        private_file(out)  # exports hold client data: 0600 before a byte is written (xlsxwriter keeps the mode)
     if fmt == "xlsx":
         return write_xlsx(table, out)
     if isinstance(out, str):
@@ -166,8 +169,7 @@ def export_task(*, actor: Actor, job_id: int, payload: ReportExportPayload) -> R
         job_in_office(session, actor, job_id)
     filters = _filters(payload)
     spec = check_choice(payload.kind, filters)
-    folder = get_settings().exports_dir / str(actor.office_id)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(private_dir(get_settings().exports_dir) / str(actor.office_id))
     path = folder / f"{job_id}-{payload.file_name}"
     rows = write(spec, build(actor.office_id, spec.kind, filters), payload.format, str(path), payload.lang)
     return ReportExportResult(path=str(path), file_name=payload.file_name, rows=rows)
