@@ -36,3 +36,6 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+soak: $(STAMP)
+	$(BIN)/pytest tests/soak -s -p no:randomly -o addopts="" -q
