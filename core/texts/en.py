@@ -1140,6 +1140,7 @@ TEXTS: dict[str, str] = {
     "office.missing": "The office does not exist.",
     # --- core: importing clients (core/services/clients/importer.py) ---
     "import.encoding": "The file is not text in UTF-8, Windows-1250 or UTF-16 with a BOM; save it as CSV UTF-8.",
+    "import.bad_csv": "The CSV file cannot be read (e.g. a line break inside a field); save it again from Excel.",
     "import.bad_xlsx": "The XLSX file is damaged or not an Excel sheet.",
     "import.too_big": "The file is too big (over {megabytes} MB).",
     "import.empty": "The file is empty.",

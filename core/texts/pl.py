@@ -1151,6 +1151,7 @@ TEXTS: dict[str, str] = {
     "office.missing": "Biuro nie istnieje.",
     # --- core: importing clients (core/services/clients/importer.py) ---
     "import.encoding": "Plik nie jest tekstem w UTF-8, Windows-1250 ani UTF-16 z BOM; zapisz go jako CSV UTF-8.",
+    "import.bad_csv": "Pliku CSV nie da się odczytać (np. koniec wiersza wewnątrz pola); zapisz go ponownie z Excela.",
     "import.bad_xlsx": "Plik XLSX jest uszkodzony albo nie jest arkuszem Excela.",
     "import.too_big": "Plik jest za duży (ponad {megabytes} MB).",
     "import.empty": "Plik jest pusty.",

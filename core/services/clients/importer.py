@@ -96,7 +96,10 @@ def _read_csv(content: bytes) -> list[list[str]]:
     text = _decode(content)
     first_line = text.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first_line.count)
-    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error:  # e.g. a lone carriage return inside a field: one sentence, never a traceback
+        raise InvalidInput(Text("import.bad_csv")) from None
 
 
 def _read_xlsx(content: bytes) -> list[list[str]]:
