@@ -17,8 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Mapper
-from sqlmodel import SQLModel, col, select
+from sqlmodel import SQLModel, select
 from sqlmodel.main import default_registry
 
 from core import audit
@@ -40,18 +41,24 @@ def _model(table: str) -> type[SQLModel]:
     raise LookupError(table)
 
 
+def _key(model: type[SQLModel]) -> Any:
+    """The model's primary key column (every table with a secret has an integer `id`)."""
+    return sa.inspect(model).primary_key[0]
+
+
 def _ids(table: str, column: str) -> Iterator[tuple[type[SQLModel], str, list[int]]]:
     """Batches of the ids of the rows of `table` that hold a secret in `column`."""
     model = _model(table)
     with session_scope() as session:
-        ids = session.exec(select(model.id).where(getattr(model, column).is_not(None)).order_by(model.id)).all()
+        key = _key(model)
+        ids = session.exec(select(key).where(getattr(model, column).is_not(None)).order_by(key)).all()
     for start in range(0, len(ids), BATCH):
         yield model, column, list(ids[start : start + BATCH])
 
 
 def _rows(model: type[SQLModel], ids: list[int]) -> list[Any]:
     with session_scope() as session:
-        return list(session.exec(select(model).where(col(model.id).in_(ids))).all())
+        return list(session.exec(select(model).where(_key(model).in_(ids))).all())
 
 
 def check_every_secret_opens(keyring: Keyring) -> int:
@@ -72,7 +79,7 @@ def _re_encrypt(keyring: Keyring, written: list[int]) -> int:
     for table, column in SECRET_COLUMNS:
         for model, _, ids in _ids(table, column):
             with session_scope(write=True) as session:
-                rows = session.exec(select(model).where(col(model.id).in_(ids))).all()
+                rows = session.exec(select(model).where(_key(model).in_(ids))).all()
                 for row in rows:
                     blob = getattr(row, column)
                     if blob is not None and keyring.needs_rotation(blob):

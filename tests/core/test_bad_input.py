@@ -140,7 +140,7 @@ def test_a_utf16_csv_is_read_and_one_without_its_mark_is_one_sentence(office):
     assert code == 2
 
 
-@pytest.mark.parametrize("content", [b"NIP;Nazwa\r\n12\r3;x\n", b"a\rb;c\n\"x"])
+@pytest.mark.parametrize("content", [b"NIP;Nazwa\r\n12\r3;x\n", b'a\rb;c\n"x'])
 def test_a_lone_carriage_return_is_read_or_one_sentence(content):
     try:
         assert importer.read_table("klienci.csv", content)

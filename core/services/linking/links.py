@@ -141,14 +141,14 @@ def _prepare_link(session: Session, actor: Actor, client_id: int, request: LinkR
 
 def _pick_credential(session: Session, actor: Actor, client: Client, request: LinkRequest) -> Credential:
     if request.credential_id is not None:
-        credential = credential_in_office(session, actor, request.credential_id)
-        if credential.revoked_at is not None:
+        chosen = credential_in_office(session, actor, request.credential_id)
+        if chosen.revoked_at is not None:
             raise InvalidInput(Text("link.credential_gone"))
-        if credential.client_id not in (None, client.id):
+        if chosen.client_id not in (None, client.id):
             raise InvalidInput(Text("link.credential_other_client", client=client.name))
-        if credential.kind != request.auth_method:
+        if chosen.kind != request.auth_method:
             raise InvalidInput(Text("link.credential_wrong_method"))
-        return credential
+        return chosen
     if request.auth_method in {AuthMethod.qualified_signature, AuthMethod.trusted_profile}:
         raise InvalidInput(Text("link.sign_instead"))
     credential = session.exec(
