@@ -50,7 +50,8 @@ def register(commands: Any) -> None:
 
 
 def _db_upgrade(args: argparse.Namespace) -> dict[str, str]:
-    db.upgrade()
+    db.upgrade()  # before the role check: --as needs the users table to exist
+    _require_as(args, Permission.manage_settings)
     return {"status": "ok", "database": db.get_engine().url.render_as_string(hide_password=True)}
 
 
@@ -133,4 +134,7 @@ def _keys_rotate(args: argparse.Namespace) -> dict[str, int]:
 def _run(args: argparse.Namespace) -> None:
     from core.cli.launcher import run
 
+    if getattr(args, "as_user", None):
+        db.upgrade()
+        _require_as(args, Permission.manage_settings)
     sys.exit(run(demo=args.demo))

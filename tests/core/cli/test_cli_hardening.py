@@ -187,7 +187,15 @@ def test_office_init_refuses_a_second_office_unless_forced(office, monkeypatch, 
 
 
 @pytest.mark.parametrize(
-    "argv", [["demo", "seed", "--no-simulator"], ["worker", "run-once"], ["worker", "ping", "--timeout", "0.2"]]
+    "argv",
+    [
+        ["demo", "seed", "--no-simulator"],
+        ["worker", "run-once"],
+        ["worker", "ping", "--timeout", "0.2"],
+        ["db", "upgrade"],
+        ["run"],
+        ["keys", "rotate"],
+    ],
 )
 def test_admin_commands_obey_as(office, argv, capsys):
     offices = _offices()
