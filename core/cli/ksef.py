@@ -165,8 +165,12 @@ def _link_verify(args: argparse.Namespace) -> Any:
     actor = acting_user(args)
     if args.all:
         ids = [c.id for c in clients.list_clients(actor=actor).items]
-        return _run_bulk(actor, links.start_bulk_verify(actor=actor, client_ids=ids))
-    return links.verify_link(actor=actor, client_id=_client_id(args))
+        result = _run_bulk(actor, links.start_bulk_verify(actor=actor, client_ids=ids))
+        args.exit_code = 0 if result["status"] == "done" and not result["failed"] else 1
+        return result
+    outcome = links.verify_link(actor=actor, client_id=_client_id(args))
+    args.exit_code = 0 if outcome.ok else 1  # a link that does not work is a failure for scripts too
+    return outcome
 
 
 def _link_connect(args: argparse.Namespace) -> Any:
