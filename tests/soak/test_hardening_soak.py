@@ -88,7 +88,7 @@ def test_sqlite_ui_writer_and_two_workers_never_see_a_locked_database(office, sq
                 if writes % 10 == 0:
                     update_office(actor=office.manager, name="Biuro Testowe", sync_interval_minutes=60,
                                   default_environment="SIM")  # fmt: skip
-                    _queue_pings(50)
+                    _queue_pings(10)
                     request_sync_all(actor=office.manager)
                 writes += 1
             except Exception as error:
