@@ -30,7 +30,7 @@ from core.services.reports.rows import (
     usage_events,
 )
 from core.services.reports.writers import sheet, write_csv, write_xlsx
-from core.services.scope import job_in_office
+from core.services.scope import job_in_office, require_clients
 from core.settings import get_settings
 from core.texts import DEFAULT_LANGUAGE, Text, render
 from core.types import JobStatus
@@ -57,6 +57,12 @@ def _filters(payload: ReportExportPayload) -> UsageFilters | None:
         client_ids=list(payload.client_ids) or None,
         kinds=list(payload.kinds) or None,
     )
+
+
+def check_clients(actor: Actor, filters: UsageFilters | None) -> None:
+    """The filter's clients are the actor's office's (another office's id is not found, never an empty report)."""
+    if filters is not None and filters.client_ids:
+        require_clients(actor, filters.client_ids)
 
 
 def check_choice(kind: str, filters: UsageFilters | None) -> ReportSpec:
@@ -129,6 +135,7 @@ def export_report(
     if fmt not in FORMATS:
         raise InvalidInput(Text("report.choose"))
     spec = check_choice(kind, filters)
+    check_clients(actor, filters)
     name = file_name(spec, fmt, filters, lang)
     estimated = estimate_rows(actor.office_id, spec, filters)
     if estimated > SMALL_EXPORT_ROWS:
@@ -169,6 +176,7 @@ def export_task(*, actor: Actor, job_id: int, payload: ReportExportPayload) -> R
         job_in_office(session, actor, job_id)
     filters = _filters(payload)
     spec = check_choice(payload.kind, filters)
+    check_clients(actor, filters)
     folder = private_dir(private_dir(get_settings().exports_dir) / str(actor.office_id))
     path = folder / f"{job_id}-{payload.file_name}"
     rows = write(spec, build(actor.office_id, spec.kind, filters), payload.format, str(path), payload.lang)

@@ -179,3 +179,27 @@ def test_a_foreign_credential_in_a_link_request_is_not_found(office):
         connect_client(actor=office.support, client_id=mine, request=request)
     with pytest.raises(NotFound):
         start_bulk_connect(actor=office.support, client_ids=[mine], request=request)
+
+
+def test_report_filters_with_another_offices_clients_are_not_found(office):
+    from datetime import date
+
+    from core.jobs.kinds import ReportExportPayload
+    from core.services.reports.exports import export_report, export_task
+    from core.services.reports.rows import UsageFilters
+    from core.services.reports.views import report_view
+
+    foreign = _foreign_office()
+    filters = UsageFilters(date(2026, 1, 1), date(2026, 1, 31), client_ids=[foreign.client_id])
+    with pytest.raises(NotFound):
+        report_view(actor=office.analyst, kind="usage", filters=filters)
+    with pytest.raises(NotFound):
+        export_report(actor=office.analyst, kind="usage", fmt="csv", filters=filters)
+    payload = ReportExportPayload("usage", "csv", "u.csv", filters.first, filters.last, (foreign.client_id,))
+    with db.session_scope(write=True) as session:
+        from core.jobs.kinds import PING, NoPayload
+        from core.jobs.queue import start_job
+
+        job_id = start_job(session, office.manager, PING, NoPayload()).id
+    with pytest.raises(NotFound):
+        export_task(actor=office.manager, job_id=job_id, payload=payload)
