@@ -40,6 +40,7 @@ class ClientImportPayload:
 class LinkConnectPayload:
     client_ids: tuple[int, ...]
     request: LinkRequest
+    switch_linked: bool = False  # False: a client whose link works keeps it; only the others are connected
 
 
 @dataclass(frozen=True)

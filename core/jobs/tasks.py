@@ -67,7 +67,11 @@ def client_import(context: JobContext[ClientImportPayload]) -> ClientImportResul
 def link_connect(context: JobContext[LinkConnectPayload]) -> BulkLinkResult:
     payload = context.payload
     return links.bulk_connect(
-        actor=context.actor, client_ids=payload.client_ids, request=payload.request, progress=context.progress
+        actor=context.actor,
+        client_ids=payload.client_ids,
+        request=payload.request,
+        switch_linked=payload.switch_linked,
+        progress=context.progress,
     )
 
 

@@ -627,6 +627,14 @@ TEXTS: dict[str, str] = {
     "polacz.method.client_token": "each client's KSeF token",
     "polacz.method.office_certificate": "the office certificate",
     "polacz.method.client_certificate": "each client's certificate",
+    "polacz.linked": "Clients already linked",
+    "polacz.linked.keep": "keep their current method; connect only those not linked",
+    "polacz.linked.switch.one": "switch the linked ones too (will try to change {count} working link)",
+    "polacz.linked.switch.few": "switch the linked ones too (will try to change {count} working links)",
+    "polacz.linked.switch.many": "switch the linked ones too (will try to change {count} working links)",
+    "polacz.linked_help": (
+        "A link is switched only when the new way works; otherwise the client's link stays as it was."
+    ),
     "polacz.office_certificate": "Office certificate",
     "polacz.no_office_certificate": "The office has no certificate: upload it on “Certificates and tokens”.",
     "polacz.signature_note": "A qualified signature or the Trusted Profile is signed per company: the Client page.",
@@ -1045,6 +1053,8 @@ TEXTS: dict[str, str] = {
     "link.certificate_expired": "The certificate expired on {valid_to}; upload a new certificate.",
     "link.no_invoice_read": "The office lacks the InvoiceRead permission in the context of {client} (NIP {nip}).",
     "link.works": "The link works.",
+    "link.kept": "The new way did not work, so the link was left unchanged. {message}",
+    "link.kept_current": "Linked — the current authentication method was kept.",
     "link.choose_clients": "Choose at least one client.",
     # --- core: company keys (core/services/linking/keys.py) ---
     "company_key.missing": "Client {client} has no valid company key; issue a new key on the client page.",

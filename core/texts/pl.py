@@ -646,6 +646,14 @@ TEXTS: dict[str, str] = {
     "polacz.method.client_token": "token KSeF każdego klienta",
     "polacz.method.office_certificate": "certyfikat biura",
     "polacz.method.client_certificate": "certyfikat każdego klienta",
+    "polacz.linked": "Klienci już połączeni",
+    "polacz.linked.keep": "zostaw obecny sposób; połącz tylko niepołączonych",
+    "polacz.linked.switch.one": "zmień sposób także u połączonych (spróbuje zmienić {count} działające połączenie)",
+    "polacz.linked.switch.few": "zmień sposób także u połączonych (spróbuje zmienić {count} działające połączenia)",
+    "polacz.linked.switch.many": "zmień sposób także u połączonych (spróbuje zmienić {count} działających połączeń)",
+    "polacz.linked_help": (
+        "Zmiana następuje tylko wtedy, gdy nowy sposób zadziała; jeśli nie, połączenie klienta zostaje bez zmian."
+    ),
     "polacz.office_certificate": "Certyfikat biura",
     "polacz.no_office_certificate": "Biuro nie ma certyfikatu: wgraj go na stronie „Certyfikaty i tokeny”.",
     "polacz.signature_note": "Podpis kwalifikowany i Profil Zaufany wymagają podpisu dla każdej firmy: strona Klient.",
@@ -1060,6 +1068,8 @@ TEXTS: dict[str, str] = {
     "link.certificate_expired": "Certyfikat wygasł {valid_to}; wgraj nowy certyfikat.",
     "link.no_invoice_read": "Biuro nie ma uprawnienia InvoiceRead w kontekście {client} (NIP {nip}).",
     "link.works": "Połączenie działa.",
+    "link.kept": "Nowy sposób nie zadziałał, więc połączenie zostało bez zmian. {message}",
+    "link.kept_current": "Połączony — zostawiono obecny sposób uwierzytelnienia.",
     "link.choose_clients": "Wybierz co najmniej jednego klienta.",
     # --- core: company keys (core/services/linking/keys.py) ---
     "company_key.missing": "Klient {client} nie ma ważnego klucza firmy; wydaj nowy klucz na stronie klienta.",
