@@ -11,7 +11,7 @@ Importing this package registers every table with SQLModel's metadata (Alembic's
 from core.models import base  # noqa: F401  (first: the naming convention must precede every table)
 from core.models.audit import AuditEvent
 from core.models.clients import Client, ClientCreate, ClientPublic, ClientUpdate, CompanyKey
-from core.models.credentials import Credential, KsefSession
+from core.models.credentials import CertificateEnrollment, Credential, KsefSession, TokenMigration
 from core.models.invoices import Invoice, InvoiceDocument, SyncState
 from core.models.jobs import JobRun, SchedulerLease
 from core.models.ksef import EnvironmentStatus, RateLimit, RateSlot
@@ -29,7 +29,9 @@ __all__ = [
     "ClientPublic",
     "ClientUpdate",
     "CompanyKey",
+    "CertificateEnrollment",
     "Credential",
+    "TokenMigration",
     "EnvironmentStatus",
     "Invoice",
     "InvoiceDocument",

@@ -802,6 +802,29 @@ TEXTS: dict[str, str] = {
     "ksef.unavailable": "KSeF is unavailable (HTTP {status}).",
     "ksef.credential_refused": "KSeF refused the credential: {description}",
     "ksef.identifier_mismatch": "The identifier does not match the context: {description}",
+    "ksef.certificate.25001": (
+        "KSeF gives no enrollment data after a token authentication: use a KSeF certificate or a signature "
+        "(code 25001)."
+    ),
+    "ksef.certificate.25002": (
+        "KSeF accepts no certificate enrollment after a token authentication: use a KSeF certificate or a "
+        "signature (code 25002)."
+    ),
+    "ksef.certificate.25003": "The CSR's data do not match the authenticated identity (code 25003).",
+    "ksef.certificate.25004": "KSeF refused the CSR: wrong format or signature (code 25004).",
+    "ksef.certificate.25005": "KSeF knows no certificate enrollment with this number (code 25005).",
+    "ksef.certificate.25006": (
+        "The identity reached its KSeF limit of certificate enrollments (code 25006); the next one is possible "
+        "only after the limit renews."
+    ),
+    "ksef.certificate.25007": (
+        "The identity reached its KSeF limit of active certificates (code 25007): revoke one it no longer needs "
+        "before enrolling."
+    ),
+    "ksef.certificate.25008": "KSeF knows no certificate with this serial number (code 25008).",
+    "ksef.certificate.25009": "The certificate is already revoked, blocked or expired (code 25009).",
+    "ksef.certificate.25010": "KSeF needs an RSA 2048 or EC P-256 key (code 25010).",
+    "ksef.certificate.25011": "KSeF does not accept this CSR's signature algorithm (code 25011).",
     "ksef.refused": "KSeF refused the request (HTTP {status}, code {code}): {description}",
     "ksef.rate_limit_wait": "The KSeF request limit for this client is used up; next attempt in {seconds:.0f} s.",
     "ksef.internal": "Internal error: {error}",

@@ -818,6 +818,29 @@ TEXTS: dict[str, str] = {
     "ksef.unavailable": "KSeF jest niedostępny (HTTP {status}).",
     "ksef.credential_refused": "KSeF odrzucił poświadczenie: {description}",
     "ksef.identifier_mismatch": "Identyfikator nie pasuje do kontekstu: {description}",
+    "ksef.certificate.25001": (
+        "KSeF nie wydaje danych do wniosku certyfikacyjnego po uwierzytelnieniu tokenem: użyj certyfikatu KSeF "
+        "albo podpisu (kod 25001)."
+    ),
+    "ksef.certificate.25002": (
+        "KSeF nie przyjmuje wniosku certyfikacyjnego po uwierzytelnieniu tokenem: użyj certyfikatu KSeF albo "
+        "podpisu (kod 25002)."
+    ),
+    "ksef.certificate.25003": "Dane w CSR nie zgadzają się z danymi tożsamości, którą uwierzytelniono (kod 25003).",
+    "ksef.certificate.25004": "KSeF odrzucił CSR: niepoprawny format albo podpis (kod 25004).",
+    "ksef.certificate.25005": "KSeF nie zna wniosku certyfikacyjnego o tym numerze (kod 25005).",
+    "ksef.certificate.25006": (
+        "Osiągnięto limit wniosków certyfikacyjnych tej tożsamości w KSeF (kod 25006); kolejny wniosek będzie "
+        "możliwy dopiero po odnowieniu limitu."
+    ),
+    "ksef.certificate.25007": (
+        "Osiągnięto limit aktywnych certyfikatów tej tożsamości w KSeF (kod 25007): unieważnij niepotrzebny "
+        "certyfikat, zanim złożysz nowy wniosek."
+    ),
+    "ksef.certificate.25008": "KSeF nie zna certyfikatu o tym numerze seryjnym (kod 25008).",
+    "ksef.certificate.25009": "Certyfikat jest już unieważniony, zablokowany albo wygasł (kod 25009).",
+    "ksef.certificate.25010": "KSeF wymaga klucza RSA 2048 albo EC P-256 (kod 25010).",
+    "ksef.certificate.25011": "KSeF nie przyjmuje algorytmu podpisu tego CSR (kod 25011).",
     "ksef.refused": "KSeF odrzucił zapytanie (HTTP {status}, kod {code}): {description}",
     "ksef.rate_limit_wait": "Limit zapytań KSeF dla tego klienta jest wyczerpany; kolejna próba za {seconds:.0f} s.",
     "ksef.internal": "Błąd wewnętrzny: {error}",
