@@ -189,6 +189,20 @@ class ReportExportResult:
         return {"file_name": self.file_name, "rows": self.rows}
 
 
+@dataclass(frozen=True)
+class EnrollmentPayload:
+    """A certificate enrollment whose status is followed until the certificate is active (or refused)."""
+
+    enrollment_id: int
+
+
+@dataclass(frozen=True)
+class EnrollmentResult:
+    status: str
+    credential_id: int | None = None
+    message: str = ""
+
+
 # --- the kinds -----------------------------------------------------------------------------------------------------
 
 
@@ -231,6 +245,14 @@ USAGE_ROLLUP = JobSpec("usage_rollup", NoPayload, RollupResult, Permission.run_f
 NOTIFICATIONS = JobSpec(
     "notifications", OfficePayload, NotificationsResult, Permission.run_fleet_operations, dedup=_office
 )
+CERTIFICATE_ENROLLMENT = JobSpec(
+    "certificate_enrollment",
+    EnrollmentPayload,
+    EnrollmentResult,
+    Permission.manage_credentials,
+    RetryPolicy(8, TRANSIENT),  # a request KSeF still processes comes back later (5 s, 10 s, 20 s …)
+    dedup=lambda payload: f"enrollment:{payload.enrollment_id}",
+)
 
 SPECS: dict[str, JobSpec[Any, Any]] = {
     spec.kind: spec
@@ -249,5 +271,6 @@ SPECS: dict[str, JobSpec[Any, Any]] = {
         REPORT_EXPORT,
         USAGE_ROLLUP,
         NOTIFICATIONS,
+        CERTIFICATE_ENROLLMENT,
     )
 }

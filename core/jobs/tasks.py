@@ -15,6 +15,8 @@ from core.jobs.kinds import (
     BulkLinkResult,
     ClientImportPayload,
     ClientImportResult,
+    EnrollmentPayload,
+    EnrollmentResult,
     HousekeepingResult,
     LinkConnectPayload,
     LinkHealthResult,
@@ -37,6 +39,7 @@ from core.jobs.maintenance import forget_old_rows
 from core.jobs.registry import JobContext, JobFailed, task
 from core.security import Actor
 from core.services import sending
+from core.services.certificates import enrollment
 from core.services.clients import importer
 from core.services.linking import health, links
 from core.services.notifications.delivery import run_notifications
@@ -73,6 +76,12 @@ def link_connect(context: JobContext[LinkConnectPayload]) -> BulkLinkResult:
         switch_linked=payload.switch_linked,
         progress=context.progress,
     )
+
+
+@task(kinds.CERTIFICATE_ENROLLMENT)
+def certificate_enrollment(context: JobContext[EnrollmentPayload]) -> EnrollmentResult:
+    followed = enrollment.follow_enrollment(actor=context.actor, enrollment_id=context.payload.enrollment_id)
+    return EnrollmentResult(followed.status, followed.credential_id, followed.message)
 
 
 @task(kinds.LINK_VERIFY)

@@ -82,9 +82,7 @@ def make_csr(data: dict[str, Any], key_type: str = "EC") -> Csr:
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode("ascii")
-    public = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return Csr(made.csr_base64, pem, public)
 
 
@@ -137,11 +135,10 @@ def query(gateway: KsefGateway, access_token: str, filters: dict[str, Any] | Non
     found: list[dict[str, Any]] = []
     offset = 0
     while True:
-        page = gateway.call(
-            lambda: gateway.client.certificates.query_certificates(
+        with gateway.guard():
+            page = gateway.client.certificates.query_certificates(
                 request, page_size=50, page_offset=offset, access_token=access_token
             )
-        )
         found.extend(item.to_dict() for item in page.certificates)
         if not page.has_more:
             return found

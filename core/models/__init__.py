@@ -24,14 +24,13 @@ from core.models.users import User, UserCreate, UserPublic
 
 __all__ = [
     "AuditEvent",
+    "CertificateEnrollment",
     "Client",
     "ClientCreate",
     "ClientPublic",
     "ClientUpdate",
     "CompanyKey",
-    "CertificateEnrollment",
     "Credential",
-    "TokenMigration",
     "EnvironmentStatus",
     "Invoice",
     "InvoiceDocument",
@@ -50,6 +49,7 @@ __all__ = [
     "SchedulerLease",
     "SmtpSettings",
     "SyncState",
+    "TokenMigration",
     "UsageDaily",
     "UsageEvent",
     "UsageOfficeDaily",

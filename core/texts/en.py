@@ -1058,6 +1058,32 @@ TEXTS: dict[str, str] = {
     # --- core: linking clients (core/services/linking) ---
     "client.not_found": "There is no client number {id}.",
     "client.not_found_active": "There is no active client number {id}.",
+    "job.subject.enrollment": "certificate request “{name}”",
+    "enrollment.no_identity": (
+        "The office has no valid KSeF authentication certificate to make the request with: upload one on "
+        "“Certificates and tokens”."
+    ),
+    "enrollment.identity_not_authentication": "A request is made with a KSeF authentication certificate.",
+    "enrollment.limit_certificates": (
+        "Request refused before sending: the identity already has its limit of active KSeF certificates "
+        "({limit}). Revoke one it no longer needs."
+    ),
+    "enrollment.limit_requests": (
+        "Request refused before sending: {remaining} of {limit} certificate requests are left, and using up the "
+        "limit locks further requests in KSeF for 30 days."
+    ),
+    "enrollment.name_length": "The certificate name must have {low} to {high} characters.",
+    "enrollment.unknown_type": "Unknown certificate type {type}.",
+    "enrollment.unknown_key": "Unknown key type {key}: EC (P-256) or RSA (2048).",
+    "enrollment.unknown_reason": "Unknown revocation reason {reason}.",
+    "enrollment.not_a_certificate": "This credential is not a KSeF certificate.",
+    "enrollment.not_found": "There is no certificate request {id}.",
+    "enrollment.pending": "KSeF is still processing the certificate request.",
+    "enrollment.refused": "KSeF refused the certificate request (status {code}): {description}",
+    "enrollment_status.prepared": "prepared",
+    "enrollment_status.requested": "sent to KSeF",
+    "enrollment_status.active": "active",
+    "enrollment_status.failed": "failed",
     "job.subject.clients": "{count} clients",
     "link.nothing_to_fix": "The client has no link to fix.",
     "link.not_linked": "The client is not linked.",

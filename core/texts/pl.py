@@ -1073,6 +1073,32 @@ TEXTS: dict[str, str] = {
     # --- core: linking clients (core/services/linking) ---
     "client.not_found": "Nie ma klienta o numerze {id}.",
     "client.not_found_active": "Nie ma aktywnego klienta o numerze {id}.",
+    "job.subject.enrollment": "wniosek certyfikacyjny „{name}”",
+    "enrollment.no_identity": (
+        "Biuro nie ma ważnego certyfikatu uwierzytelniającego KSeF, którym mogłoby złożyć wniosek: wgraj go na "
+        "stronie „Certyfikaty i tokeny”."
+    ),
+    "enrollment.identity_not_authentication": "Wniosek składa się certyfikatem uwierzytelniającym KSeF.",
+    "enrollment.limit_certificates": (
+        "Wniosek odrzucony przed wysłaniem: tożsamość ma już dopuszczalną liczbę aktywnych certyfikatów KSeF "
+        "({limit}). Unieważnij niepotrzebny certyfikat."
+    ),
+    "enrollment.limit_requests": (
+        "Wniosek odrzucony przed wysłaniem: zostało {remaining} z {limit} wniosków certyfikacyjnych, a wyczerpanie "
+        "limitu blokuje kolejne wnioski w KSeF na 30 dni."
+    ),
+    "enrollment.name_length": "Nazwa certyfikatu musi mieć od {low} do {high} znaków.",
+    "enrollment.unknown_type": "Nieznany typ certyfikatu {type}.",
+    "enrollment.unknown_key": "Nieznany typ klucza {key}: EC (P-256) albo RSA (2048).",
+    "enrollment.unknown_reason": "Nieznany powód unieważnienia {reason}.",
+    "enrollment.not_a_certificate": "To poświadczenie nie jest certyfikatem KSeF.",
+    "enrollment.not_found": "Nie ma wniosku certyfikacyjnego {id}.",
+    "enrollment.pending": "KSeF jeszcze przetwarza wniosek certyfikacyjny.",
+    "enrollment.refused": "KSeF odrzucił wniosek certyfikacyjny (status {code}): {description}",
+    "enrollment_status.prepared": "przygotowany",
+    "enrollment_status.requested": "złożony w KSeF",
+    "enrollment_status.active": "aktywny",
+    "enrollment_status.failed": "nieudany",
     "job.subject.clients": "{count} klientów",
     "link.nothing_to_fix": "Klient nie ma połączenia do poprawienia.",
     "link.not_linked": "Klient nie jest połączony.",
