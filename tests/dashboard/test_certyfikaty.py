@@ -201,9 +201,9 @@ def test_expired_and_revoked_read_as_such_offline_apart_and_sorted_by_expiry(sim
                 certificate=material["certificatePem"].encode(),
                 private_key=material["privateKeyPem"].encode(),
                 for_authentication=kind == "Authentication",
-            )  # fmt: skip
+            )
         )
-    late, early, offline = added
+    _late, early, _offline = added
     with db.session_scope(write=True) as session:  # "Wczesny" expired two days ago
         session.execute(
             sa.update(Credential).where(Credential.id == early.id).values(valid_to=utcnow() - timedelta(days=2))
