@@ -203,6 +203,24 @@ class EnrollmentResult:
     message: str = ""
 
 
+@dataclass(frozen=True)
+class TokenSwitchPayload:
+    """The campaign's bulk switch: these token clients onto this office certificate."""
+
+    office_id: int
+    client_ids: tuple[int, ...]
+    credential_id: int
+
+
+@dataclass(frozen=True)
+class TokenSwitchResult:
+    switched: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+
+    def audit(self) -> dict[str, Any]:
+        return {"switched": len(self.switched), "failed": len(self.failed)}
+
+
 # --- the kinds -----------------------------------------------------------------------------------------------------
 
 
@@ -253,6 +271,14 @@ CERTIFICATE_ENROLLMENT = JobSpec(
     RetryPolicy(8, TRANSIENT),  # a request KSeF still processes comes back later (5 s, 10 s, 20 s …)
     dedup=lambda payload: f"enrollment:{payload.enrollment_id}",
 )
+TOKEN_SWITCH = JobSpec(
+    "token_switch",
+    TokenSwitchPayload,
+    TokenSwitchResult,
+    Permission.manage_credentials,
+    RetryPolicy(3, TRANSIENT),  # a rerun skips the clients already switched
+    dedup=lambda payload: f"office:{payload.office_id}",
+)
 
 SPECS: dict[str, JobSpec[Any, Any]] = {
     spec.kind: spec
@@ -272,5 +298,6 @@ SPECS: dict[str, JobSpec[Any, Any]] = {
         USAGE_ROLLUP,
         NOTIFICATIONS,
         CERTIFICATE_ENROLLMENT,
+        TOKEN_SWITCH,
     )
 }

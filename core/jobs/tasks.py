@@ -34,11 +34,14 @@ from core.jobs.kinds import (
     StatusScanResult,
     SyncPayload,
     SyncResult,
+    TokenSwitchPayload,
+    TokenSwitchResult,
 )
 from core.jobs.maintenance import forget_old_rows
 from core.jobs.registry import JobContext, JobFailed, task
 from core.security import Actor
 from core.services import sending
+from core.services.campaign import tokens as campaign_tokens
 from core.services.certificates import enrollment
 from core.services.clients import importer
 from core.services.linking import health, links
@@ -82,6 +85,17 @@ def link_connect(context: JobContext[LinkConnectPayload]) -> BulkLinkResult:
 def certificate_enrollment(context: JobContext[EnrollmentPayload]) -> EnrollmentResult:
     followed = enrollment.follow_enrollment(actor=context.actor, enrollment_id=context.payload.enrollment_id)
     return EnrollmentResult(followed.status, followed.credential_id, followed.message)
+
+
+@task(kinds.TOKEN_SWITCH)
+def token_switch(context: JobContext[TokenSwitchPayload]) -> TokenSwitchResult:
+    payload = context.payload
+    return campaign_tokens.switch_clients(
+        actor=context.actor,
+        client_ids=payload.client_ids,
+        credential_id=payload.credential_id,
+        progress=context.progress,
+    )
 
 
 @task(kinds.LINK_VERIFY)

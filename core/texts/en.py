@@ -1115,6 +1115,30 @@ TEXTS: dict[str, str] = {
     "enrollment_status.requested": "sent to KSeF",
     "enrollment_status.active": "active",
     "enrollment_status.failed": "failed",
+    "campaign.no_office_certificate": (
+        "The office has no valid KSeF authentication certificate: upload one or request one on "
+        "“Certificates and tokens”."
+    ),
+    "campaign.missing": "The office has no rights in KSeF yet: {missing}.",
+    "campaign.none_eligible": (
+        "None of the chosen clients has granted the office its rights yet; check the rights first."
+    ),
+    "campaign.not_on_token": "The client no longer links by a token.",
+    "campaign.no_email": "The client has no e-mail address: download the instruction as a PDF.",
+    "campaign.letter.subject": "{client}: granting the office its KSeF rights before {sunset}",
+    "campaign.letter.body": (
+        "Hello,\n\n"
+        "On {sunset} logging in to KSeF with tokens ends. So that {office} can keep handling the invoices of "
+        "{client} (NIP {client_nip}), please grant the office its rights in KSeF:\n"
+        "1. Log in to the KSeF taxpayer application in your company's context "
+        "(NIP {client_nip}).\n"
+        "2. Choose “Permissions” → “Grant permissions to an entity”.\n"
+        "3. Enter the office's NIP: {office_nip} ({office}).\n"
+        "4. Tick:\n"
+        "{rights}\n"
+        "5. Confirm. The office checks the rights and switches the link itself; the token is no longer needed.\n\n"
+        "Thank you."
+    ),
     "job.subject.clients": "{count} clients",
     "link.nothing_to_fix": "The client has no link to fix.",
     "link.not_linked": "The client is not linked.",

@@ -1130,6 +1130,30 @@ TEXTS: dict[str, str] = {
     "enrollment_status.requested": "złożony w KSeF",
     "enrollment_status.active": "aktywny",
     "enrollment_status.failed": "nieudany",
+    "campaign.no_office_certificate": (
+        "Biuro nie ma ważnego certyfikatu uwierzytelniającego KSeF: wgraj go albo złóż wniosek na stronie "
+        "„Certyfikaty i tokeny”."
+    ),
+    "campaign.missing": "Biuro nie ma jeszcze uprawnień w KSeF: {missing}.",
+    "campaign.none_eligible": (
+        "Żaden z wybranych klientów nie nadał jeszcze biuru uprawnień; najpierw sprawdź uprawnienia."
+    ),
+    "campaign.not_on_token": "Klient nie łączy się już tokenem.",
+    "campaign.no_email": "Klient nie ma adresu e-mail: pobierz instrukcję jako PDF.",
+    "campaign.letter.subject": "{client}: nadanie uprawnień biuru w KSeF przed {sunset}",
+    "campaign.letter.body": (
+        "Dzień dobry,\n\n"
+        "{sunset} kończy się możliwość logowania do KSeF tokenami. Aby {office} mogło dalej obsługiwać faktury firmy "
+        "{client} (NIP {client_nip}), prosimy o nadanie biuru uprawnień w KSeF:\n"
+        "1. Zaloguj się do Aplikacji Podatnika KSeF w kontekście swojej firmy "
+        "(NIP {client_nip}).\n"
+        "2. Wybierz „Uprawnienia” → „Nadaj uprawnienia podmiotowi”.\n"
+        "3. Wpisz identyfikator NIP biura: {office_nip} ({office}).\n"
+        "4. Zaznacz:\n"
+        "{rights}\n"
+        "5. Zatwierdź. Biuro samo sprawdzi uprawnienia i przełączy połączenie; token przestanie być potrzebny.\n\n"
+        "Dziękujemy."
+    ),
     "job.subject.clients": "{count} klientów",
     "link.nothing_to_fix": "Klient nie ma połączenia do poprawienia.",
     "link.not_linked": "Klient nie jest połączony.",
