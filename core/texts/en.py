@@ -662,6 +662,65 @@ TEXTS: dict[str, str] = {
     "polacz.job.broken": "The connect job broke off: {error}",
     "polacz.retry": "Retry the failed ({count})",
     # the Certyfikaty i tokeny page
+    "nav.wygaszanie": "Token sunset",
+    "wygaszanie.title": "Token sunset",
+    "wygaszanie.intro": (
+        "KSeF tokens stop working on 31.12.2026. Switch the clients that granted the office its rights to the office "
+        "certificate; send the others an instruction. The token stays as a fallback until the deadline."
+    ),
+    "wygaszanie.days": "Days to {date}",
+    "wygaszanie.remaining": "Clients still on tokens",
+    "wygaszanie.eligible": "Ready to switch",
+    "wygaszanie.switched": "Switched",
+    "wygaszanie.check": "Check the rights in KSeF",
+    "wygaszanie.checked": "Checked in KSeF: the office certificate can serve {eligible} of {remaining} clients.",
+    "wygaszanie.switch.one": "Switch {count} client to the office certificate",
+    "wygaszanie.switch.few": "Switch {count} clients to the office certificate",
+    "wygaszanie.switch.many": "Switch {count} clients to the office certificate",
+    "wygaszanie.switch_none": "No client is ready to switch",
+    "wygaszanie.send.one": "Send the instruction to {count} client",
+    "wygaszanie.send.few": "Send the instructions to {count} clients",
+    "wygaszanie.send.many": "Send the instructions to {count} clients",
+    "wygaszanie.send_none": "No client to instruct",
+    "wygaszanie.sent": (
+        "Instructions: sent {sent}, sent before {already}, no e-mail address {no_email}, errors {failed}."
+    ),
+    "wygaszanie.progress": "Switching clients",
+    "wygaszanie.job_done.one": "Switched {count} client to the office certificate.",
+    "wygaszanie.job_done.few": "Switched {count} clients to the office certificate.",
+    "wygaszanie.job_done.many": "Switched {count} clients to the office certificate.",
+    "wygaszanie.job_failed.one": (
+        "{count} client stayed on its token (switched {switched}); the reason is in the table."
+    ),
+    "wygaszanie.job_failed.few": (
+        "{count} clients stayed on tokens (switched {switched}); the reasons are in the table."
+    ),
+    "wygaszanie.job_failed.many": (
+        "{count} clients stayed on tokens (switched {switched}); the reasons are in the table."
+    ),
+    "wygaszanie.job_broken": "Switching stopped: {error}",
+    "wygaszanie.all_done": "No client depends on a KSeF token any more.",
+    "wygaszanie.eligible.yes": "yes",
+    "wygaszanie.eligible.no": "no — rights missing",
+    "wygaszanie.eligible.unknown": "not checked",
+    "wygaszanie.eligible.done": "switched",
+    "wygaszanie.col.client": "Client",
+    "wygaszanie.col.nip": "NIP",
+    "wygaszanie.col.link": "Link",
+    "wygaszanie.col.office_certificate": "Office certificate works",
+    "wygaszanie.col.status": "Step",
+    "wygaszanie.col.instruction": "Instruction sent",
+    "wygaszanie.col.why": "Why",
+    "wygaszanie.letter.title": "Instruction as a PDF",
+    "wygaszanie.letter.client": "Client",
+    "wygaszanie.letter.download": "Download the instruction (PDF)",
+    "migration_status.not_contacted": "not contacted",
+    "migration_status.instruction_sent": "instruction sent",
+    "migration_status.rights_granted": "rights granted",
+    "migration_status.switched": "switched",
+    "przeglad.sunset": "Token sunset: {days} days to {date}, {count} clients still on tokens.",
+    "przeglad.sunset_done": "Token sunset: no client depends on a token any more.",
+    "przeglad.sunset_open": "Open the campaign",
     "certyfikaty.title": "Certificates and tokens",
     "certyfikaty.tab.enroll": "Request a certificate",
     "certyfikaty.offline.title": "Offline certificates",

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from core import audit
 from core.db import session_scope
@@ -35,6 +35,7 @@ from core.texts import Text
 from core.types import AuthMethod, MigrationStatus, utcnow
 
 CHECK_CONCURRENCY = 8
+SUNSET: date = TOKEN_SUNSET  # the last day tokens work
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,20 @@ def days_left(now: datetime | None = None) -> int:
     return max(0, (TOKEN_SUNSET - to_warsaw(now or utcnow()).date()).days)
 
 
+def remaining_count(*, actor: Actor) -> int:
+    """How many clients still depend on a token (Przegląd's countdown; every role may see the number)."""
+    actor.require(Permission.view)
+    with session_scope() as session:
+        found = session.exec(
+            select(func.count())
+            .select_from(Client)
+            .join(Link, col(Link.client_id) == col(Client.id))
+            .where(Client.office_id == actor.office_id, col(Client.archived_at).is_(None))
+            .where(col(Link.unlinked_at).is_(None), Link.auth_method == AuthMethod.ksef_token)
+        ).one()
+    return int(found)
+
+
 def _migration(session: Session, office_id: int, client_id: int) -> TokenMigration:
     row = session.exec(select(TokenMigration).where(TokenMigration.client_id == client_id)).first()
     if row is None:
@@ -143,7 +158,7 @@ def campaign(*, actor: Actor) -> Campaign:
                 )
             )
         certificate = default_identity_id(session, actor.office_id)
-    return Campaign(TOKEN_SUNSET, days_left(), certificate, rows)
+    return Campaign(SUNSET, days_left(), certificate, rows)
 
 
 def _office_certificate(actor: Actor) -> int:
