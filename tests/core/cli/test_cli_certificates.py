@@ -56,6 +56,6 @@ def test_campaign_commands(sim, office, capsys, inbox, tmp_path):  # noqa: F811
     code, written = _run(
         capsys, "campaign", "tokens", "instructions", "--pdf", str(pdf), "--nip", seeded.nips["rights_missing"]
     )
-    assert code == 0 and pdf.read_bytes().startswith(b"%PDF")
+    assert code == 0 and written["pdf"] == str(pdf) and pdf.read_bytes().startswith(b"%PDF")
     with db.session_scope() as session:
         assert session.execute(sa.select(sa.func.count()).select_from(Client)).scalar_one() == 3
