@@ -7,6 +7,7 @@ from core.services import overview
 from core.services.clients import register as clients
 from core.services.linking import credentials
 from dashboard.auth import require_page
+from dashboard.certyfikaty.calendar import calendar_tab
 from dashboard.certyfikaty.enroll import enroll_form
 from dashboard.certyfikaty.forms import OFFICE, certificate_form, token_form
 from dashboard.certyfikaty.revoke import revoke_dialog, revoke_picker
@@ -33,8 +34,11 @@ labels = [
     t("certyfikaty.tab.token"),
     t("certyfikaty.tab.sunset"),
     t("certyfikaty.tab.enroll"),
+    t("certyfikaty.tab.calendar"),
 ]
-list_tab, upload_tab, token_tab, sunset_tab, enroll_tab = st.tabs(labels, key="certyfikaty_tabs", on_change="rerun")
+list_tab, upload_tab, token_tab, sunset_tab, enroll_tab, calendar_tab_ = st.tabs(
+    labels, key="certyfikaty_tabs", on_change="rerun"
+)
 if list_tab.open:
     with list_tab:
         # Offline certificates are their own kind (KOD II only), listed apart from the ways into KSeF.
@@ -64,4 +68,7 @@ if sunset_tab.open:
 if enroll_tab.open:
     with enroll_tab:
         enroll_form(actor)
+if calendar_tab_.open:
+    with calendar_tab_:
+        calendar_tab(actor)
 revoke_dialog(actor, PREFIX, items, names)

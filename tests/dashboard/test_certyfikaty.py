@@ -238,3 +238,33 @@ def test_a_certificate_is_requested_from_the_page_after_the_limits(sim, signed_i
     assert table["Status"].tolist() == ["aktywny"]
     at = open_tab(at, LIST)
     assert "Biuro uwierzytelnianie 2027" in frame_with(at, "Dni do końca")["Nazwa"].tolist()
+
+
+def test_the_credential_calendar_shows_every_date_filters_and_exports(sim, signed_in, office):
+    from core.services.certificates import calendar as credential_calendar
+
+    seeded = seed_clients(sim, office, ["healthy", "healthy"])
+    link_with_token(seeded, "healthy")
+    office_certificate(seeded)
+    material = sim.create_certificate(subject_nip=seeded.nips["healthy2"], certificate_type="Offline")
+    credentials.add_certificate(
+        actor=office.manager, client_id=seeded.ids["healthy2"], label="Offline klienta",
+        certificate=material["certificatePem"].encode(), private_key=material["privateKeyPem"].encode(),
+        for_authentication=False,
+    )  # fmt: skip
+    at = open_tab(signed_in("manager"), "Kalendarz")
+    frame = frame_with(at, "Dni do terminu")
+    assert sorted(frame["Rodzaj"].tolist()) == sorted(
+        ["wygaśnięcie certyfikatu uwierzytelniającego", "wygaśnięcie certyfikatu offline", "koniec tokenów KSeF"]
+    )
+    assert frame.loc[frame["Rodzaj"] == "koniec tokenów KSeF", "Termin"].tolist() == ["31.12.2026"]
+    assert frame.loc[frame["Rodzaj"] == "koniec tokenów KSeF", "Właściciel"].tolist() == ["Firma healthy"]
+    assert len(at.get("plotly_chart")) == 1
+    at.multiselect(key="calendar_kinds").set_value(["offline_certificate"]).run()
+    assert frame_with(at, "Dni do terminu")["Nazwa"].tolist() == ["Offline klienta"]
+
+    events = credential_calendar.credential_calendar(actor=office.manager)
+    data = credential_calendar.export_calendar(actor=office.manager, events=events, fmt="csv")
+    text = data.decode("utf-8")
+    assert text.startswith("\ufeffTermin;Rodzaj;") and "31.12.2026;koniec tokenów KSeF;Firma healthy" in text
+    assert "PRIVATE" not in text
