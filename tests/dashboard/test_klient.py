@@ -287,3 +287,24 @@ def test_the_invoices_tab_shows_a_stored_invoice_as_a_document(signed_in, office
     assert lines["Nazwa towaru lub usługi"].tolist() == ["Razem za energię czynną", "Razem za usługi dystrybucji"]
     assert lines["Wartość netto"].tolist() == ["18,00 zł", "25,60 zł"]
     assert at.download_button(key="klient_invoice_pdf").label == "Pobierz PDF"
+
+
+def test_a_failing_new_method_on_the_klient_page_keeps_the_working_link_and_says_so(sim, signed_in, office):
+    from tests.linking import office_certificate
+
+    seeded = seed_clients(sim, office, ["rights_missing"])
+    client_id = seeded.ids["rights_missing"]
+    token = sim.create_token(seeded.nips["rights_missing"], ["InvoiceRead", "InvoiceWrite"])["token"]
+    credentials.add_ksef_token(actor=office.support, client_id=client_id, token=token)
+    at = open_client(signed_in("support"), client_id)
+    at.button(key="klient_connect").click().run()
+    assert values(at.success) == ["połączenie działa (status: połączony)."]
+
+    certificate = office_certificate(seeded)  # the client never granted the office its rights
+    at.selectbox(key="klient_connect_method").select(AuthMethod.ksef_certificate).run()
+    at.selectbox(key="klient_connect_credential").select(certificate).run()
+    at.button(key="klient_connect").click().run()
+    shown = "\n".join(values(at.error))
+    assert "status: połączony" in shown and "połączenie zostało bez zmian" in shown
+    assert "**Metoda:** token KSeF" in markdown(at)
+    assert clients.get_client(actor=office.manager, client_id=client_id).link_status == LinkStatus.linked
