@@ -1113,6 +1113,11 @@ TEXTS: dict[str, str] = {
     "mail.problem.auth_failed.subject": "Authentication in KSeF failed: {name} (NIP {nip})",
     "mail.problem.rights_missing.subject": "The office lacks permissions in KSeF: {name} (NIP {nip})",
     "mail.problem.sync_failing.subject": "Invoice sync is failing: {name} (NIP {nip})",
+    "mail.problem.certificate_failed.body": (
+        "Logging in to KSeF with a certificate failed: the certificate was uploaded wrongly (e.g. with another "
+        "certificate's key) or is invalid (expired or revoked). Upload a correct certificate or request a new one "
+        "on “Certificates and tokens”.\n\n{message}\n\nDetails and the fix: console → Support (problem no. {id})."
+    ),
     "mail.problem.body": "{message}\n\nDetails and the fix: console → Support (problem no. {id}).",
     "mail.package.subject": "KSeF package {percent:.0f}% used",
     "mail.package.body": (

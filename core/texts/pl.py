@@ -1126,6 +1126,12 @@ TEXTS: dict[str, str] = {
     "mail.problem.auth_failed.subject": "Uwierzytelnienie w KSeF nie powiodło się: {name} (NIP {nip})",
     "mail.problem.rights_missing.subject": "Brak uprawnień biura w KSeF: {name} (NIP {nip})",
     "mail.problem.sync_failing.subject": "Synchronizacja faktur nie działa: {name} (NIP {nip})",
+    "mail.problem.certificate_failed.body": (
+        "Logowanie do KSeF certyfikatem nie powiodło się: certyfikat został wgrany niepoprawnie (np. z kluczem innego "
+        "certyfikatu) albo jest nieważny (wygasł lub został unieważniony). Wgraj poprawny certyfikat albo złóż "
+        "wniosek o nowy na stronie „Certyfikaty i tokeny”.\n\n{message}\n\nSzczegóły i naprawa: konsola → "
+        "Wsparcie (problem nr {id})."
+    ),
     "mail.problem.body": "{message}\n\nSzczegóły i naprawa: konsola → Wsparcie (problem nr {id}).",
     "mail.package.subject": "Pakiet KSeF wykorzystany w {percent:.0f}%",
     "mail.package.body": (
