@@ -776,6 +776,8 @@ TEXTS: dict[str, str] = {
     "calendar.kind.offline_certificate": "offline certificate expires",
     "calendar.kind.token_sunset": "KSeF tokens end",
     "calendar.kind.reauthorization": "re-signing due (session ends)",
+    "credential.cert.missing_here": "Upload a certificate here",
+    "credential.cert.missing_help": "Once the certificate is uploaded you can go on at once — your choices are kept.",
     "certyfikaty.none": "No credentials. Upload a certificate or add a token.",
     "certyfikaty.tab.list": "List",
     "certyfikaty.tab.upload": "Upload a certificate",

@@ -793,6 +793,8 @@ TEXTS: dict[str, str] = {
     "calendar.kind.offline_certificate": "wygaśnięcie certyfikatu offline",
     "calendar.kind.token_sunset": "koniec tokenów KSeF",
     "calendar.kind.reauthorization": "ponowny podpis (koniec sesji)",
+    "credential.cert.missing_here": "Wgraj certyfikat tutaj",
+    "credential.cert.missing_help": "Po wgraniu certyfikatu możesz od razu kontynuować — wybór zostanie zachowany.",
     "certyfikaty.none": "Brak poświadczeń. Wgraj certyfikat albo dodaj token.",
     "certyfikaty.tab.list": "Lista",
     "certyfikaty.tab.upload": "Wgraj certyfikat",

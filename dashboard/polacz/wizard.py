@@ -20,6 +20,7 @@ from core.services.linking import credentials, links
 from core.services.overview import ClientRow
 from core.types import AuthMethod, CertificateType, JobStatus, KsefEnvironment, LinkStatus
 from dashboard.auth import idle_expired, session_actor
+from dashboard.certyfikaty.forms import missing_certificate_form
 from dashboard.certyfikaty.table import credential_label
 from dashboard.components.errors import attempt, attempt_in_callback, show_kept_error
 from dashboard.components.jobs import draw_progress
@@ -146,6 +147,7 @@ def choose_how(actor: Actor, chosen: Sequence[ClientRow]) -> bool:
             )
         else:
             method_col.warning(t("polacz.no_office_certificate"))
+            missing_certificate_form("polacz")  # upload in place; the choice then continues with it
             usable = False
     st.caption(t("polacz.signature_note"))
     working = sum(1 for row in chosen if row.link_status in WORKING)

@@ -13,6 +13,7 @@ from core.services.campaign import tokens as campaign
 from core.services.campaign.tokens import Campaign, CampaignRow
 from core.types import JobStatus
 from dashboard.auth import session_actor
+from dashboard.certyfikaty.forms import missing_certificate_form
 from dashboard.components.errors import attempt, attempt_in_callback, show_kept_error
 from dashboard.components.flash import flash
 from dashboard.components.jobs import follow_job
@@ -149,6 +150,8 @@ def page(actor: Actor) -> None:
     tiles(found)
     if found.office_certificate_id is None:
         st.warning(t("campaign.no_office_certificate"))
+        if actor.can(Permission.manage_credentials):
+            missing_certificate_form("wygaszanie")
     if not found.remaining:
         st.success(t("wygaszanie.all_done"))
     actions(actor, found)

@@ -149,3 +149,25 @@ def test_by_default_a_linked_client_keeps_its_method_and_a_switch_says_how_many_
     details = link_details(actor=office.manager, client_id=linked)
     assert details is not None and details.credential_id != certificate
     assert link_details(actor=office.manager, client_id=linked).auth_method == "ksef_token"
+
+
+def test_a_missing_office_certificate_is_uploaded_in_place_and_the_connect_goes_on(sim, signed_in, office):
+    seeded = seed_clients(sim, office, ["healthy"])
+    material = seeded.office_certificate
+    at = open_page(signed_in("manager"), "polacz")
+    at.multiselect(key="polacz_clients").select(seeded.ids["healthy"]).run()
+    at.radio(key="polacz_method").set_value("office_certificate").run()
+    assert at.button(key="polacz_start").disabled
+    assert "Biuro nie ma certyfikatu" in values(at.warning)[0]
+    files = (("certificate", "biuro.pem", material["certificatePem"]), ("key", "biuro.key", material["privateKeyPem"]))
+    for name, file_name, content in files:
+        (uploader,) = [u for u in at.file_uploader if u.key.startswith(f"polacz_cert_{name}_")]
+        uploader.upload(file_name, content.encode(), "application/octet-stream")
+    at.run()
+    at.button(key="polacz_cert_submit").click().run()
+    assert not at.error, values(at.error)
+    assert values(at.success)[0].startswith("Wgrano certyfikat ")
+    assert at.selectbox(key="polacz_office_certificate").value is not None
+    assert at.multiselect(key="polacz_clients").value == [seeded.ids["healthy"]]  # the choice was kept
+    at.button(key="polacz_start").click().run()
+    assert values(at.success)[-1] == "Firma healthy: połączenie działa (status: połączony)."
