@@ -268,3 +268,22 @@ def test_the_credential_calendar_shows_every_date_filters_and_exports(sim, signe
     text = data.decode("utf-8")
     assert text.startswith("\ufeffTermin;Rodzaj;") and "31.12.2026;koniec tokenów KSeF;Firma healthy" in text
     assert "PRIVATE" not in text
+
+
+def test_a_certificate_is_revoked_in_ksef_with_its_reason(sim, signed_in, office):
+    from core.jobs.worker import drain
+    from core.services.certificates import enrollment
+
+    seeded = seed_clients(sim, office, ["healthy"])
+    office_certificate(seeded)
+    started = enrollment.enroll(actor=office.manager, name="Do unieważnienia")
+    drain("test-worker")
+    (done,) = enrollment.list_enrollments(actor=office.manager)
+    at = open_tab(signed_in("manager"), LIST)
+    at.selectbox(key="certyfikaty_revoke_pick").select(done.credential_id).run()
+    at.selectbox(key="certyfikaty_revoke_reason").select("Superseded").run()
+    at.button(key="certyfikaty_revoke").click().run()
+    at.button(key="certyfikaty_revoke_confirm").click().run()
+    assert not at.error, values(at.error)
+    in_ksef = {c["certificateSerialNumber"]: c["status"] for c in enrollment.query_in_ksef(actor=office.manager)}
+    assert in_ksef[done.serial_number] == "Revoked" and started.id == done.id
