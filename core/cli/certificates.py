@@ -48,6 +48,8 @@ def register(commands: Any) -> None:
     status = command(tokens, "status", _status, "who still depends on a token; --check asks KSeF first")
     status.add_argument("--check", action="store_true", help="ask KSeF whether the office certificate works")
     command(tokens, "switch", _switch, "switch the eligible clients to the office certificate (a job, run here)")
+    restore = command(tokens, "restore", _restore, "go back to a switched client's kept token (verified first)")
+    restore.add_argument("--nip", required=True)
     instructions = command(tokens, "instructions", _instructions, "e-mail the instruction to the rest (once)")
     instructions.add_argument("--pdf", type=Path, help="write one client's letter as a PDF instead (with --nip)")
     instructions.add_argument("--nip")
@@ -111,3 +113,11 @@ def _instructions(args: argparse.Namespace) -> Any:
         return {"pdf": str(args.pdf), "client": client.nip}
     sent = letters.send_instructions(actor=actor)
     return {**sent.summary(), "clients": sent.__dict__}
+
+
+def _restore(args: argparse.Namespace) -> Any:
+    from core.services.clients import register as clients
+
+    actor = acting_user(args)
+    client = clients.find_client_by_nip(actor=actor, nip=args.nip)
+    return {"client": client.nip, "result": campaign.restore_token(actor=actor, client_id=client.id)}

@@ -711,6 +711,9 @@ TEXTS: dict[str, str] = {
     "wygaszanie.col.status": "Step",
     "wygaszanie.col.instruction": "Instruction sent",
     "wygaszanie.col.why": "Why",
+    "wygaszanie.restore.title": "Go back to the kept token",
+    "wygaszanie.restore.button": "Go back to the token (once it is checked to work)",
+    "wygaszanie.restored": "Back to the token: {result}",
     "wygaszanie.letter.title": "Instruction as a PDF",
     "wygaszanie.letter.client": "Client",
     "wygaszanie.letter.download": "Download the instruction (PDF)",
@@ -1218,6 +1221,8 @@ TEXTS: dict[str, str] = {
     "campaign.none_eligible": (
         "None of the chosen clients has granted the office its rights yet; check the rights first."
     ),
+    "campaign.no_fallback": "This client has no kept token to go back to.",
+    "campaign.after_sunset": "After 31.12.2026 KSeF tokens no longer work; there is no going back to them.",
     "campaign.not_on_token": "The client no longer links by a token.",
     "campaign.no_email": "The client has no e-mail address: download the instruction as a PDF.",
     "campaign.letter.subject": "{client}: granting the office its KSeF rights before {sunset}",

@@ -728,6 +728,9 @@ TEXTS: dict[str, str] = {
     "wygaszanie.col.status": "Etap",
     "wygaszanie.col.instruction": "Instrukcja wysłana",
     "wygaszanie.col.why": "Dlaczego",
+    "wygaszanie.restore.title": "Wróć do zachowanego tokenu",
+    "wygaszanie.restore.button": "Wróć do tokenu (po sprawdzeniu, że działa)",
+    "wygaszanie.restored": "Powrót do tokenu: {result}",
     "wygaszanie.letter.title": "Instrukcja jako PDF",
     "wygaszanie.letter.client": "Klient",
     "wygaszanie.letter.download": "Pobierz instrukcję (PDF)",
@@ -1232,6 +1235,8 @@ TEXTS: dict[str, str] = {
     "campaign.none_eligible": (
         "Żaden z wybranych klientów nie nadał jeszcze biuru uprawnień; najpierw sprawdź uprawnienia."
     ),
+    "campaign.no_fallback": "Ten klient nie ma zachowanego tokenu, do którego można wrócić.",
+    "campaign.after_sunset": "Po 31.12.2026 tokeny KSeF nie działają; nie można do nich wrócić.",
     "campaign.not_on_token": "Klient nie łączy się już tokenem.",
     "campaign.no_email": "Klient nie ma adresu e-mail: pobierz instrukcję jako PDF.",
     "campaign.letter.subject": "{client}: nadanie uprawnień biuru w KSeF przed {sunset}",

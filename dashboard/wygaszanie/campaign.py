@@ -142,6 +142,32 @@ def letter_download(actor: Actor, found: Campaign) -> None:
         )  # fmt: skip
 
 
+def _restore(client_id: int) -> None:
+    actor = session_actor()
+    if actor is None:
+        return
+    result = attempt_in_callback(lambda: campaign.restore_token(actor=actor, client_id=client_id), error_key=ERROR)
+    if result is not None:
+        flash(t("wygaszanie.restored", result=localised(result)))
+
+
+def restore_section(found: Campaign) -> None:
+    """Back to the kept token, one client at a time (e.g. when the office certificate stops working for it)."""
+    switched = {r.client_id: f"{r.name} (NIP {r.nip})" for r in found.rows if r.status == "switched"}
+    if not switched or found.days_left <= 0:
+        return
+    with st.expander(t("wygaszanie.restore.title")):
+        chosen = st.selectbox(
+            t("wygaszanie.letter.client"), options=list(switched), format_func=switched.__getitem__,
+            key="wygaszanie_restore_pick",
+        )  # fmt: skip
+        if chosen is not None:
+            st.button(
+                t("wygaszanie.restore.button"), key="wygaszanie_restore", on_click=_restore, args=(int(chosen),),
+                icon=":material/undo:",
+            )  # fmt: skip
+
+
 def page(actor: Actor) -> None:
     switch_job(actor)
     found = attempt(lambda: campaign.campaign(actor=actor))
@@ -158,3 +184,4 @@ def page(actor: Actor) -> None:
     if found.rows:
         client_table(found.rows)
     letter_download(actor, found)
+    restore_section(found)

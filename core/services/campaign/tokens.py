@@ -277,3 +277,25 @@ def switch_clients(
             audit.record(session, actor, "campaign.switch_client", f"client:{client_id}", ok=client_id in switched)
         progress(done, len(client_ids), result=TokenSwitchResult(list(switched), dict(failed)))
     return TokenSwitchResult(switched, failed)
+
+
+def restore_token(*, actor: Actor, client_id: int) -> str:
+    """Go back to the token kept as the fallback (until the sunset), e.g. when the office certificate stops working
+    for this client. Verified first like any switch: the certificate link stays unless the token works."""
+    actor.require(Permission.manage_credentials)
+    with session_scope() as session:
+        row = session.exec(select(TokenMigration).where(TokenMigration.client_id == client_id)).first()
+        if row is None or row.office_id != actor.office_id or row.fallback_credential_id is None:
+            raise NotFound(Text("campaign.no_fallback"))
+        token_id = row.fallback_credential_id
+    if days_left() <= 0:
+        raise InvalidInput(Text("campaign.after_sunset"))
+    request = LinkRequest(auth_method=AuthMethod.ksef_token, credential_id=token_id)
+    outcome = links.connect_client(actor=actor, client_id=client_id, request=request)
+    with session_scope(write=True) as session:
+        row = _migration(session, actor.office_id, client_id)
+        if outcome.ok:
+            row.status, row.switched_at, row.updated_at = MigrationStatus.rights_granted, None, utcnow()
+            session.add(row)
+        audit.record(session, actor, "campaign.restore_token", f"client:{client_id}", ok=outcome.ok)
+    return outcome.status if outcome.ok else outcome.message

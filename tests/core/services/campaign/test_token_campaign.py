@@ -167,3 +167,27 @@ def test_a_worker_killed_mid_switch_leaves_every_client_working_and_the_job_resu
     done = campaign.campaign(actor=office.manager)
     assert (done.remaining, done.switched) == (0, 12)
     assert {m for m, _c in _links().values()} == {AuthMethod.ksef_certificate}
+
+
+def test_a_switched_client_goes_back_to_its_kept_token_only_when_the_token_works(sim, office):
+    seeded, certificate = token_office(sim, office, granted=1, missing=0)
+    client_id = seeded.ids["healthy"]
+    token_id = _links()[client_id][1]
+    campaign.check_rights(actor=office.manager)
+    assert not campaign.switch_clients(actor=office.manager, client_ids=[client_id], credential_id=certificate).failed
+    assert _links()[client_id] == (AuthMethod.ksef_certificate, certificate)
+
+    sim.revoke_all_tokens(seeded.nips["healthy"])  # the kept token no longer works: the certificate link stays
+    assert "bez zmian" in campaign.restore_token(actor=office.manager, client_id=client_id)
+    assert _links()[client_id] == (AuthMethod.ksef_certificate, certificate)
+
+    fresh = credentials.add_ksef_token(
+        actor=office.support,
+        client_id=client_id,
+        token=sim.create_token(seeded.nips["healthy"], ["InvoiceRead"])["token"],
+    )
+    with db.session_scope(write=True) as session:
+        session.execute(sa.update(TokenMigration).values(fallback_credential_id=fresh.id))
+    assert campaign.restore_token(actor=office.manager, client_id=client_id) == LinkStatus.linked
+    assert _links()[client_id] == (AuthMethod.ksef_token, fresh.id) and token_id != fresh.id
+    assert campaign.campaign(actor=office.manager).remaining == 1
