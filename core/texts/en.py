@@ -530,6 +530,7 @@ TEXTS: dict[str, str] = {
     "klient.signature.again": "Prepare a new request",
     "klient.signature.no_file": "Choose the signed XML file.",
     "klient.credentials.title": "Credentials",
+    "klient.credentials.offline": "**Offline certificate:** {status}",
     "klient.credentials.none": "The client has no credentials and the office has no certificate for every client.",
     "klient.rights.title": "Rights doctor",
     "klient.rights.help": (

@@ -549,6 +549,7 @@ TEXTS: dict[str, str] = {
     "klient.signature.again": "Przygotuj nowe żądanie",
     "klient.signature.no_file": "Wybierz podpisany plik XML.",
     "klient.credentials.title": "Poświadczenia",
+    "klient.credentials.offline": "**Certyfikat offline:** {status}",
     "klient.credentials.none": "Klient nie ma poświadczeń, a biuro nie ma certyfikatu dla wszystkich klientów.",
     "klient.rights.title": "Doktor uprawnień",
     "klient.rights.help": "Pyta KSeF, co biuro może w kontekście klienta, i pisze klientowi gotową instrukcję.",

@@ -308,3 +308,19 @@ def test_a_failing_new_method_on_the_klient_page_keeps_the_working_link_and_says
     assert "status: połączony" in shown and "połączenie zostało bez zmian" in shown
     assert "**Metoda:** token KSeF" in markdown(at)
     assert clients.get_client(actor=office.manager, client_id=client_id).link_status == LinkStatus.linked
+
+
+def test_the_offline_certificate_has_its_own_line_added_or_missing(sim, signed_in, office):
+    seeded = seed_clients(sim, office, ["healthy"])
+    client_id = seeded.ids["healthy"]
+    at = open_client(signed_in("support"), client_id, tab="Poświadczenia")
+    assert "**Certyfikat offline:** brak certyfikatu" in markdown(at)
+    material = sim.create_certificate(subject_nip=seeded.nips["healthy"], certificate_type="Offline")
+    credentials.add_certificate(
+        actor=office.support, client_id=client_id, label="Offline",
+        certificate=material["certificatePem"].encode(), private_key=material["privateKeyPem"].encode(),
+        for_authentication=False,
+    )  # fmt: skip
+    at.run()
+    assert "**Certyfikat offline:** poprawnie dodany" in markdown(at)
+    assert frame_with(at, "Dni do końca")["Rodzaj"].tolist() == ["certyfikat offline"]
