@@ -592,6 +592,7 @@ TEXTS: dict[str, str] = {
     "history.credential_add": "credential added",
     "history.credential_revoke": "credential revoked",
     "history.credential_status": "certificate authorization status changed",
+    "history.link_change_refused": "a new way to link did not work — link unchanged",
     "history.link_connect": "connected to KSeF",
     "history.link_verify": "link verified",
     "history.link_use_current_key": "this company's key used",

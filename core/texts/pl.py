@@ -611,6 +611,7 @@ TEXTS: dict[str, str] = {
     "history.credential_add": "dodanie poświadczenia",
     "history.credential_revoke": "unieważnienie poświadczenia",
     "history.credential_status": "zmiana statusu autoryzacji certyfikatu",
+    "history.link_change_refused": "nowy sposób połączenia nie zadziałał — połączenie bez zmian",
     "history.link_connect": "połączenie z KSeF",
     "history.link_verify": "sprawdzenie połączenia",
     "history.link_use_current_key": "użycie klucza tej firmy",

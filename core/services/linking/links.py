@@ -62,9 +62,14 @@ def _try_then_switch(candidate: LinkFacts, actor: Actor) -> LinkOutcome:
         with session_scope(write=True) as session:
             facts = _write_link(session, candidate)
         return _record(facts, None, permissions, transcript)
-    with session_scope() as session:
+    with session_scope(write=True) as session:
         client = session.get(Client, candidate.client_id)
         status = client.link_status if client is not None else LinkStatus.not_linked
+        # The kept link's history says a new way was tried and why it did not replace the current one.
+        audit.record(
+            session, actor, "link.change_refused", f"client:{candidate.client_id}",
+            method=candidate.auth_method, problem=failure.problem_class,
+        )  # fmt: skip
     return LinkOutcome(
         candidate.client_id,
         False,

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from core import db
 from core.models import Link, Problem
 from core.services.linking import credentials, links
+from core.services.linking.detail import client_history
 from core.services.linking.links import LinkRequest
 from core.types import AuthMethod, LinkStatus, ProblemClass
 from tests.linking import link_with_token, office_certificate
@@ -51,6 +52,9 @@ def test_a_failing_new_method_keeps_the_working_link(sim, office):
     assert _link(client_id) == before  # still the token
     assert _open_problems(client_id) == []
     assert links.verify_link(actor=office.support, client_id=client_id).status == LinkStatus.linked
+    history = client_history(actor=office.manager, client_id=client_id)
+    refused = [e for e in history if e.action == "link.change_refused"]
+    assert refused and refused[0].details["problem"] == ProblemClass.missing_rights
 
 
 def test_a_bad_new_token_keeps_the_working_link_and_a_good_one_replaces_it(sim, office):
