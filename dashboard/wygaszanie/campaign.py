@@ -99,7 +99,7 @@ def actions(actor: Actor, found: Campaign) -> None:
         key="wygaszanie_switch", on_click=_switch, type="primary", disabled=not found.eligible or running,
         icon=":material/swap_horiz:",
     )  # fmt: skip
-    waiting = [r for r in found.rows if r.on_token and r.eligible is False]
+    waiting = [r for r in found.rows if r.on_token and r.eligible is False and r.instruction_sent_at is None]
     send_col.button(
         tn("wygaszanie.send", len(waiting)) if waiting else t("wygaszanie.send_none"),
         key="wygaszanie_send", on_click=_instructions, disabled=not waiting, icon=":material/mail:",
