@@ -67,7 +67,7 @@ if sunset_tab.open:
         token_sunset(attempt(lambda: overview.client_table(actor=actor)) or [])
 if enroll_tab.open:
     with enroll_tab:
-        enroll_form(actor)
+        enroll_form(actor, names)
 if calendar_tab_.open:
     with calendar_tab_:
         calendar_tab(actor)

@@ -741,6 +741,8 @@ TEXTS: dict[str, str] = {
     "enroll.requests_left": "Requests left",
     "enroll.certificates_left": "Free certificate places",
     "enroll.identity": "Identity: {label}",
+    "enroll.identity_pick": "Who makes the request (the certificate to authenticate with)",
+    "enroll.identity_default": "the office — its authentication certificate",
     "enroll.name": "Certificate name",
     "enroll.name_placeholder": "e.g. Office – authentication 2027",
     "enroll.type": "Certificate type",

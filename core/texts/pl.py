@@ -758,6 +758,8 @@ TEXTS: dict[str, str] = {
     "enroll.requests_left": "Pozostałe wnioski",
     "enroll.certificates_left": "Wolne miejsca na certyfikaty",
     "enroll.identity": "Tożsamość: {label}",
+    "enroll.identity_pick": "Kto składa wniosek (certyfikat, którym się uwierzytelnić)",
+    "enroll.identity_default": "biuro — jego certyfikat uwierzytelniający",
     "enroll.name": "Nazwa certyfikatu",
     "enroll.name_placeholder": "np. Biuro – uwierzytelnianie 2027",
     "enroll.type": "Typ certyfikatu",

@@ -3,6 +3,7 @@ refused), then the name, type and key; the status is followed by a job and the c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 
 import streamlit as st
@@ -11,8 +12,10 @@ from core.formatting import format_datetime
 from core.security import Actor
 from core.services.certificates import enrollment
 from core.services.certificates.enrollment import CertificateLimits
-from core.types import CertificateType
+from core.services.linking import credentials
+from core.types import AuthMethod, CertificateType, CredentialStatus
 from dashboard.auth import session_actor
+from dashboard.certyfikaty.table import credential_label
 from dashboard.components.errors import attempt, attempt_in_callback, show_kept_error
 from dashboard.components.flash import flash
 from dashboard.i18n import localised, t
@@ -22,13 +25,17 @@ NAME = "enroll_name"
 TYPE = "enroll_type"
 KEY = "enroll_key"
 ERROR = "enroll_error"
+IDENTITY = "enroll_identity"  # which authentication certificate acts (the office's by default, or a client's)
 
 
 def _check_limits() -> None:
     actor = session_actor()
     if actor is None:
         return
-    found = attempt_in_callback(lambda: enrollment.certificate_limits(actor=actor), error_key=ERROR)
+    identity = st.session_state.get(IDENTITY)
+    found = attempt_in_callback(
+        lambda: enrollment.certificate_limits(actor=actor, identity_credential_id=identity), error_key=ERROR
+    )
     if found is not None:
         st.session_state[LIMITS] = asdict(found)
 
@@ -40,10 +47,14 @@ def _enroll() -> None:
     name = str(st.session_state.get(NAME, ""))
     certificate_type = str(st.session_state.get(TYPE, CertificateType.Authentication))
     key_type = str(st.session_state.get(KEY, "EC"))
+    identity = st.session_state.get(IDENTITY)
     started = attempt_in_callback(
-        lambda: enrollment.enroll(actor=actor, name=name, certificate_type=certificate_type, key_type=key_type),
+        lambda: enrollment.enroll(
+            actor=actor, name=name, certificate_type=certificate_type, key_type=key_type,
+            identity_credential_id=identity,
+        ),
         error_key=ERROR,
-    )
+    )  # fmt: skip
     st.session_state.pop(LIMITS, None)  # one request used: read the limits again before the next
     if started is not None:
         st.session_state[NAME] = ""
@@ -68,8 +79,30 @@ def limits_section() -> CertificateLimits | None:
     return limits
 
 
-def enroll_form(actor: Actor) -> None:
+def _forget_limits() -> None:
+    st.session_state.pop(LIMITS, None)  # other identity, other limits
+
+
+def identity_picker(actor: Actor, names: Mapping[int, str]) -> None:
+    """The office's certificate by default; a client's own authentication certificate enrolls for that client."""
+    found = attempt(lambda: credentials.list_credentials(actor=actor)) or []
+    usable = {
+        c.id: credential_label(c, names)
+        for c in found
+        if c.kind == AuthMethod.ksef_certificate and c.certificate_type == CertificateType.Authentication
+        and c.shown_status not in {CredentialStatus.expired, CredentialStatus.revoked}
+    }  # fmt: skip
+    if len(usable) > 1:
+        st.selectbox(
+            t("enroll.identity_pick"), options=[None, *usable],
+            format_func=lambda cid: t("enroll.identity_default") if cid is None else usable[cid],
+            key=IDENTITY, on_change=_forget_limits,
+        )  # fmt: skip
+
+
+def enroll_form(actor: Actor, names: Mapping[int, str] | None = None) -> None:
     st.caption(t("enroll.help"))
+    identity_picker(actor, names or {})
     limits = limits_section()
     st.text_input(t("enroll.name"), key=NAME, max_chars=100, placeholder=t("enroll.name_placeholder"))
     type_col, key_col = st.columns(2)

@@ -144,3 +144,24 @@ def test_a_retrieved_certificate_whose_key_does_not_match_is_rejected(sim, offic
     with db.session_scope() as session:
         assert session.get(CertificateEnrollment, started.id).key_ciphertext is None
         assert session.execute(sa.select(sa.func.count()).select_from(Credential)).scalar_one() == 1  # the office's
+
+
+def test_a_client_certificate_enrolls_a_certificate_for_that_client(sim, office):
+    from core.services.linking import credentials
+
+    seeded = seed_clients(sim, office, ["healthy"])
+    client_id = seeded.ids["healthy"]
+    material = sim.create_certificate(subject_nip=seeded.nips["healthy"], common_name="Klient")
+    own = credentials.add_certificate(
+        actor=office.manager, client_id=client_id,
+        certificate=material["certificatePem"].encode(), private_key=material["privateKeyPem"].encode(),
+    )  # fmt: skip
+    started = enrollment.enroll(
+        actor=office.manager, name="Offline klienta", certificate_type="Offline", identity_credential_id=own.id
+    )
+    done = enrollment.follow_enrollment(actor=office.manager, enrollment_id=started.id)
+    assert done.status == EnrollmentStatus.active and done.client_id == client_id
+    with db.session_scope() as session:
+        credential = session.get(Credential, done.credential_id)
+    assert (credential.client_id, credential.certificate_type, credential.status) == (client_id, "Offline", "added")
+    assert credential.subject_identifier == seeded.nips["healthy"]
