@@ -191,3 +191,19 @@ def test_a_switched_client_goes_back_to_its_kept_token_only_when_the_token_works
     assert campaign.restore_token(actor=office.manager, client_id=client_id) == LinkStatus.linked
     assert _links()[client_id] == (AuthMethod.ksef_token, fresh.id) and token_id != fresh.id
     assert campaign.campaign(actor=office.manager).remaining == 1
+
+
+def test_the_switch_and_an_enrollment_work_on_both_databases(sim, any_office):
+    from core.services.certificates import enrollment
+
+    _seeded, certificate = token_office(sim, any_office, granted=4, missing=2)
+    checked = campaign.check_rights(actor=any_office.manager)
+    assert (checked.remaining, checked.eligible) == (6, 4)
+    job_id = campaign.start_switch(actor=any_office.manager)
+    drain("test-worker")
+    assert queue.get_job(job_id).status == "done"
+    assert campaign.campaign(actor=any_office.manager).summary()["remaining"] == 2
+    started = enrollment.enroll(actor=any_office.manager, name="Certyfikat na obu bazach")
+    drain("test-worker")
+    (done,) = [e for e in enrollment.list_enrollments(actor=any_office.manager) if e.id == started.id]
+    assert done.status == "active" and done.credential_id and certificate != done.credential_id
