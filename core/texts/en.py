@@ -743,6 +743,7 @@ TEXTS: dict[str, str] = {
     "enroll.identity": "Identity: {label}",
     "enroll.identity_pick": "Who makes the request (the certificate to authenticate with)",
     "enroll.identity_default": "the office — its authentication certificate",
+    "enroll.subject": "Certificate data (from KSeF): {subject}",
     "enroll.name": "Certificate name",
     "enroll.name_placeholder": "e.g. Office – authentication 2027",
     "enroll.type": "Certificate type",

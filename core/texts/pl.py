@@ -760,6 +760,7 @@ TEXTS: dict[str, str] = {
     "enroll.identity": "Tożsamość: {label}",
     "enroll.identity_pick": "Kto składa wniosek (certyfikat, którym się uwierzytelnić)",
     "enroll.identity_default": "biuro — jego certyfikat uwierzytelniający",
+    "enroll.subject": "Dane do certyfikatu (z KSeF): {subject}",
     "enroll.name": "Nazwa certyfikatu",
     "enroll.name_placeholder": "np. Biuro – uwierzytelnianie 2027",
     "enroll.type": "Typ certyfikatu",

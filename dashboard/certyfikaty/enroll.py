@@ -25,6 +25,7 @@ NAME = "enroll_name"
 TYPE = "enroll_type"
 KEY = "enroll_key"
 ERROR = "enroll_error"
+SUBJECT = "enroll_subject"  # the enrollment data (the certificate's subject), public names only
 IDENTITY = "enroll_identity"  # which authentication certificate acts (the office's by default, or a client's)
 
 
@@ -38,6 +39,10 @@ def _check_limits() -> None:
     )
     if found is not None:
         st.session_state[LIMITS] = asdict(found)
+        subject = attempt_in_callback(
+            lambda: enrollment.subject_data(actor=actor, identity_credential_id=identity), error_key=ERROR
+        )
+        st.session_state[SUBJECT] = subject or {}
 
 
 def _enroll() -> None:
@@ -74,6 +79,9 @@ def limits_section() -> CertificateLimits | None:
         t("enroll.certificates_left"), f"{limits.certificate_remaining} / {limits.certificate_limit}"
     )
     st.caption(t("enroll.identity", label=limits.identity_label))
+    subject = st.session_state.get(SUBJECT) or {}
+    if subject:
+        st.caption(t("enroll.subject", subject=", ".join(f"{key}={value}" for key, value in subject.items())))
     if limits.blocked_reason:
         st.warning(localised(limits.blocked_reason))
     return limits
@@ -81,6 +89,7 @@ def limits_section() -> CertificateLimits | None:
 
 def _forget_limits() -> None:
     st.session_state.pop(LIMITS, None)  # other identity, other limits
+    st.session_state.pop(SUBJECT, None)
 
 
 def identity_picker(actor: Actor, names: Mapping[int, str]) -> None:

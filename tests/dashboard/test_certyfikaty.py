@@ -226,6 +226,7 @@ def test_a_certificate_is_requested_from_the_page_after_the_limits(sim, signed_i
     at.button(key="enroll_check_limits").click().run()
     assert not at.error, values(at.error)
     assert [m.value for m in at.metric] == ["300 / 300", "99 / 100"]
+    assert any("Dane do certyfikatu (z KSeF): " in c and "5265877635" in c for c in values(at.caption))
     at.text_input(key="enroll_name").input("Biuro uwierzytelnianie 2027")
     at.button(key="enroll_submit").click().run()
     assert not at.error, values(at.error)

@@ -107,6 +107,15 @@ def certificate_limits(*, actor: Actor, identity_credential_id: int | None = Non
     )
 
 
+def subject_data(*, actor: Actor, identity_credential_id: int | None = None) -> dict[str, str]:
+    """GET /certificates/enrollments/data: the subject KSeF will put in the certificate (shown before a request)."""
+    actor.require(Permission.view_secrets_metadata)
+    with session_scope() as session:
+        identity = identities.resolve(session, actor, identity_credential_id)
+    found = identities.run_as(identity, ksef_certificates.enrollment_data)
+    return {str(key): str(value) for key, value in found.items()}
+
+
 def _check_request(name: str, certificate_type: str, key_type: str) -> str:
     name = name.strip()
     if not NAME_LENGTH[0] <= len(name) <= NAME_LENGTH[1]:
