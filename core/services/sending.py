@@ -116,14 +116,17 @@ def send_batch(
     job's retry policy to judge; when the job gives up, `abandon_batch` ends the unsent invoices."""
     actor.require(Permission.run_operations)
     ids = list(invoice_ids)
-    pending = _pending(ids)
-    if not pending:
+    pending, in_flight = _pending(ids), _in_flight(ids)
+    if not pending and not in_flight:
         return _result(ids)
     facts = load_facts(client_id)
     transcript = Transcript()
     try:
         with open_ksef(facts, actor, transcript=transcript) as call:
-            outcomes = _send_all(actor, call, pending, progress)
+            # Sent by an earlier attempt that failed before their outcome came: ask KSeF how they ended.
+            outcomes = _finish_in_flight(actor, call, in_flight)
+            if pending:
+                outcomes |= _send_all(actor, call, pending, progress)
     except KsefFailure as failure:
         with session_scope(write=True) as session:
             problems.record_failure(
@@ -150,6 +153,28 @@ def _pending(ids: list[int]) -> list[int]:
             select(Invoice.id).where(col(Invoice.id).in_(ids), col(Invoice.status).in_([InvoiceStatus.queued]))
         ).all()
     return [i for i in rows if i is not None]
+
+
+def _in_flight(ids: list[int]) -> list[tuple[int, str, str]]:
+    """(id, session reference, invoice reference) of the job's invoices KSeF took but whose outcome is not stored."""
+    with session_scope() as session:
+        rows = session.exec(
+            select(Invoice.id, Invoice.session_reference, Invoice.invoice_reference).where(
+                col(Invoice.id).in_(ids), Invoice.status == InvoiceStatus.sending
+            )
+        ).all()
+    return [(i, s, r) for i, s, r in rows if i is not None and s and r]
+
+
+def _finish_in_flight(actor: Actor, call: KsefCall, rows: list[tuple[int, str, str]]) -> dict[int, InvoiceStatus]:
+    outcomes: dict[int, InvoiceStatus] = {}
+    if not rows:
+        return outcomes
+    access = call.access_token()
+    for invoice_id, session_ref, reference in rows:
+        status = wait_for_invoice(call.gateway, access, session_ref, reference)
+        outcomes[invoice_id] = _apply(actor, call, access, session_ref, invoice_id, status)
+    return outcomes
 
 
 def _send_all(actor: Actor, call: KsefCall, ids: list[int], progress: Progress) -> dict[int, InvoiceStatus]:

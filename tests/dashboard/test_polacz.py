@@ -171,3 +171,17 @@ def test_a_missing_office_certificate_is_uploaded_in_place_and_the_connect_goes_
     assert at.multiselect(key="polacz_clients").value == [seeded.ids["healthy"]]  # the choice was kept
     at.button(key="polacz_start").click().run()
     assert values(at.success)[-1] == "Firma healthy: połączenie działa (status: połączony)."
+
+
+def test_a_client_without_a_token_is_named_so_not_an_internal_error(sim, signed_in, office):
+    seeded = with_tokens(sim, office, ["healthy"])
+    nip = valid_nips(3, seed=97)[-1]
+    bare = clients.add_client(actor=office.manager, data=ClientCreate(nip=nip, name="Firma bez tokenu")).id
+    at = open_page(signed_in("support"), "polacz")
+    at.multiselect(key="polacz_clients").set_value([seeded.ids["healthy"], bare]).run()
+    at.button(key="polacz_start").click().run()
+    drain()
+    at.run()
+    results = frame_with(at, "Wynik").set_index("Klient")
+    assert results.loc["Firma bez tokenu", "Wynik"] == "❌ brak tokenu"
+    assert results.loc["Firma healthy", "Wynik"] == "✅ połączono"
