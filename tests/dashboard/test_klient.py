@@ -346,3 +346,25 @@ def test_a_sync_waiting_for_its_retry_says_when_and_runs_now_on_request(sim, sig
     assert drain() == 1
     at.run()
     assert values(at.success)[-1].startswith("Synchronizacja zakończona: nowe faktury: ")
+
+
+def test_a_missing_client_certificate_is_uploaded_in_place_and_the_connect_goes_on(sim, signed_in, office):
+    seeded = seed_clients(sim, office, ["healthy"])
+    client_id = seeded.ids["healthy"]
+    material = sim.create_certificate(subject_nip=seeded.nips["healthy"], common_name="Klient")
+    at = open_client(signed_in("support"), client_id)
+    at.selectbox(key="klient_connect_method").select(AuthMethod.ksef_certificate).run()
+    files = (
+        ("certificate", "klient.pem", material["certificatePem"]),
+        ("key", "klient.key", material["privateKeyPem"]),
+    )
+    for name, file_name, content in files:
+        (uploader,) = [u for u in at.file_uploader if u.key.startswith(f"klient_missing_cert_{name}_")]
+        uploader.upload(file_name, content.encode(), "application/octet-stream")
+    at.run()
+    at.button(key="klient_missing_cert_submit").click().run()
+    assert not at.error, values(at.error)
+    assert at.selectbox(key="klient_connect_method").value == AuthMethod.ksef_certificate  # the choice was kept
+    assert not [u for u in at.file_uploader if u.key.startswith("klient_missing_cert_")]  # no longer missing
+    at.button(key="klient_connect").click().run()
+    assert values(at.success)[-1] == "połączenie działa (status: połączony)."
