@@ -12,10 +12,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from core.cli import admin, clients, common, invoices, ksef, reports, users
+from core.cli import admin, certificates, clients, common, invoices, ksef, reports, users
 from core.texts import Text
 
-MODULES = [admin, users, clients, ksef, invoices, reports]
+MODULES = [admin, users, clients, ksef, certificates, invoices, reports]
 
 
 def build_parser() -> argparse.ArgumentParser:
