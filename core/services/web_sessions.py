@@ -123,7 +123,7 @@ def claim(ticket_value: str) -> str | None:
 
 
 def _by_cookie(session: Session, cookie: str | None) -> WebSession | None:
-    token = _unsign(cookie) if cookie else None
+    token = _unsign(cookie) if isinstance(cookie, str) and cookie else None
     if token is None:
         return None
     return session.exec(select(WebSession).where(WebSession.token_hash == _digest(token))).first()

@@ -18,6 +18,8 @@ TEXTS: dict[str, str] = {
     "sidebar.user": "Signed in: **{user}**  \nRole: {role}",
     "sidebar.logout": "Sign out",
     "access.denied": "You do not have access to this page.",
+    "access.not_found": "There is no such page. Choose a page from the menu on the left.",
+    "klient.nip_unknown": "The register has no client with NIP {nip}.",
     "role.manager": "office manager",
     "role.support": "support",
     "role.analyst": "analyst",

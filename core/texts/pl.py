@@ -22,6 +22,8 @@ TEXTS: dict[str, str] = {
     "sidebar.user": "Zalogowano: **{user}**  \nRola: {role}",
     "sidebar.logout": "Wyloguj",
     "access.denied": "Nie masz dostępu do tej strony.",
+    "access.not_found": "Nie ma takiej strony. Wybierz stronę z menu po lewej.",
+    "klient.nip_unknown": "Nie ma w rejestrze klienta o NIP {nip}.",
     "role.manager": "kierownik biura",
     "role.support": "wsparcie",
     "role.analyst": "analityk",

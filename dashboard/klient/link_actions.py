@@ -27,6 +27,7 @@ SEND = "klient_connect_send"
 CONFIRM_PROD = "klient_connect_prod"
 ERROR = "klient_link_error"
 UNLINK_ID = "klient_unlink_id"
+LOADED_FOR = "klient_connect_client"  # the client whose link filled the connect fields
 SIGNATURE_METHODS = (AuthMethod.qualified_signature, AuthMethod.trusted_profile)
 
 
@@ -76,9 +77,14 @@ def connect_section(actor: Actor, client: ClientPublic, link: LinkDetails | None
     if client.archived_at is not None:
         st.caption(t("klient.connect.archived"))
         return
-    if link is not None and METHOD not in st.session_state:
-        st.session_state[METHOD] = link.auth_method
-        st.session_state[SEND] = link.send_enabled
+    if st.session_state.get(LOADED_FOR) != client.id:
+        # Another client: its own link fills the fields; nothing chosen for the previous client carries over.
+        for key in (METHOD, CREDENTIAL, ENVIRONMENT, SEND, CONFIRM_PROD, ERROR):
+            st.session_state.pop(key, None)
+        if link is not None:
+            st.session_state[METHOD] = link.auth_method
+            st.session_state[SEND] = link.send_enabled
+        st.session_state[LOADED_FOR] = client.id
     method = st.selectbox(
         t("klient.connect.method"), options=list(AuthMethod), format_func=method_label, key=relabelled(METHOD)
     )
