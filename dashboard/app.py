@@ -18,10 +18,12 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 from dashboard import auth, nav  # noqa: E402
+from dashboard.components.chrome import translate_chrome  # noqa: E402
 from dashboard.i18n import language_switch  # noqa: E402
 
 st.set_page_config(page_title="KSeF Office Console", page_icon=":material/receipt_long:", layout="wide")
 language_switch()
+translate_chrome()
 actor = auth.signed_in_actor()
 if actor is None:
     page = st.navigation(nav.signed_out_pages(auth.login_page))
