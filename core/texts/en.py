@@ -394,6 +394,7 @@ TEXTS: dict[str, str] = {
     "common.no": "no",
     "common.cancel": "Cancel",
     "common.dismiss": "Close the result",
+    "common.choose": "Choose…",
     "auth_method.ksef_token": "KSeF token",
     "auth_method.ksef_certificate": "KSeF certificate",
     "auth_method.qualified_signature": "qualified signature",

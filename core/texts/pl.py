@@ -412,6 +412,7 @@ TEXTS: dict[str, str] = {
     "common.no": "nie",
     "common.cancel": "Anuluj",
     "common.dismiss": "Zamknij wynik",
+    "common.choose": "Wybierz…",
     "auth_method.ksef_token": "token KSeF",
     "auth_method.ksef_certificate": "certyfikat KSeF",
     "auth_method.qualified_signature": "podpis kwalifikowany",

@@ -81,7 +81,13 @@ def send_form(actor: Actor) -> None:
         return
     if st.session_state.get(SEND_CLIENT) not in options:
         st.session_state[SEND_CLIENT] = next(iter(options))
-    st.selectbox(t("faktury.send.client"), options=list(options), format_func=options.__getitem__, key=SEND_CLIENT)
+    st.selectbox(
+        t("faktury.send.client"),
+        options=list(options),
+        format_func=options.__getitem__,
+        key=SEND_CLIENT,
+        placeholder=t("common.choose"),
+    )
     st.file_uploader(t("faktury.send.files"), type=["xml"], accept_multiple_files=True, key=uploader_key())
     st.button(
         t("faktury.send.submit"), key="faktury_send_submit", on_click=_submit, type="primary",
@@ -126,6 +132,7 @@ def show_results(actor: Actor, job: JobProgress[SendResult], invoice_ids: list[i
         chosen = st.selectbox(
             t("faktury.download.pick"), options=list(with_upo), format_func=lambda i: pick_label(with_upo[i]),
             key=RESULT_PICK,
+            placeholder=t("common.choose"),
         )  # fmt: skip
         if chosen is not None:
             download_buttons(actor, with_upo[chosen], key_prefix="faktury_send_download")

@@ -79,6 +79,7 @@ def filters() -> Filters:
         format_func=lambda env: env or t("klienci.filter.all"),
         key=relabelled(ENVIRONMENT),
         on_change=_first_page,
+        placeholder=t("common.choose"),
     )
     archived = archived_col.checkbox(t("klienci.filter.archived"), key=ARCHIVED, on_change=_first_page)
     return Filters(search, [str(s) for s in statuses], environment or None, archived)

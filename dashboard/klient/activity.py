@@ -115,9 +115,6 @@ def history_section(actor: Actor, client: ClientPublic) -> None:
             t("klient.history.problem_closed") if entry.kind == "problem" else _action_text(entry.action)
             for entry in entries
         ],
-        t("klient.history.col.details"): [
-            localised(entry.text) or detail_text(entry.details)
-            for entry in entries
-        ],
+        t("klient.history.col.details"): [localised(entry.text) or detail_text(entry.details) for entry in entries],
     }
     st.dataframe(rows, hide_index=True, width="stretch", key="klient_history_table")

@@ -86,7 +86,11 @@ def connect_section(actor: Actor, client: ClientPublic, link: LinkDetails | None
             st.session_state[SEND] = link.send_enabled
         st.session_state[LOADED_FOR] = client.id
     method = st.selectbox(
-        t("klient.connect.method"), options=list(AuthMethod), format_func=method_label, key=relabelled(METHOD)
+        t("klient.connect.method"),
+        options=list(AuthMethod),
+        format_func=method_label,
+        key=relabelled(METHOD),
+        placeholder=t("common.choose"),
     )
     if method in SIGNATURE_METHODS:  # a signature always authenticates in the client's own environment
         if client.environment == KsefEnvironment.PROD:
@@ -99,13 +103,20 @@ def connect_section(actor: Actor, client: ClientPublic, link: LinkDetails | None
         options=["", *KsefEnvironment],
         format_func=lambda env: env or t("klient.connect.environment_client", environment=client.environment),
         key=relabelled(ENVIRONMENT),
+        placeholder=t("common.choose"),
     )
     if (environment or client.environment) == KsefEnvironment.PROD:
         st.checkbox(t("connect.confirm_prod"), key=CONFIRM_PROD)
     options = _credential_options(actor, client, str(method))
     if st.session_state.get(CREDENTIAL) not in options:
         st.session_state.pop(CREDENTIAL, None)
-    st.selectbox(t("klient.connect.credential"), options=list(options), format_func=options.__getitem__, key=CREDENTIAL)
+    st.selectbox(
+        t("klient.connect.credential"),
+        options=list(options),
+        format_func=options.__getitem__,
+        key=CREDENTIAL,
+        placeholder=t("common.choose"),
+    )
     st.checkbox(t("connect.send_enabled"), key=SEND, help=t("connect.send_enabled_help"))
     st.button(t("klient.connect.submit"), key="klient_connect", on_click=_connect, args=(client.id,), type="primary")
     show_kept_error(ERROR)

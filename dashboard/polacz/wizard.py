@@ -124,6 +124,7 @@ def choose_how(actor: Actor, chosen: Sequence[ClientRow]) -> bool:
         options=["", *KsefEnvironment],
         format_func=lambda env: env or t("polacz.environment_own"),
         key=relabelled(ENVIRONMENT),
+        placeholder=t("common.choose"),
     )
     method = method_col.radio(
         t("polacz.method"),
@@ -140,6 +141,7 @@ def choose_how(actor: Actor, chosen: Sequence[ClientRow]) -> bool:
                 options=list(certificates),
                 format_func=certificates.__getitem__,
                 key=OFFICE_CERTIFICATE,
+                placeholder=t("common.choose"),
             )
         else:
             method_col.warning(t("polacz.no_office_certificate"))
