@@ -7,8 +7,9 @@ import streamlit as st
 from core.formatting import format_date, format_datetime
 from core.models import ClientPublic
 from core.services.linking.detail import LinkDetails
+from core.services.linking.rights import permission_name
 from dashboard.components.status import method_label, status_badge
-from dashboard.i18n import t
+from dashboard.i18n import localised, t
 
 
 def header(client: ClientPublic, link: LinkDetails | None) -> None:
@@ -59,6 +60,6 @@ def link_facts(link: LinkDetails | None) -> None:
         t("klient.link.last_success"): format_datetime(link.last_success_at) or "—",
         t("klient.link.last_attempt"): format_datetime(link.last_attempt_at) or "—",
         t("klient.link.key_verified"): format_datetime(link.key_verified_at) or "—",
-        t("klient.link.permissions"): ", ".join(link.permissions) or "—",
+        t("klient.link.permissions"): ", ".join(localised(permission_name(p)) for p in link.permissions) or "—",
     }
     st.markdown("\n".join(f"- **{name}:** {value}" for name, value in rows.items()))
