@@ -39,7 +39,10 @@ def _strings(node) -> list[str]:
 def _proto_strings(message) -> list[str]:
     found: list[str] = []
     for field, value in message.ListFields():
-        if field.name in {"data", "arrow_data", "spec", "id", "form_id", "icon", "body"} and field.type == field.TYPE_BYTES:
+        if (
+            field.name in {"data", "arrow_data", "spec", "id", "form_id", "icon", "body"}
+            and field.type == field.TYPE_BYTES
+        ):
             continue
         if field.type == field.TYPE_STRING:
             values = value if isinstance(value, list | tuple) or hasattr(value, "append") else [value]

@@ -34,7 +34,9 @@ def test_the_uploader_speaks_polish(page, ui_url, office):
     expect(dropzone.get_by_text("Upload", exact=True)).to_be_hidden()
     expect(dropzone.get_by_text("per file")).to_be_hidden()
     assert "Upload" not in dropzone.inner_text() and "per file" not in dropzone.inner_text()
-    assert after_content(page, '[data-testid="stFileUploaderDropzone"] button span[data-has-shortcut]') == '"Wybierz plik"'
+    assert (
+        after_content(page, '[data-testid="stFileUploaderDropzone"] button span[data-has-shortcut]') == '"Wybierz plik"'
+    )
     assert after_content(page, '[data-testid="stFileUploaderDropzoneInstructions"] > div') == '"Plik do 200 MB"'
     no_english_placeholders(page)
 

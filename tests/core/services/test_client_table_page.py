@@ -27,7 +27,9 @@ def test_filters_narrow_the_count_and_the_page(office):
     found = overview.client_table_page(actor=office.manager, chosen=ClientTableFilter(search="MA 05"), limit=50)
     assert [row.name for row in found.items] == ["Firma 05"]
     nip = found.items[0].nip
-    assert overview.client_table_page(actor=office.manager, chosen=ClientTableFilter(search=nip[2:8]), limit=50).total == 1
+    assert (
+        overview.client_table_page(actor=office.manager, chosen=ClientTableFilter(search=nip[2:8]), limit=50).total == 1
+    )
 
 
 def test_archived_clients_only_on_request_with_their_date(office):
