@@ -37,6 +37,14 @@ AMBER = "background-color: #fff0c2; color: #6b4b00; font-weight: 600"
 SOON = timedelta(days=30)  # a date closer than this is amber (the certificate calendar's warning window)
 
 
+GREEN = "background-color: #d7f5df; color: #0d5524; font-weight: 600"
+
+
+def outcome_css(ok: bool) -> str:
+    """A chip for a yes/no outcome (a self-test step, a rights need, a wizard result): green or red, never alone."""
+    return GREEN if ok else RED
+
+
 def chip_css(status: str) -> str:
     background, text = CHIP.get(status, CHIP[LinkStatus.not_linked])
     return f"background-color: {background}; color: {text}; font-weight: 600"
