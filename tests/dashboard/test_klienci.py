@@ -285,3 +285,16 @@ def test_the_import_offers_its_template(signed_in, office):
     csv = at.download_button(key="klienci_template_csv")
     assert (xlsx.label, csv.label) == ("Pobierz wzór XLSX", "Pobierz wzór CSV")
     assert any(text.startswith("Kolumny, które czyta import") for text in values(at.caption))
+
+
+def test_statuses_are_chips_with_text_and_colour_and_no_emoji(signed_in, office):
+    from tests import seeding
+
+    ids = seeding.add_clients(office, 2)
+    seeding.set_link_status(ids[0], "error")
+    at = open_page(signed_in("analyst"), KLIENCI)
+    frame = table(at)
+    assert frame["Status połączenia"].tolist() == ["błąd", "niepołączony"]
+    styles = str(at.dataframe[0].proto.arrow_data.styler)
+    assert "background-color: #fde1e1" in styles and "background-color: #eceff1" in styles
+    assert not any(ch in "".join(frame["Status połączenia"]) for ch in "⚪⚫🟢🟡🔴")
