@@ -399,6 +399,8 @@ TEXTS: dict[str, str] = {
     "chip.no": "no",
     "chip.ok": "passed",
     "chip.failed": "failed",
+    "chip.transient": "usually clears by itself",
+    "chip.needs_person": "needs action",
     "auth_method.ksef_token": "KSeF token",
     "auth_method.ksef_certificate": "KSeF certificate",
     "auth_method.qualified_signature": "qualified signature",

@@ -417,6 +417,8 @@ TEXTS: dict[str, str] = {
     "chip.no": "nie",
     "chip.ok": "udany",
     "chip.failed": "nieudany",
+    "chip.transient": "zwykle mija samo",
+    "chip.needs_person": "wymaga działania",
     "auth_method.ksef_token": "token KSeF",
     "auth_method.ksef_certificate": "certyfikat KSeF",
     "auth_method.qualified_signature": "podpis kwalifikowany",

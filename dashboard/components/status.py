@@ -82,3 +82,14 @@ def method_label(method: str) -> str:
 def problem_title(problem_class: str) -> str:
     explanation = explain(problem_class)
     return localised(explanation.title) if explanation else problem_class
+
+
+# Problems that usually heal by themselves (KSeF or the network) are amber; the rest need a person: red.
+TRANSIENT_PROBLEMS = frozenset({"network", "ksef_unavailable", "rate_limited"})
+
+
+def problem_badge(problem_class: str) -> str:
+    """For markdown: a chip saying whether the problem needs a person (red) or usually heals by itself (amber)."""
+    if problem_class in TRANSIENT_PROBLEMS:
+        return f":orange-badge[{t('chip.transient')}]"
+    return f":red-badge[{t('chip.needs_person')}]"
