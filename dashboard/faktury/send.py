@@ -20,6 +20,7 @@ from dashboard.auth import session_actor
 from dashboard.components.errors import attempt, attempt_in_callback, show_kept_error
 from dashboard.components.jobs import follow_job
 from dashboard.components.pickers import client_options
+from dashboard.components.plain import plain
 from dashboard.components.tables import show_table
 from dashboard.faktury.rows import download_buttons, ksef_number, notes, pick_label
 from dashboard.i18n import localised, t, tn
@@ -97,8 +98,10 @@ def send_form(actor: Actor) -> None:
 
 
 def show_refusals(rejected: dict[str, list[str]]) -> None:
+    """Validation messages quote XML and patterns (`</P_2>`, `\\d{7}`): shown as plain text, never as Markdown."""
     for name, problems in rejected.items():
-        st.error("\n".join([t("faktury.send.refused", file=name), *(f"- {localised(p)}" for p in problems)]))
+        st.error(t("faktury.send.refused", file=plain(name)))
+        st.text("\n".join(f"- {localised(p)}" for p in problems))
 
 
 def show_results(actor: Actor, job: JobProgress[SendResult], invoice_ids: list[int]) -> None:
