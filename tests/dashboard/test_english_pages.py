@@ -77,3 +77,33 @@ def test_every_page_in_english_has_no_polish(office, role):
         if left:
             found[spec.path.stem] = left
     assert not found, found
+
+
+RAW_CODES = re.compile(
+    r"\b(None|True|False|AVAILABLE|MAINTENANCE|not_linked|action_required|linked|degraded|active|authorized|"
+    r"submitted|ksef_token|ksef_certificate|qualified_signature|trusted_profile|missing_rights|wrong_company_key|"
+    r"InvoiceRead, InvoiceWrite)\b"
+)
+
+
+def test_no_polish_page_shows_a_raw_code(office):
+    """Codes (link statuses, methods, problem classes, Latarnia states, Python's None) never reach a Polish page."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests import seeding
+
+    ids = seeding.add_clients(office, 4, prefix="Company")
+    for client_id, status in zip(ids, ["linked", "degraded", "action_required", "error"], strict=True):
+        seeding.set_link_status(client_id, status)
+    seeding.add_problem(office, ids[2], "missing_rights")
+    seeding.add_problem(office, ids[3], "network")
+    seeding.add_certificate(office, ids[0], valid_to=datetime.now(UTC) + timedelta(days=10))
+    found: dict[str, list[str]] = {}
+    for spec in nav.PAGES:
+        at = AppTest.from_file(APP, default_timeout=30).run()
+        at = open_page(sign_in(at, "kierownik", office.passwords["kierownik"]), spec.path.stem)
+        shown = [text for text in _strings(at._tree) if not text.startswith('{"data"')]  # chart specs are data
+        raw = [text for text in shown if RAW_CODES.search(text) and text not in ALLOWED]
+        if raw:
+            found[spec.path.stem] = raw
+    assert not found, found
