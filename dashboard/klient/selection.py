@@ -22,9 +22,12 @@ from dashboard.nav import spec_for
 SELECTED = "klient_selected"
 SEARCH = "klient_search"
 NIP = "nip"  # the query parameter: /klient?nip=…
+SHOWN = "klient_shown"  # the client whose choices the page's widgets hold
 GO = "klient_go"
 PICK = "klient_pick"
 KLIENT_PAGE = "klient.py"
+# Keys that belong to the page, not to one client: everything else under `klient_` is forgotten on a switch.
+KEPT_ACROSS_CLIENTS = frozenset({SELECTED, GO, PICK, SEARCH, SHOWN, "klient_tabs"})
 
 
 def open_client(client_id: int) -> None:
@@ -70,6 +73,16 @@ def _from_address(actor: Actor, chosen: ClientPublic | None) -> ClientPublic | N
     if chosen is not None and st.query_params.get(NIP) != chosen.nip:
         st.query_params[NIP] = chosen.nip
     return chosen
+
+
+def forget_other_client_choices(client_id: int) -> None:
+    """Call before drawing a client's sections: nothing typed or chosen for one client is offered for the next."""
+    if st.session_state.get(SHOWN) == client_id:
+        return
+    for key in list(st.session_state.keys()):
+        if str(key).startswith("klient_") and key not in KEPT_ACROSS_CLIENTS:
+            del st.session_state[key]
+    st.session_state[SHOWN] = client_id
 
 
 def picker(actor: Actor) -> ClientPublic | None:
