@@ -216,6 +216,8 @@ def test_choices_on_the_klient_page_do_not_follow_to_the_next_client(signed_in, 
     )
     at = open_client(signed_in("support"), first)
     at.selectbox(key="klient_connect_method").select("qualified_signature").run()
+    at.text_input(key="klient_key_check").input("KLUCZ-PIERWSZEJ-FIRMY").run()
     assert at.selectbox(key="klient_connect_method").value == "qualified_signature"
     at.selectbox(key="klient_pick").select(second).run()
     assert at.selectbox(key="klient_connect_method").value != "qualified_signature"
+    assert at.text_input(key="klient_key_check").value == ""
