@@ -401,6 +401,8 @@ TEXTS: dict[str, str] = {
     "chip.failed": "failed",
     "chip.transient": "usually clears by itself",
     "chip.needs_person": "needs action",
+    "chip.expired": "expired",
+    "chip.expiring": "expires soon",
     "auth_method.ksef_token": "KSeF token",
     "auth_method.ksef_certificate": "KSeF certificate",
     "auth_method.qualified_signature": "qualified signature",

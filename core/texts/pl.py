@@ -419,6 +419,8 @@ TEXTS: dict[str, str] = {
     "chip.failed": "nieudany",
     "chip.transient": "zwykle mija samo",
     "chip.needs_person": "wymaga działania",
+    "chip.expired": "wygasł",
+    "chip.expiring": "wygasa wkrótce",
     "auth_method.ksef_token": "token KSeF",
     "auth_method.ksef_certificate": "certyfikat KSeF",
     "auth_method.qualified_signature": "podpis kwalifikowany",

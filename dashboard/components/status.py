@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from core.formatting import format_date
 from core.services.problems import explain
 from core.types import LinkStatus
 from dashboard.i18n import localised, t
@@ -93,3 +94,16 @@ def problem_badge(problem_class: str) -> str:
     if problem_class in TRANSIENT_PROBLEMS:
         return f":orange-badge[{t('chip.transient')}]"
     return f":red-badge[{t('chip.needs_person')}]"
+
+
+def expiry_badge(valid_to: datetime | None, now: datetime | None = None) -> str:
+    """For markdown: the date, on a red badge with "wygasł" when past, amber with "wygasa wkrótce" when near."""
+    if valid_to is None:
+        return "—"
+    shown = format_date(valid_to)
+    now = now or datetime.now(UTC)
+    if valid_to <= now:
+        return f":red-badge[{shown} · {t('chip.expired')}]"
+    if valid_to - now <= SOON:
+        return f":orange-badge[{shown} · {t('chip.expiring')}]"
+    return shown
