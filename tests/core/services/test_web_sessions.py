@@ -119,3 +119,19 @@ def test_sessions_are_independent(office):
     assert first != second
     web_sessions.end(first_id, office.manager)
     assert web_sessions.resume(first) is None and web_sessions.resume(second) is not None
+
+
+def test_housekeeping_forgets_ended_sessions_but_keeps_live_ones(office):
+    from core.jobs.maintenance import forget_old_rows
+
+    old_id, old = _cookie(office.manager)
+    live_id, live = _cookie(office.support)
+    web_sessions.end(old_id, office.manager)
+    with db.session_scope(write=True) as session:
+        row = session.get(WebSession, old_id)
+        row.revoked_at = utcnow() - timedelta(days=2)
+        session.add(row)
+    assert forget_old_rows()["web_sessions_deleted"] == 1
+    with db.session_scope() as session:
+        assert session.get(WebSession, old_id) is None and session.get(WebSession, live_id) is not None
+    assert web_sessions.resume(live) is not None and web_sessions.resume(old) is None
