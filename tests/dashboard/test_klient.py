@@ -287,3 +287,22 @@ def test_the_invoices_tab_shows_a_stored_invoice_as_a_document(signed_in, office
     assert lines["Nazwa towaru lub usługi"].tolist() == ["Razem za energię czynną", "Razem za usługi dystrybucji"]
     assert lines["Wartość netto"].tolist() == ["18,00 zł", "25,60 zł"]
     assert at.download_button(key="klient_invoice_pdf").label == "Pobierz PDF"
+
+
+def test_the_address_names_the_client_both_ways(signed_in, office):
+    first, second = add_clients(office, 2)
+    nips = {c.id: c.nip for c in clients.list_clients(actor=office.manager).items}
+    at = signed_in("analyst")
+    at.query_params["nip"] = nips[second]
+    at = open_page(at, "klient")
+    assert values(at.title) == ["Firma 2"] and at.session_state["klient_selected"] == second
+    at.selectbox(key="klient_pick").select(first).run()
+    assert values(at.title) == ["Firma 1"] and at.query_params["nip"] == nips[first]
+
+
+def test_an_unknown_nip_in_the_address_is_named_in_polish(signed_in, office):
+    add_clients(office, 1)
+    at = signed_in("support")
+    at.query_params["nip"] = "1234567890"
+    at = open_page(at, "klient")
+    assert "Nie ma w rejestrze klienta o NIP 1234567890." in values(at.warning)
