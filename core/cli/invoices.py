@@ -16,9 +16,9 @@ from core.jobs.worker import run_now
 from core.ksef.errors import KsefFailure
 from core.services import invoices, jobs, sending
 from core.services.clients import register as clients
+from core.services.sync import request as sync_request
 from core.services.sync.engine import sync_client
 from core.texts import Text
-from core.types import LinkStatus
 
 
 def register(commands: Any) -> None:
@@ -62,9 +62,9 @@ def _sync(args: argparse.Namespace) -> Any:
         result = _sync_one(actor, client_id)
         args.exit_code = 0 if result["ok"] else 1
         return result
-    working = clients.list_clients(actor=actor, link_statuses=[LinkStatus.linked, LinkStatus.degraded]).items
+    working = sync_request.syncable_client_ids(actor=actor)  # a failed last attempt never drops a client
     with ThreadPoolExecutor(max_workers=16) as pool:
-        results = list(pool.map(lambda c: _sync_one(actor, c.id), working))
+        results = list(pool.map(lambda client_id: _sync_one(actor, client_id), working))
     args.exit_code = 0 if all(r["ok"] for r in results) else 1
     return {"clients": len(results), "new_invoices": sum(r.get("new_invoices", 0) for r in results), "results": results}
 

@@ -234,12 +234,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m core.jobs.worker", description="KSeF Office Console worker")
     parser.add_argument("--concurrency", type=int, default=get_settings().worker_concurrency)
     parser.add_argument("--no-scheduler", action="store_true", help="only run jobs, never the schedule")
+    parser.add_argument(
+        "--lease-seconds", type=int, default=DEFAULT_LEASE_SECONDS, help="how soon a dead worker's jobs return"
+    )
     args = parser.parse_args(argv)
     from core.logs import configure_logging
 
     configure_logging()
     db.upgrade()
-    worker = Worker(concurrency=args.concurrency, with_scheduler=not args.no_scheduler)
+    worker = Worker(
+        concurrency=args.concurrency, with_scheduler=not args.no_scheduler, lease_seconds=args.lease_seconds
+    )
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: worker.stop.set())
     worker.run()

@@ -85,31 +85,31 @@ def record_failure(
     problem.details = failure.details
     if transcript is not None:
         problem.transcript = transcript
+    # A failure of another class never closes this operation's other problems: each closes only when the operation
+    # succeeds, so its count and first sighting survive (DESIGN.md §9.2).
     session.add(problem)
-    # A different failure of the same operation replaces the old diagnosis.
-    for stale in session.exec(
-        select(Problem).where(
-            Problem.client_id == client_id,
-            Problem.operation == operation,
-            Problem.problem_class != failure.problem_class,
-            Problem.status == ProblemStatus.open,
-        )
-    ).all():
-        _close(stale, "superseded", now)
-        session.add(stale)
     return problem
 
 
-def resolve(session: Session, *, client_id: int, operations: list[str], reason: str = "next_attempt_ok") -> int:
-    """Close the open problems of these operations: the next attempt succeeded (`reason`: see `closed_reason`)."""
+def resolve(
+    session: Session,
+    *,
+    client_id: int,
+    operations: list[str],
+    reason: str = "next_attempt_ok",
+    classes: set[ProblemClass] | None = None,
+) -> int:
+    """Close the open problems of these operations: the next attempt succeeded (`reason`: see `closed_reason`).
+    `classes` limits it to the problems that success proves fixed."""
     now = utcnow()
-    problems = session.exec(
-        select(Problem).where(
-            Problem.client_id == client_id,
-            col(Problem.operation).in_(operations),
-            Problem.status == ProblemStatus.open,
-        )
-    ).all()
+    query = select(Problem).where(
+        Problem.client_id == client_id,
+        col(Problem.operation).in_(operations),
+        Problem.status == ProblemStatus.open,
+    )
+    if classes is not None:
+        query = query.where(col(Problem.problem_class).in_(classes))
+    problems = session.exec(query).all()
     for problem in problems:
         _close(problem, reason, now)
         session.add(problem)

@@ -25,7 +25,7 @@ def test_a_ticket_sets_the_cookie_once_and_logout_clears_and_revokes_it(office):
     assert web_sessions.resume(cookie) is not None
     assert client().post("/api/session", json={"ticket": ticket}).status_code == 403  # used once
     ended = browser.post("/api/session/end")
-    assert ended.status_code == 204 and 'max-age=0' in ended.headers["set-cookie"].lower()
+    assert ended.status_code == 204 and "max-age=0" in ended.headers["set-cookie"].lower()
     assert web_sessions.resume(cookie) is None
 
 

@@ -27,12 +27,13 @@ from core.services import problems
 from core.services.linking.connection import LinkFacts, link_facts, open_ksef
 from core.services.linking.credentials import wrong_client_message
 from core.services.linking.keys import check_key, require_key
-from core.services.linking.status import READ, WRITE, active_link, refresh_link_status
+from core.services.linking.status import PAUSING_CLASSES, READ, WRITE, active_link, refresh_link_status
 from core.texts import Text
 from core.types import AuthMethod, KsefEnvironment, ProblemClass, utcnow
 from core.vault import unseal_text
 
 OPERATION = "link"
+SYNC_OPERATION = "sync"  # core.services.sync.outcome.OPERATION (the sync package imports this one)
 BULK_CONCURRENCY = 16
 
 
@@ -225,6 +226,11 @@ def _record(
             link.permissions = permissions
             link.permissions_checked_at = now
             problems.resolve(session, client_id=facts.client_id, operations=[OPERATION])
+            # A working link proves what a sync paused for (credentials, key, read rights) is fixed: syncs resume.
+            problems.resolve(
+                session, client_id=facts.client_id, operations=[SYNC_OPERATION], reason="link_verified",
+                classes=PAUSING_CLASSES,
+            )  # fmt: skip
         else:
             if failure.problem_class == ProblemClass.missing_rights:
                 link.permissions = list(failure.details.get("held", []))
@@ -305,6 +311,13 @@ def _run_bulk(client_ids: Sequence[int], attempt: Callable[[int], LinkOutcome], 
     return BulkLinkResult(results)
 
 
+def input_failure(error: InvalidInput | NotFound) -> str:
+    """The code of a connect attempt refused before KSeF was asked (the client's input, not a failure class):
+    `no_token`, `no_certificate`, or `input`."""
+    key = getattr(error.message, "key", "")
+    return {"link.no_token": "no_token", "link.no_certificate": "no_certificate"}.get(key, "input")
+
+
 def bulk_connect(
     *, actor: Actor, client_ids: Sequence[int], request: LinkRequest, progress: Progress = no_progress
 ) -> BulkLinkResult:
@@ -317,7 +330,7 @@ def bulk_connect(
         except (InvalidInput, NotFound) as error:
             with session_scope(write=True) as session:
                 status = refresh_link_status(session, client_id)
-            return LinkOutcome(client_id, False, status, ProblemClass.internal, error.message)
+            return LinkOutcome(client_id, False, status, input_failure(error), error.message)
 
     return _run_bulk(client_ids, attempt, progress)
 
