@@ -86,6 +86,7 @@ class HousekeepingResult:
     reaped: int
     rate_slots_deleted: int
     jobs_deleted: int
+    web_sessions_deleted: int = 0
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from core.models.office import Office, Package
 from core.models.problems import Problem
 from core.models.usage import UsageDaily, UsageEvent, UsageOfficeDaily, UsagePeriod
 from core.models.users import User, UserCreate, UserPublic
+from core.models.web_sessions import WebSession
 
 __all__ = [
     "AuditEvent",
@@ -58,4 +59,5 @@ __all__ = [
     "User",
     "UserCreate",
     "UserPublic",
+    "WebSession",
 ]

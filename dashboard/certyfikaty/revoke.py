@@ -29,6 +29,7 @@ def revoke_picker(prefix: str, items: Sequence[CredentialPublic], client_names: 
         options=list(by_id),
         format_func=lambda cid: credential_label(by_id[cid], client_names),
         key=f"{prefix}_revoke_pick",
+        placeholder=t("common.choose"),
     )
     button_col.button(t("credential.revoke.button"), key=f"{prefix}_revoke", on_click=_ask, args=(prefix,))
     picked = by_id.get(st.session_state.get(f"{prefix}_revoke_pick"))  # type: ignore[arg-type]

@@ -25,7 +25,8 @@ from dashboard.certyfikaty.table import credential_label
 from dashboard.components.errors import attempt, attempt_in_callback, show_kept_error
 from dashboard.components.jobs import draw_progress
 from dashboard.components.outcome import report_outcome
-from dashboard.components.status import problem_title, status_text
+from dashboard.components.status import chip_css, outcome_css, problem_title, status_text
+from dashboard.components.tables import chip_table
 from dashboard.i18n import localised, relabelled, t, tn
 
 SHOW = "polacz_show"
@@ -129,6 +130,7 @@ def choose_how(actor: Actor, chosen: Sequence[ClientRow]) -> bool:
         options=["", *KsefEnvironment],
         format_func=lambda env: env or t("polacz.environment_own"),
         key=relabelled(ENVIRONMENT),
+        placeholder=t("common.choose"),
     )
     method = method_col.radio(
         t("polacz.method"),
@@ -145,6 +147,7 @@ def choose_how(actor: Actor, chosen: Sequence[ClientRow]) -> bool:
                 options=list(certificates),
                 format_func=certificates.__getitem__,
                 key=OFFICE_CERTIFICATE,
+                placeholder=t("common.choose"),
             )
         else:
             method_col.warning(t("polacz.no_office_certificate"))
@@ -253,7 +256,7 @@ def result_rows(
         if result is None:
             values += [t("polacz.waiting"), "", ""]
         else:
-            verdict = t("polacz.ok") if result.ok else f"❌ {_failure_title(result.problem_class)}"
+            verdict = t("polacz.ok") if result.ok else _failure_title(result.problem_class)
             values += [status_text(result.status), verdict, localised(result.message or "")]
         for column, value in zip(columns, values, strict=True):
             columns[column].append(value)
@@ -265,9 +268,20 @@ def _failure_title(code: str) -> str:
     return t(f"polacz.input.{code}") if code in INPUT_CODES else problem_title(code)
 
 
+def result_chips(job: JobProgress[BulkLinkResult], client_ids: Sequence[int]) -> dict[str, list[str]]:
+    """Status and result as chips: the link status's colour, the outcome green or red (waiting rows plain)."""
+    results = job.result.clients if job.result is not None else {}
+    status, outcome = [], []
+    for client_id in client_ids:
+        result = results.get(client_id)
+        status.append(chip_css(result.status) if result else "")
+        outcome.append(outcome_css(result.ok) if result else "")
+    return {t("polacz.col.status"): status, t("polacz.col.result"): outcome}
+
+
 def _draw(job: JobProgress[BulkLinkResult], client_ids: Sequence[int], rows: Mapping[int, ClientRow]) -> None:
     draw_progress(job, t("polacz.progress"))  # a bulk job does not fail per client, so it never waits for a retry
-    st.dataframe(result_rows(job, client_ids, rows), hide_index=True, width="stretch", key="polacz_results")
+    chip_table(result_rows(job, client_ids, rows), result_chips(job, client_ids), key="polacz_results")
 
 
 @st.fragment(run_every=1.0)

@@ -163,13 +163,13 @@ def test_connect_verify_rights_and_self_test(sim, signed_in, office):
     at = open_client(at, client_id, tab="Uprawnienia i autotest")
     at.button(key="klient_rights_check").click().run()
     needs = frame_with(at, "Spełnione")
-    assert needs["Spełnione"].tolist()[:2] == ["✅", "✅"]
+    assert needs["Spełnione"].tolist()[:2] == ["tak", "tak"]
     assert "Biuro ma wszystkie potrzebne uprawnienia." in values(at.success)
     assert values(at.code) == ["Biuro ma wszystkie potrzebne uprawnienia; klient nie musi nic robić."]
 
     at.button(key="klient_selftest_run").click().run()
     steps = frame_with(at, "Krok")
-    assert steps["Krok"].tolist()[0] == "DNS i TLS" and set(steps["Wynik"]) == {"✅"}
+    assert steps["Krok"].tolist()[0] == "DNS i TLS" and set(steps["Wynik"]) == {"udany"}
     assert all(re.fullmatch(r"\d[\d ]* ms", time) for time in steps["Czas"])
     assert "Wszystkie kroki autotestu przeszły." in values(at.success)
 
@@ -324,6 +324,25 @@ def test_the_offline_certificate_has_its_own_line_added_or_missing(sim, signed_i
     at.run()
     assert "**Certyfikat offline:** poprawnie dodany" in markdown(at)
     assert frame_with(at, "Dni do końca")["Rodzaj"].tolist() == ["certyfikat offline"]
+
+
+def test_the_address_names_the_client_both_ways(signed_in, office):
+    first, second = add_clients(office, 2)
+    nips = {c.id: c.nip for c in clients.list_clients(actor=office.manager).items}
+    at = signed_in("analyst")
+    at.query_params["nip"] = nips[second]
+    at = open_page(at, "klient")
+    assert values(at.title) == ["Firma 2"] and at.session_state["klient_selected"] == second
+    at.selectbox(key="klient_pick").select(first).run()
+    assert values(at.title) == ["Firma 1"] and at.query_params["nip"] == nips[first]
+
+
+def test_an_unknown_nip_in_the_address_is_named_in_polish(signed_in, office):
+    add_clients(office, 1)
+    at = signed_in("support")
+    at.query_params["nip"] = "1234567890"
+    at = open_page(at, "klient")
+    assert "Nie ma w rejestrze klienta o NIP 1234567890." in values(at.warning)
 
 
 def test_a_sync_waiting_for_its_retry_says_when_and_runs_now_on_request(sim, signed_in, office):
