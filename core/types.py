@@ -13,6 +13,10 @@ class Role(StrEnum):
     manager = "manager"
     support = "support"
     analyst = "analyst"
+    client = "client"  # a person of one client company (DESIGN.md §3 K)
+
+
+OFFICE_ROLES: tuple[Role, ...] = (Role.manager, Role.support, Role.analyst)  # the office's staff; never `client`
 
 
 class KsefEnvironment(StrEnum):
