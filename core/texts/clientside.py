@@ -31,6 +31,27 @@ PL: dict[str, str] = {
     "client_access.authenticate_link": "uwierzytelnienie własnego połączenia z KSeF",
     "client_access.send_invoices": "samodzielna wysyłka faktur",
     "client_access.not_allowed": "Biuro rachunkowe nie zezwoliło na: {what}. Skontaktuj się z biurem.",
+    # client programs and the intake API
+    "program.name_invalid": "Nazwa programu jest wymagana (do {limit} znaków).",
+    "program.exists": "Program „{name}” jest już połączony z tym klientem.",
+    "program.removed": "Połączenie programu „{name}” zostało usunięte; dodaj je ponownie.",
+    "program.not_found": "Nie ma połączenia programu o numerze {id}.",
+    "intake.sign_in_failed": "Nie udało się zalogować: klucz firmy, nazwa programu albo hasło są niepoprawne. "
+    "Sprawdź je w konfiguracji programu.",
+    "intake.locked": "Program jest zablokowany na {minutes} min po kolejnych nieudanych logowaniach. Poproś biuro "
+    "o ustawienie nowego hasła albo spróbuj później.",
+    "intake.token_unknown": "Token jest nieznany albo został unieważniony. Zaloguj program ponownie.",
+    "intake.token_expired": "Token wygasł. Zaloguj program ponownie.",
+    "intake.document_not_found": "Nie ma dokumentu o numerze {id}.",
+    "intake.invoice_not_found": "Nie ma otrzymanej faktury o numerze {id}.",
+    "intake.invoice_no_xml": "Faktura {id} nie ma jeszcze pobranej treści XML.",
+    "intake.upo_not_yet": "Dokument {id} nie ma jeszcze UPO: KSeF go jeszcze nie przyjął.",
+    "intake.problem.refused": "Program klienta „{program}” przysłał fakturę, której nie przyjęto: {reason} "
+    "Klient musi poprawić fakturę w swoim programie i wysłać ją ponownie.",
+    "intake.problem.locked": "Program klienta „{program}” został zablokowany na {minutes} min po kolejnych "
+    "błędnych hasłach. Ustaw nowe hasło w Programy klientów i przekaż je klientowi.",
+    "intake.too_large": "Żądanie jest za duże: faktura może mieć najwyżej {limit} bajtów.",
+    "intake.bad_request": "Niepoprawne żądanie: {reason}",
 }
 
 EN: dict[str, str] = {
@@ -60,4 +81,24 @@ EN: dict[str, str] = {
     "client_access.authenticate_link": "authenticating its own KSeF link",
     "client_access.send_invoices": "sending invoices itself",
     "client_access.not_allowed": "The accounting office has not allowed: {what}. Contact the office.",
+    "program.name_invalid": "A program name is required (up to {limit} characters).",
+    "program.exists": "Program “{name}” is already linked to this client.",
+    "program.removed": "The link of program “{name}” was removed; add it again.",
+    "program.not_found": "There is no program link number {id}.",
+    "intake.sign_in_failed": "Sign-in failed: the company key, the program name or the password is wrong. "
+    "Check them in the program's configuration.",
+    "intake.locked": "The program is locked for {minutes} min after repeated failed sign-ins. Ask the office for a "
+    "new password or try later.",
+    "intake.token_unknown": "The token is unknown or was revoked. Sign the program in again.",
+    "intake.token_expired": "The token has expired. Sign the program in again.",
+    "intake.document_not_found": "There is no document number {id}.",
+    "intake.invoice_not_found": "There is no received invoice number {id}.",
+    "intake.invoice_no_xml": "Invoice {id} has no XML downloaded yet.",
+    "intake.upo_not_yet": "Document {id} has no UPO yet: KSeF has not accepted it yet.",
+    "intake.problem.refused": "Client program “{program}” pushed an invoice that was not accepted: {reason} "
+    "The client must correct the invoice in its program and push it again.",
+    "intake.problem.locked": "Client program “{program}” was locked for {minutes} min after repeated wrong "
+    "passwords. Set a new password in Client programs and pass it to the client.",
+    "intake.too_large": "The request is too large: an invoice may have at most {limit} bytes.",
+    "intake.bad_request": "Bad request: {reason}",
 }
