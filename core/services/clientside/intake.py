@@ -51,6 +51,10 @@ PAGE_LIMIT = 100
 CONTACT_EVERY = timedelta(seconds=30)  # last contact is written at most this often
 
 
+class ProgramLocked(AuthenticationFailed):
+    """Too many wrong passwords: the program waits, or the office sets a new password."""
+
+
 @dataclass(frozen=True)
 class Program:
     """The signed-in program of one request."""
@@ -128,7 +132,7 @@ def sign_in(*, company_key: str, program: str, password: str) -> IssuedToken:
         now = utcnow()
         if row is None:
             verify_password(None, password)  # same time as a wrong password
-            refusal: str | None = Text("intake.sign_in_failed")
+            refusal: Text | None = Text("intake.sign_in_failed")
         elif row.locked_until is not None and row.locked_until > now:
             refusal = Text("intake.locked", minutes=settings.lockout_minutes)
         elif not verify_password(row.password_hash, password):
@@ -157,6 +161,8 @@ def sign_in(*, company_key: str, program: str, password: str) -> IssuedToken:
             session.add(IntakeToken(program_id=row.id, token_hash=_hash(token), expires_at=expires))
             problems.resolve(session, client_id=row.client_id, operations=["intake_login"])
             return IssuedToken(token, expires)
+    if refusal.key == "intake.locked":
+        raise ProgramLocked(refusal)
     raise AuthenticationFailed(refusal)
 
 
