@@ -20,11 +20,14 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
 from core.intake.schemas import (
+    MAX_ID,
     MAX_REQUEST_BYTES,
     AckIn,
     AckOut,
@@ -108,6 +111,15 @@ def _program(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends
 
 Signed = Annotated[intake.Program, Depends(_program)]
 
+
+def _allowed(app: FastAPI, path: str) -> set[str]:
+    methods: set[str] = set()
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.path_regex.match(path):
+            methods |= route.methods
+    return methods
+
+
 _STATUS: list[tuple[type[ServiceError], int, str]] = [
     (AuthenticationFailed, 401, "not_authenticated"),
     (NotFound, 404, "not_found"),
@@ -140,6 +152,19 @@ def create_app() -> FastAPI:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError) -> JSONResponse:
         return JSONResponse(_body(request, error.code, error.message, error.problems), status_code=error.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        # FastAPI's own refusals (a body that is not JSON, an unknown path, a wrong method) in the same error body.
+        code = {401: "not_authenticated", 403: "forbidden", 404: "not_found", 413: "too_large"}.get(
+            error.status_code, "invalid"
+        )
+        message = Text("intake.bad_request", reason=str(error.detail))
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            # Starlette names only the first route of the path; a path with GET and POST routes allows both.
+            headers["Allow"] = ", ".join(sorted(_allowed(app, request.url.path)))
+        return JSONResponse(_body(request, code, message), status_code=error.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -185,14 +210,14 @@ def create_app() -> FastAPI:
     @app.get("/v1/invoices", response_model=DocumentList, responses=_errors(400, 401), tags=["push"])
     def documents(
         signed: Signed,
-        after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+        after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
         limit: Annotated[int, Query(ge=1, le=intake.PAGE_LIMIT)] = intake.PAGE_LIMIT,
     ) -> DocumentList:
         """The client's pushed documents after the id `after`, oldest first."""
         return DocumentList(items=[DocumentOut(**vars(d)) for d in intake.documents(signed, after=after, limit=limit)])
 
     @app.get("/v1/invoices/{document_id}", response_model=DocumentOut, responses=_errors(400, 401, 404), tags=["push"])
-    def document(document_id: Annotated[int, Path(ge=1, le=2**62)], signed: Signed) -> DocumentOut:
+    def document(document_id: Annotated[int, Path(ge=1, le=MAX_ID)], signed: Signed) -> DocumentOut:
         """One pushed document: its status, KSeF number and whether its UPO is there."""
         return DocumentOut(**vars(intake.document(signed, document_id)))
 
@@ -202,14 +227,14 @@ def create_app() -> FastAPI:
         responses={200: {"content": {XML: {}}}, **_errors(400, 401, 404)},
         tags=["push"],
     )
-    def upo(document_id: Annotated[int, Path(ge=1, le=2**62)], signed: Signed) -> Response:
+    def upo(document_id: Annotated[int, Path(ge=1, le=MAX_ID)], signed: Signed) -> Response:
         """The UPO of an accepted document (404 until KSeF has accepted it)."""
         return Response(intake.upo(signed, document_id), media_type=XML)
 
     @app.get("/v1/received", response_model=ReceivedPageOut, responses=_errors(400, 401), tags=["pull"])
     def received(
         signed: Signed,
-        cursor: Annotated[int, Query(ge=0, le=2**62)] = 0,
+        cursor: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
         limit: Annotated[int, Query(ge=1, le=intake.PAGE_LIMIT)] = intake.PAGE_LIMIT,
     ) -> ReceivedPageOut:
         """Invoices received for the client (sales and purchases) not yet acknowledged by this program, after
@@ -223,7 +248,7 @@ def create_app() -> FastAPI:
         responses={200: {"content": {XML: {}}}, **_errors(400, 401, 404)},
         tags=["pull"],
     )
-    def received_xml(invoice_id: Annotated[int, Path(ge=1, le=2**62)], signed: Signed) -> Response:
+    def received_xml(invoice_id: Annotated[int, Path(ge=1, le=MAX_ID)], signed: Signed) -> Response:
         """The XML of a received invoice."""
         return Response(intake.received_xml(signed, invoice_id), media_type=XML)
 

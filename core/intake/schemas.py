@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
@@ -11,6 +12,7 @@ from core.invoice_xml import MAX_INVOICE_BYTES
 # Base64 of the largest invoice KSeF takes (PROTOCOL.md §12.2), plus room for the JSON around it.
 MAX_BASE64 = (MAX_INVOICE_BYTES + 2) // 3 * 4
 MAX_REQUEST_BYTES = MAX_BASE64 + 4096
+MAX_ID = 2**62  # ids and cursors fit a signed 64-bit column on every backend
 
 
 class ErrorBody(BaseModel):
@@ -78,7 +80,7 @@ class ReceivedPageOut(BaseModel):
 
 
 class AckIn(BaseModel):
-    invoice_ids: list[int] = Field(max_length=1000)
+    invoice_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(max_length=1000)
 
 
 class AckOut(BaseModel):
