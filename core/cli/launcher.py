@@ -110,6 +110,8 @@ def run(*, demo: bool) -> int:
             print("Preparing the demo office (on the first start this receives its invoices: a minute or two)…")
             seed_demo()
         _start("worker", [sys.executable, "-m", "core.jobs.worker"], children)
+        intake = _start("intake", [sys.executable, "-m", "core.intake"], children)
+        _wait_until_up(f"http://{settings.ui_address}:{settings.intake_port}/openapi.json", intake)
         ui = _start(
             "ui",
             [
@@ -141,6 +143,7 @@ def _announce(demo: bool) -> None:
         "",
         "KSeF Office Console is running.",
         f"  Open:       http://{settings.ui_address}:{settings.ui_port}",
+        f"  Intake API: http://{settings.ui_address}:{settings.intake_port}/docs  (for the clients' own programs)",
     ]
     if demo:
         from core.demo.office import DEMO_PASSWORD, DEMO_USERS
