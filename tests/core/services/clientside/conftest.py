@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 from core.models import ClientCreate
 from core.services.clients import register as clients
 from core.services.notifications import settings as notification_settings
+from tests.core.intake.conftest import linked  # noqa: F401  (two clients linked to the simulator)
 from tests.factories import valid_nips
 
 
