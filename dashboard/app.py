@@ -15,7 +15,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard import auth, nav  # noqa: E402
+from dashboard import activation, auth, nav  # noqa: E402
 from dashboard.i18n import language_switch, t  # noqa: E402
 
 st.set_page_config(page_title="KSeF Office Console", page_icon=":material/receipt_long:", layout="wide")
@@ -23,7 +23,10 @@ language_switch()
 actor = auth.signed_in_actor()
 if actor is None:
     login = st.Page(auth.login_page, title=t("login.title"), icon=":material/login:", url_path="logowanie")
-    page = st.navigation([login])
+    # The invitation's link: a single-use token that lets a client's person set a password (no session).
+    activate = st.Page(activation.activation_page, title=t("aktywacja.title"), icon=":material/how_to_reg:",
+                       url_path="aktywacja")  # fmt: skip
+    page = st.navigation([login, activate])
 else:
     auth.user_box(actor)
     page = st.navigation(nav.pages_for(actor))

@@ -16,6 +16,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.security import Actor, Permission
+from core.types import Role
 from dashboard.i18n import t
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
@@ -44,16 +45,24 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("wsparcie.py", "nav.wsparcie", ":material/support_agent:", Permission.run_operations),
     PageSpec("raporty.py", "nav.raporty", ":material/bar_chart:", Permission.export_reports),
     PageSpec("ustawienia.py", "nav.ustawienia", ":material/settings:", Permission.manage_settings),
+    PageSpec("programy.py", "nav.programy", ":material/cable:", Permission.manage_clients),
+)
+# A client user (role `client`) holds no office permission and gets only its own company's pages (DESIGN.md §7);
+# those pages check the binding at their top (`auth.require_client`) and the client-side services check it again.
+CLIENT_PAGES: tuple[PageSpec, ...] = (
+    PageSpec("moja_firma.py", "nav.moja_firma", ":material/storefront:", Permission.view),
 )
 
 
 def allowed(actor: Actor) -> list[PageSpec]:
+    if actor.role == Role.client:
+        return list(CLIENT_PAGES)
     return [spec for spec in PAGES if actor.can(spec.permission)]
 
 
 def spec_for(script: str | Path) -> PageSpec:
     name = Path(script).name
-    for spec in PAGES:
+    for spec in (*PAGES, *CLIENT_PAGES):
         if spec.file == name:
             return spec
     raise KeyError(f"{name} is not in dashboard.nav.PAGES")

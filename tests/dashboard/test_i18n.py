@@ -163,6 +163,13 @@ def _dynamic_keys() -> dict[str, set[str]]:
         "problem.{problem_class}.{part}": {
             f"problem.{c}.{part}" for c in ProblemClass for part in ("title", "cause", "fix")
         },
+        "invitation.link_{state}": expand(
+            "invitation.link_{state}", state=("unknown", "expired", "accepted", "revoked")
+        ),
+        "invitation.resend_{state}": expand("invitation.resend_{state}", state=("accepted", "revoked")),
+        "client_access.{what}": expand(
+            "client_access.{what}", what=("view_documents", "authenticate_link", "send_invoices")
+        ),
     }
 
 
