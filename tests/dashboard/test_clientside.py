@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.services.clientside import access, invitations, programs
 from dashboard import nav
-from tests.core.services.clientside.conftest import Inbox, inbox, two_clients  # noqa: F401
+from tests.clientside import Inbox
 from tests.dashboard.conftest import APP, open_page, registered_pages, sign_in, values
 
 

@@ -7,7 +7,8 @@ import base64
 from core.intake.schemas import MAX_REQUEST_BYTES
 from core.jobs.worker import drain
 from core.services.sync.engine import sync_client
-from tests.core.intake.conftest import invoice, sign_in
+from tests.clientside import invoice
+from tests.core.intake.conftest import sign_in
 
 
 def _push(api, headers, xml: bytes, **extra):

@@ -24,7 +24,7 @@ from core.jobs.worker import drain
 from core.models import IntakeDocument, Invoice, UsageEvent
 from core.services.sync.engine import sync_client
 from simulator.testing import free_port
-from tests.core.intake.conftest import PASSWORD, invoice
+from tests.clientside import PASSWORD, invoice
 
 pytestmark = pytest.mark.slow
 

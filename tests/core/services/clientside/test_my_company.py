@@ -13,7 +13,7 @@ from core.models import AuditEvent, Invoice, UsageEvent
 from core.services import users
 from core.services.clientside import access, invitations, my_company
 from core.services.sync.engine import sync_client
-from tests.core.intake.conftest import invoice
+from tests.clientside import invoice
 
 
 @pytest.fixture

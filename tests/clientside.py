@@ -1,4 +1,5 @@
-"""Fixtures of the client side: an office with two clients, SMTP to a real local server, a client user."""
+"""Fixtures of the client side (a pytest plugin of tests/conftest.py): SMTP to a real local server with the
+invitation's link read back, two plain clients, and two clients linked to the simulator with a program each."""
 
 from __future__ import annotations
 
@@ -11,11 +12,24 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from aiosmtpd.controller import Controller
 
+import ksef_spec
 from core.models import ClientCreate
 from core.services.clients import register as clients
+from core.services.clientside import programs
+from core.services.linking import credentials, links
+from core.services.linking import keys as company_keys
+from core.services.linking.links import LinkRequest
 from core.services.notifications import settings as notification_settings
-from tests.core.intake.conftest import linked  # noqa: F401  (two clients linked to the simulator)
+from core.types import AuthMethod
 from tests.factories import valid_nips
+from tests.simulated import seed_clients
+
+SAMPLE = (ksef_spec.SAMPLES_DIR / "fa3" / "csharp-invoice-template-fa-3.xml").read_text(encoding="utf-8")
+PASSWORD = "haslo-programu-1"
+
+
+def invoice(nip: str, number: str) -> bytes:
+    return SAMPLE.replace("#nip#", nip).replace("#invoice_number#", number).encode()
 
 
 class Inbox:
@@ -62,3 +76,28 @@ def two_clients(office) -> TwoClients:
     a = clients.add_client(actor=office.manager, data=ClientCreate(nip=first, name="Firma Własna"))
     b = clients.add_client(actor=office.manager, data=ClientCreate(nip=second, name="Firma Obca"))
     return TwoClients(a.id, first, b.id, second)
+
+
+@dataclass(frozen=True)
+class Linked:
+    client_id: int
+    nip: str
+    key: str
+    other_client_id: int
+    other_nip: str
+    other_key: str
+
+
+@pytest.fixture
+def linked(sim, office) -> Linked:
+    seeded = seed_clients(sim, office, ["no_invoices", "healthy"])
+    keys = {}
+    for name in ("no_invoices", "healthy"):
+        client_id = seeded.ids[name]
+        credentials.add_ksef_token(actor=office.support, client_id=client_id, token=seeded.token(name))
+        assert links.connect_client(actor=office.support, client_id=client_id,
+                                    request=LinkRequest(AuthMethod.ksef_token)).ok  # fmt: skip
+        programs.add_program(actor=office.manager, client_id=client_id, name="ERP", password=PASSWORD)
+        keys[name] = company_keys.get_company_key(actor=office.manager, client_id=client_id)
+    return Linked(seeded.ids["no_invoices"], seeded.nips["no_invoices"], keys["no_invoices"], seeded.ids["healthy"],
+                  seeded.nips["healthy"], keys["healthy"])  # fmt: skip
