@@ -3,12 +3,17 @@ invitation's link read back, two plain clients, and two clients linked to the si
 
 from __future__ import annotations
 
+import os
 import re
 import socket
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from urllib.parse import parse_qs, urlparse
 
+import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -101,3 +106,18 @@ def linked(sim, office) -> Linked:
         keys[name] = company_keys.get_company_key(actor=office.manager, client_id=client_id)
     return Linked(seeded.ids["no_invoices"], seeded.nips["no_invoices"], keys["no_invoices"], seeded.ids["healthy"],
                   seeded.nips["healthy"], keys["healthy"])  # fmt: skip
+
+
+def start_intake(port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "core.intake", "--host", "127.0.0.1", "--port", str(port)], env=os.environ.copy()
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the intake process exited"
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise AssertionError("the intake process did not start")

@@ -13,7 +13,6 @@ import threading
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -24,24 +23,9 @@ from core.jobs.worker import drain
 from core.models import IntakeDocument, Invoice, UsageEvent
 from core.services.sync.engine import sync_client
 from simulator.testing import free_port
-from tests.clientside import PASSWORD, invoice
+from tests.clientside import PASSWORD, invoice, start_intake
 
 pytestmark = pytest.mark.slow
-
-
-def _start_intake(port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "core.intake", "--host", "127.0.0.1", "--port", str(port)], env=os.environ.copy()
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the intake process exited"
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise AssertionError("the intake process did not start")
 
 
 def _count(model, *where) -> int:
@@ -67,7 +51,7 @@ def test_twenty_invoices_two_invalid_and_the_intake_killed_mid_push(tmp_path, of
     (outbox / "obcy-sprzedawca.xml").write_bytes(invoice(linked.nip, "OBCY/1"))
 
     port = free_port()
-    intake = _start_intake(port)
+    intake = start_intake(port)
     url = f"http://127.0.0.1:{port}"
     try:
         configured = _cli(config, "configure", "--url", url, "--company-key", linked.other_key, "--program", "ERP",
@@ -95,7 +79,7 @@ def test_twenty_invoices_two_invalid_and_the_intake_killed_mid_push(tmp_path, of
         cut_at = _count(IntakeDocument)
         assert 5 <= cut_at < 18
 
-        intake = _start_intake(port)
+        intake = start_intake(port)
         first = _cli(config, "sync-now")
         assert first.returncode == 0, first.stdout + first.stderr
         drain()  # the worker sends the queued invoices to the simulator
