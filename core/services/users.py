@@ -75,7 +75,10 @@ def _locked_message(user: User) -> str:
 def _actor(user: User) -> Actor:
     assert user.id is not None
     return Actor(
-        username=user.username, role=Role(user.role), office_id=user.office_id, user_id=user.id,
+        username=user.username,
+        role=Role(user.role),
+        office_id=user.office_id,
+        user_id=user.id,
         client_id=user.client_id,
     )
 
