@@ -73,6 +73,8 @@ POLISH_DATA = {
     ("core/formatting.py", "zł"),  # the currency symbol of amounts
     ("core/services/linking/rehearsal.py", "Pieczęć testowa "),  # the subject of the simulator's test seal
     ("core/demo/office.py", "Dział Wsparcia"),  # a demo user's full name
+    ("core/demo/clientside.py", "Księgowość "),  # the demo client user's full name
+    ("core/demo/clientside.py", "Sprzedaż"),  # the name of the demo client's program
 }
 
 
