@@ -99,6 +99,7 @@ class ProblemClass(StrEnum):
     duplicate = "duplicate"
     quota_exhausted = "quota_exhausted"
     internal = "internal"
+    client_program = "client_program"  # a client's own program sent what the office cannot take (intake API)
 
 
 class ProblemStatus(StrEnum):

@@ -133,6 +133,12 @@ PL: dict[str, str] = {
     "programy.program.remove": "Usuń połączenie",
     "programy.program.removed": "Usunięto połączenie programu {name}; jego dokumenty i historia zostają.",
     "programy.program.last_error": "Ostatni błąd programu {name}:",
+    "problem.client_program.title": "Program klienta",
+    "problem.client_program.cause": "Program sprzedaży klienta przysłał coś, czego biuro nie może przyjąć: fakturę "
+    "niezgodną z FA(3) albo innego sprzedawcy, albo kolejne błędne hasła programu.",
+    "problem.client_program.fix": "Przeczytaj opis problemu: klient poprawia fakturę w swoim programie, albo ustaw "
+    "nowe hasło programu w Programy klientów i przekaż je klientowi.",
+    "przeglad.class.client_program": "program klienta",
 }
 
 EN: dict[str, str] = {
@@ -263,4 +269,10 @@ EN: dict[str, str] = {
     "programy.program.remove": "Remove the link",
     "programy.program.removed": "The link of program {name} was removed; its documents and history stay.",
     "programy.program.last_error": "Last error of program {name}:",
+    "problem.client_program.title": "Client program",
+    "problem.client_program.cause": "A client's sales program sent something the office cannot take: an invoice that "
+    "is not valid FA(3) or of another seller, or repeated wrong program passwords.",
+    "problem.client_program.fix": "Read the problem's description: the client corrects the invoice in its program, or "
+    "set a new program password in Client programs and give it to the client.",
+    "przeglad.class.client_program": "client program",
 }

@@ -143,7 +143,7 @@ def sign_in(*, company_key: str, program: str, password: str) -> IssuedToken:
                 row.failed_logins = 0
                 refusal = Text("intake.locked", minutes=settings.lockout_minutes)
                 message = Text("intake.problem.locked", program=row.name, minutes=settings.lockout_minutes)
-                _problem(session, row, "intake_login", ProblemClass.invalid_credentials, message)
+                _problem(session, row, "intake_login", ProblemClass.client_program, message)
             row.last_error = refusal
             session.add(row)
         else:
@@ -293,7 +293,7 @@ def _push_refused(program: Program, reasons: Sequence[str]) -> None:
         message = Text("intake.problem.refused", program=program.name, reason=reasons[0] if reasons else "")
         row.last_error = message[:1000]
         session.add(row)
-        _problem(session, row, "intake_push", ProblemClass.invalid_invoice, message)
+        _problem(session, row, "intake_push", ProblemClass.client_program, message)
         audit.record(session, program.actor, "intake.push_refused", f"client:{program.client_id}",
                      reason=(reasons[0] if reasons else "")[:300])  # fmt: skip
 

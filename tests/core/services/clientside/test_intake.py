@@ -84,7 +84,7 @@ def test_bad_xml_and_another_seller_are_refused_and_shown_in_the_support_inbox(s
         intake.push(program, b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY e SYSTEM "file:///etc/passwd">]><a>&e;</a>')
     with db.session_scope() as session:
         problem = session.execute(sa.select(Problem).where(Problem.operation == "intake_push")).scalar_one()
-    assert problem.status == "open" and problem.problem_class == "invalid_invoice" and problem.occurrences == 3
+    assert problem.status == "open" and problem.problem_class == "client_program" and problem.occurrences == 3
     assert "ERP" in problem.message
     intake.push(program, invoice(nip, "OK/1"))
     with db.session_scope() as session:
