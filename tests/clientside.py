@@ -121,3 +121,18 @@ def start_intake(port: int) -> subprocess.Popen[bytes]:
         except httpx.HTTPError:
             time.sleep(0.2)
     raise AssertionError("the intake process did not start")
+
+
+def send_pushed() -> int:
+    """What the worker does once the intake's short batching window has passed: the window is ended now (a shift of
+    the clock, as the expiry tests do) and the due jobs run in this process."""
+    import sqlalchemy as sa
+
+    from core import db
+    from core.jobs.worker import drain
+    from core.models import JobRun
+    from core.types import utcnow
+
+    with db.session_scope(write=True) as session:
+        session.execute(sa.update(JobRun).where(JobRun.status == "pending").values(run_after=utcnow()))
+    return drain()

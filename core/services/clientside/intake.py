@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core import audit
-from core.db import session_scope
+from core.db import rowcount, session_scope
 from core.errors import AuthenticationFailed, InvalidInput, NotFound
 from core.ids import CompanyKeyError, parse_company_key
 from core.invoice_xml import InvoiceFileError, check_invoice
@@ -38,17 +39,20 @@ from core.models import (
     IntakeToken,
     Invoice,
     InvoiceDocument,
+    JobRun,
     Office,
 )
 from core.security import Actor, verify_password
 from core.services import problems
 from core.settings import get_settings
 from core.texts import Text
-from core.types import InvoiceStatus, ProblemClass, SubjectType, utcnow
+from core.types import InvoiceStatus, JobStatus, ProblemClass, SubjectType, utcnow
 
 TOKEN_LIFETIME = timedelta(minutes=15)
 PAGE_LIMIT = 100
 CONTACT_EVERY = timedelta(seconds=30)  # last contact is written at most this often
+BATCH_WINDOW = timedelta(seconds=2)  # pushes within this window of the first go to KSeF together
+BATCH_LIMIT = 500  # invoices in one sending job (as the office's own sending)
 
 
 class ProgramLocked(AuthenticationFailed):
@@ -259,12 +263,8 @@ def push(program: Program, data: bytes, *, file_name: str = "", idempotency_key:
                                       content_hash=digest, idempotency_key=key)  # fmt: skip
             session.add(document)
             session.flush()
-            start_job(
-                session, program.actor, SEND_INVOICES,
-                SendPayload(client_id=program.client_id, invoice_ids=(invoice.id,)),
-                action="intake.push", target=f"client:{program.client_id}", subject=f"client:{program.client_id}",
-                document=document.id, invoice_number=facts.invoice_number,
-            )  # fmt: skip
+            assert document.id is not None
+            _queue_for_sending(session, program, invoice.id, document.id, facts.invoice_number)
             problems.resolve(session, client_id=program.client_id, operations=["intake_push"])
             return PushOutcome(_document(session, document), created=True)
     except IntegrityError:
@@ -273,6 +273,36 @@ def push(program: Program, data: bytes, *, file_name: str = "", idempotency_key:
         if earlier is None:
             raise
         return PushOutcome(earlier, created=False)
+
+
+def _queue_for_sending(session: Session, program: Program, invoice_id: int, document_id: int, number: str) -> None:
+    """Invoices pushed in a burst share one sending job, so they go to KSeF in one session: a push joins the client's
+    intake job still waiting out its short window, or starts one. Joining is one conditional UPDATE on a job that is
+    still pending; when a worker has claimed it meanwhile, nothing matches and a new job starts."""
+    subject = f"intake:client:{program.client_id}"
+    table = JobRun.__table__  # type: ignore[attr-defined]
+    waiting = session.exec(
+        select(JobRun).where(
+            JobRun.kind == SEND_INVOICES.kind, JobRun.subject == subject, JobRun.status == JobStatus.pending,
+            col(JobRun.run_after) > utcnow(),
+        ).order_by(col(JobRun.id).desc())
+    ).first()  # fmt: skip
+    if waiting is not None and len(waiting.payload.get("invoice_ids", [])) < BATCH_LIMIT:
+        payload = {**waiting.payload, "invoice_ids": [*waiting.payload["invoice_ids"], invoice_id]}
+        joined = session.execute(
+            sa.update(table)
+            .where(table.c.id == waiting.id, table.c.status == JobStatus.pending)
+            .values(payload=payload)
+        )
+        if rowcount(joined):
+            audit.record(session, program.actor, "intake.push", f"client:{program.client_id}", job_id=waiting.id,
+                         document=document_id, invoice_number=number)  # fmt: skip
+            return
+    start_job(
+        session, program.actor, SEND_INVOICES, SendPayload(client_id=program.client_id, invoice_ids=(invoice_id,)),
+        action="intake.push", target=f"client:{program.client_id}", subject=subject,
+        run_after=utcnow() + BATCH_WINDOW, document=document_id, invoice_number=number,
+    )  # fmt: skip
 
 
 def _earlier(program: Program, digest: str, key: str) -> PushedDocument | None:

@@ -11,12 +11,11 @@ import pytest
 from clientprogram.api import Credentials, IntakeClient
 from clientprogram.sync import sync_once
 from core.demo.clientside import CLIENT_USER, OUTBOX_INVOICES, PROGRAM, program_config, seed_client_side
-from core.jobs.worker import drain
 from core.services import users
 from core.services.clientside import my_company, programs
 from core.settings import reload_settings
 from simulator.testing import free_port
-from tests.clientside import start_intake
+from tests.clientside import send_pushed, start_intake
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +37,7 @@ def test_the_demo_client_has_a_user_and_a_program_whose_invoices_reach_ksef(offi
     try:
         client = IntakeClient(Credentials(config["url"], config["company_key"], config["program"], config["password"]))
         assert sync_once(client, outbox, program_config().parent / "inbox").pushed == OUTBOX_INVOICES
-        drain()
+        send_pushed()
         report = sync_once(client, outbox, program_config().parent / "inbox")
         client.close()
     finally:

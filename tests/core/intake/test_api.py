@@ -5,9 +5,8 @@ from __future__ import annotations
 import base64
 
 from core.intake.schemas import MAX_REQUEST_BYTES
-from core.jobs.worker import drain
 from core.services.sync.engine import sync_client
-from tests.clientside import invoice
+from tests.clientside import invoice, send_pushed
 from tests.core.intake.conftest import sign_in
 
 
@@ -26,7 +25,7 @@ def test_a_program_pushes_reads_its_number_and_upo_and_pulls(api, office, linked
     document_id = created.json()["id"]
     not_yet = api.get(f"/v1/invoices/{document_id}/upo", headers=headers)
     assert not_yet.status_code == 404 and not_yet.json()["code"] == "not_found"
-    drain()
+    send_pushed()
     done = api.get(f"/v1/invoices/{document_id}", headers=headers).json()
     assert done["status"] == "accepted" and done["ksef_number"].startswith(linked.nip)
     upo = api.get(f"/v1/invoices/{document_id}/upo", headers=headers)

@@ -19,11 +19,10 @@ import sqlalchemy as sa
 from clientprogram.api import Credentials, IntakeClient
 from clientprogram.sync import sync_once
 from core import db
-from core.jobs.worker import drain
-from core.models import IntakeDocument, Invoice, UsageEvent
+from core.models import IntakeDocument, Invoice, JobRun, UsageEvent
 from core.services.sync.engine import sync_client
 from simulator.testing import free_port
-from tests.clientside import PASSWORD, invoice, start_intake
+from tests.clientside import PASSWORD, invoice, send_pushed, start_intake
 
 pytestmark = pytest.mark.slow
 
@@ -82,7 +81,7 @@ def test_twenty_invoices_two_invalid_and_the_intake_killed_mid_push(tmp_path, of
         intake = start_intake(port)
         first = _cli(config, "sync-now")
         assert first.returncode == 0, first.stdout + first.stderr
-        drain()  # the worker sends the queued invoices to the simulator
+        send_pushed()  # the worker sends the queued invoices to the simulator
         second = _cli(config, "sync-now")
         report = json.loads(second.stdout)
         assert second.returncode == 0 and report["accepted"] == 18 and report["refused"] == 2, report
@@ -95,6 +94,9 @@ def test_twenty_invoices_two_invalid_and_the_intake_killed_mid_push(tmp_path, of
 
     # Nothing lost, nothing twice: 18 documents, 18 invoices sent once each, 18 operations counted.
     assert _count(IntakeDocument) == 18
+    jobs = _count(JobRun, JobRun.kind == "send_invoices")
+    assert jobs <= 4, "pushes in a burst share a sending job (a KSeF session)"
+    print(f"18 invoices went to KSeF in {jobs} sending jobs")
     numbers = [(outbox / f"FV-{n:02}.ksef.txt").read_text().strip() for n in range(1, 19)]
     assert len(set(numbers)) == 18 and all(n.startswith(nip) for n in numbers)
     for n, number in zip(range(1, 19), numbers, strict=True):

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 import ksef_spec
 from core import db
 from core.errors import AuthenticationFailed, InvalidInput, NotFound
-from core.jobs.worker import drain
 from core.models import AuditEvent, IntakeToken, JobRun, Problem, UsageEvent
 from core.services.clientside import intake, programs
 from core.services.linking import credentials, links
@@ -19,6 +18,7 @@ from core.services.linking import keys as company_keys
 from core.services.linking.links import LinkRequest
 from core.services.sync.engine import sync_client
 from core.types import AuthMethod, utcnow
+from tests.clientside import send_pushed
 from tests.simulated import seed_clients
 
 SAMPLE = (ksef_spec.SAMPLES_DIR / "fa3" / "csharp-invoice-template-fa-3.xml").read_text(encoding="utf-8")
@@ -61,7 +61,7 @@ def test_a_pushed_invoice_is_sent_once_and_its_number_and_upo_come_back(sim, off
     assert not again.created and again.document.id == first.document.id
     assert intake.push(program, invoice(nip, "P/1x"), idempotency_key="k1").document.id == first.document.id
     assert _count(JobRun, JobRun.kind == "send_invoices") == 1
-    drain()
+    send_pushed()
     done = intake.document(program, first.document.id)
     assert done.status == "accepted" and done.ksef_number and done.ksef_number.startswith(nip) and done.has_upo
     assert done.ksef_number.encode() in intake.upo(program, first.document.id)
@@ -70,6 +70,19 @@ def test_a_pushed_invoice_is_sent_once_and_its_number_and_upo_come_back(sim, off
     with db.session_scope() as session:
         actors = set(session.execute(sa.select(AuditEvent.actor).where(AuditEvent.action == "intake.push")).scalars())
     assert actors == {f"program:{nip}/ERP"}
+
+
+def test_a_burst_of_pushes_goes_to_ksef_in_one_job(sim, office, linked):
+    client_id, nip = linked.ids["no_invoices"], linked.nips["no_invoices"]
+    program = _sign_in(office, client_id)
+    documents = [intake.push(program, invoice(nip, f"B/{n}")).document.id for n in range(1, 6)]
+    assert _count(JobRun, JobRun.kind == "send_invoices") == 1  # one job, so one KSeF session
+    send_pushed()
+    assert {intake.document(program, d).status for d in documents} == {"accepted"}
+    later = intake.push(program, invoice(nip, "B/6"))  # after the job ran: a job of its own
+    assert _count(JobRun, JobRun.kind == "send_invoices") == 2
+    send_pushed()
+    assert intake.document(program, later.document.id).status == "accepted"
 
 
 def test_bad_xml_and_another_seller_are_refused_and_shown_in_the_support_inbox(sim, office, linked):
