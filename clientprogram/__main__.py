@@ -74,13 +74,15 @@ def _test(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sync(config: dict[str, Any]) -> int:
+def _sync(config: dict[str, Any], *, quiet: bool = False) -> int:
+    """One sync; `quiet` (the `run` loop) prints only a sync that moved something or failed."""
     client = _client(config)
     try:
         report = sync_once(client, Path(config["outbox"]), Path(config["inbox"]))
     finally:
         client.close()
-    print(json.dumps(asdict(report), ensure_ascii=False))
+    if not quiet or report.pushed or report.pulled or report.errors:
+        print(json.dumps(asdict(report), ensure_ascii=False), flush=True)
     return 1 if report.errors else 0
 
 
@@ -93,7 +95,7 @@ def _run(args: argparse.Namespace) -> int:
     every = max(5, int(args.every or config.get("every") or 60))
     try:
         while True:
-            _sync(config)
+            _sync(config, quiet=True)
             time.sleep(every)
     except KeyboardInterrupt:
         return 0

@@ -165,6 +165,9 @@ def _announce(demo: bool) -> None:
         lines.append("  Demo logins (password: " + DEMO_PASSWORD + "):")
         lines.extend(f"    {name:<10} {role}" for name, role, _ in DEMO_USERS)
         lines.append("    klient     client (one company: Moja firma)")
-        lines.append("  Client program: data/demo-program/ (outbox → KSeF numbers and UPOs, inbox ← purchases)")
+        lines.append(
+            f"  Client program: {settings.data_dir / 'demo-program'} (outbox → KSeF numbers and UPOs, inbox ← "
+            "purchases)"
+        )
     lines.append("  Press Ctrl+C to stop everything started here.")
     print("\n".join(lines), flush=True)
