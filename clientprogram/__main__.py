@@ -95,7 +95,10 @@ def _run(args: argparse.Namespace) -> int:
     every = max(5, int(args.every or config.get("every") or 60))
     try:
         while True:
-            _sync(config, quiet=True)
+            try:
+                _sync(config, quiet=True)
+            except (OSError, ValueError, KeyError) as error:  # a bad file or answer: say so and try again later
+                print(f"Error: {error.__class__.__name__}: {error}", file=sys.stderr, flush=True)
             time.sleep(every)
     except KeyboardInterrupt:
         return 0
