@@ -93,8 +93,8 @@ class Linked:
     other_key: str
 
 
-@pytest.fixture
-def linked(sim, office) -> Linked:
+def link_two(sim, office) -> Linked:
+    """Two clients linked to the simulator by their own tokens, each with a program "ERP"."""
     seeded = seed_clients(sim, office, ["no_invoices", "healthy"])
     keys = {}
     for name in ("no_invoices", "healthy"):
@@ -106,6 +106,17 @@ def linked(sim, office) -> Linked:
         keys[name] = company_keys.get_company_key(actor=office.manager, client_id=client_id)
     return Linked(seeded.ids["no_invoices"], seeded.nips["no_invoices"], keys["no_invoices"], seeded.ids["healthy"],
                   seeded.nips["healthy"], keys["healthy"])  # fmt: skip
+
+
+@pytest.fixture
+def linked(sim, office) -> Linked:
+    return link_two(sim, office)
+
+
+@pytest.fixture
+def any_linked(sim, any_office) -> Linked:
+    """`linked` once on SQLite and once on PostgreSQL."""
+    return link_two(sim, any_office)
 
 
 def start_intake(port: int) -> subprocess.Popen[bytes]:
