@@ -62,3 +62,18 @@ def test_programy_klientow_invites_allows_and_links_a_program(office, inbox, two
     assert at.session_state["programy_add_password"] == ""  # the password does not stay in session state
     listed = programs.list_programs(actor=office.manager)
     assert [p.name for p in listed] == ["ERP"]
+
+
+def test_a_refused_push_is_in_the_support_inbox_with_cause_and_fix(office, linked, signed_in):
+    from core.errors import InvalidInput
+    from core.services.clientside import intake
+    from tests.clientside import PASSWORD
+
+    program = intake.authorize(intake.sign_in(company_key=linked.key, program="ERP", password=PASSWORD).token)
+    with pytest.raises(InvalidInput):
+        intake.push(program, b"<Faktura>")
+    at = open_page(signed_in("support"), "wsparcie")
+    assert "Program klienta (1)" in values(at.subheader)
+    text = "\n".join(values(at.markdown))
+    assert "**Przyczyna:** Program sprzedaży klienta przysłał coś, czego biuro nie może przyjąć" in text
+    assert "Program klienta „ERP” przysłał fakturę, której nie przyjęto" in text
