@@ -139,6 +139,10 @@ PL: dict[str, str] = {
     "problem.client_program.fix": "Przeczytaj opis problemu: klient poprawia fakturę w swoim programie, albo ustaw "
     "nowe hasło programu w Programy klientów i przekaż je klientowi.",
     "przeglad.class.client_program": "program klienta",
+    "moja_firma.sig.heading": "Uwierzytelnij połączenie z KSeF",
+    "moja_firma.sig.method": "Sposób",
+    "moja_firma.sig.until": "Podpisany plik trzeba wgrać do {when}.",
+    "moja_firma.sig.done": "Połączenie z KSeF uwierzytelnione podpisem firmy.",
 }
 
 EN: dict[str, str] = {
@@ -275,4 +279,8 @@ EN: dict[str, str] = {
     "problem.client_program.fix": "Read the problem's description: the client corrects the invoice in its program, or "
     "set a new program password in Client programs and give it to the client.",
     "przeglad.class.client_program": "client program",
+    "moja_firma.sig.heading": "Authenticate the KSeF link",
+    "moja_firma.sig.method": "Method",
+    "moja_firma.sig.until": "Upload the signed file by {when}.",
+    "moja_firma.sig.done": "The KSeF link is authenticated by the company's signature.",
 }

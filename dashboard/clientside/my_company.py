@@ -6,7 +6,8 @@ import streamlit as st
 
 from core.formatting import format_date, format_datetime
 from core.security import Actor
-from core.services.clientside import my_company
+from core.services.clientside import access, my_company
+from dashboard.clientside.signature import signature_section
 from dashboard.components.errors import attempt
 from dashboard.components.flash import flash, show_flashes
 from dashboard.components.status import status_badge
@@ -38,10 +39,12 @@ def my_company_page(actor: Actor) -> None:
     columns[0].metric(t("moja_firma.received"), view.received)
     columns[1].metric(t("moja_firma.sent"), view.sent)
     columns[2].metric(t("moja_firma.programs"), len(view.programs))
-    allowed = [t(f"client_access.{name}") for name in ("view_documents", "send_invoices") if view.access.allows(name)]
+    allowed = [t(f"client_access.{name}") for name in access.ALLOWANCES if view.access.allows(name)]
     st.caption(t("moja_firma.allowed", what=", ".join(allowed)) if allowed else t("moja_firma.nothing_allowed"))
     for program in view.programs:
         st.caption(t("moja_firma.program", name=program.name, when=format_datetime(program.last_contact_at) or "—"))
+    if view.access.authenticate_link:
+        signature_section(actor, view.environment)
     if view.access.send_invoices:
         _send(actor)
     if view.access.view_documents:

@@ -112,10 +112,12 @@ def _access(actor: Actor, client_id: int) -> None:
     with st.form("programy_access_form"):
         view = st.toggle(t("client_access.view_documents"), value=current.view_documents, key="programy_view")
         send = st.toggle(t("client_access.send_invoices"), value=current.send_invoices, key="programy_send")
+        own = st.toggle(t("client_access.authenticate_link"), value=current.authenticate_link, key="programy_auth")
         if st.form_submit_button(t("programy.access.save"), key="programy_access_save"):
             changed = attempt(
-                lambda: access.set_access(actor=actor, client_id=client_id, view_documents=view, send_invoices=send)
-            )
+                lambda: access.set_access(actor=actor, client_id=client_id, view_documents=view, send_invoices=send,
+                                          authenticate_link=own)
+            )  # fmt: skip
             if changed is not None:
                 flash(t("programy.access.saved"))
                 st.rerun()

@@ -77,3 +77,22 @@ def test_a_refused_push_is_in_the_support_inbox_with_cause_and_fix(office, linke
     text = "\n".join(values(at.markdown))
     assert "**Przyczyna:** Program sprzedaży klienta przysłał coś, czego biuro nie może przyjąć" in text
     assert "Program klienta „ERP” przysłał fakturę, której nie przyjęto" in text
+
+
+def test_moja_firma_authenticates_the_link_with_the_company_s_signature(office, inbox, linked):
+    from core.services.clientside import access
+    from core.services.linking import detail
+
+    access.set_access(actor=office.manager, client_id=linked.other_client_id, authenticate_link=True)
+    invitations.invite(actor=office.manager, client_id=linked.other_client_id, email="jan@firma.pl")
+    invitations.activate(token=inbox.last_token(), username="jan.klient", password="dobre-haslo-1")
+    at = sign_in(AppTest.from_file(APP, default_timeout=30).run(), "jan.klient", "dobre-haslo-1")
+    assert "Uwierzytelnij połączenie z KSeF" in values(at.subheader)
+    at.button(key="moja_firma_sig_start").click().run()
+    assert not at.exception, at.exception
+    at.button(key="moja_firma_sig_simulator").click().run()
+    assert not at.exception, at.exception
+    assert any("uwierzytelnione" in s for s in values(at.success)), values(at.error)
+    assert detail.link_details(actor=office.analyst, client_id=linked.other_client_id).auth_method == (
+        "qualified_signature"
+    )

@@ -2,7 +2,8 @@
 
 Every call starts from the user's binding (`binding.bound_client`): the company is never taken from the caller, and
 an invoice id of another company reads as not found. Documents are shown only when the office allows it; sending
-only when the office allows it, through the office's sending service, so every operation counts in the office's
+only when the office allows it, through the office's sending service (and authenticating its own KSeF link, through
+the office's signature flow), so every operation counts in the office's
 package, attributed to this client, and the audit log names the client user.
 """
 
@@ -16,12 +17,13 @@ from sqlmodel import col, func, select
 from core import audit
 from core.db import session_scope
 from core.errors import NotFound
-from core.models import ClientProgram, Invoice
+from core.models import ClientProgram, Invoice, LinkOutcome
 from core.security import Actor
 from core.services import invoices, sending
 from core.services.clientside import access
 from core.services.clientside.binding import bound_client
 from core.services.invoices import InvoicePage
+from core.services.linking import signatures
 from core.texts import Text
 from core.types import InvoiceStatus, LinkStatus, SubjectType
 
@@ -37,6 +39,7 @@ class MyCompany:
     client_id: int
     name: str
     nip: str
+    environment: str
     link_status: LinkStatus
     received: int
     sent: int
@@ -65,7 +68,7 @@ def overview(*, actor: Actor) -> MyCompany:
             select(ClientProgram).where(ClientProgram.client_id == client.id, col(ClientProgram.removed_at).is_(None))
         ).all()
         return MyCompany(
-            client.id, client.name, client.nip, client.link_status,
+            client.id, client.name, client.nip, str(client.environment), client.link_status,
             received=int(counts.get(SubjectType.Subject2, 0)), sent=int(counts.get(SubjectType.Subject1, 0)),
             access=access.read(session, client.id),
             programs=[ProgramLink(p.name, p.last_contact_at) for p in programs],
@@ -109,3 +112,30 @@ def send(*, actor: Actor, files: list[tuple[str, bytes]]) -> sending.SendBatch:
         audit.record(session, actor, "client.send_request", f"client:{client.id}", files=len(files))
         client_id = client.id or 0
     return sending.queue_invoices(actor=_office_reader(actor), client_id=client_id, files=files)
+
+
+def _allowed_to_authenticate(actor: Actor) -> tuple[int, str]:
+    with session_scope() as session:
+        client = bound_client(session, actor)
+        access.require_allowed(session, client.id or 0, "authenticate_link")
+        return client.id or 0, str(client.environment)
+
+
+def start_signature(*, actor: Actor, method: str) -> signatures.SignatureRequest:
+    """The company authenticates its own KSeF link (qualified signature / seal or Trusted Profile), when the office
+    allows it: the same request, signed outside, as on the office's Klient page. The link changes only on success."""
+    client_id, _ = _allowed_to_authenticate(actor)
+    return signatures.start_signature(actor=_office_reader(actor), client_id=client_id, method=method)
+
+
+def complete_signature(*, actor: Actor, method: str, signed_xml: bytes) -> LinkOutcome:
+    client_id, _ = _allowed_to_authenticate(actor)
+    return signatures.complete_signature(
+        actor=_office_reader(actor), client_id=client_id, method=method, signed_xml=signed_xml
+    )
+
+
+def sign_in_simulator(*, actor: Actor, xml: str) -> bytes:
+    """Rehearsal on the simulator only: sign the request with a throw-away test seal of the company."""
+    client_id, _ = _allowed_to_authenticate(actor)
+    return signatures.sign_in_simulator(actor=_office_reader(actor), client_id=client_id, xml=xml)

@@ -79,3 +79,22 @@ def test_what_a_client_sends_counts_in_the_office_package_for_that_client(office
         actors = set(session.execute(sa.select(AuditEvent.actor).where(AuditEvent.action == "invoice.queue")).scalars())
     assert usage == [(office.office_id, linked.other_client_id)]
     assert actors == {"client:jan.klient"}
+
+
+def test_the_client_authenticates_its_own_link_by_signature_only_when_allowed(office, linked, client_user):
+    from core.services.linking import detail
+
+    with pytest.raises(PermissionDenied):
+        my_company.start_signature(actor=client_user, method="qualified_signature")
+    access.set_access(actor=office.manager, client_id=linked.other_client_id, authenticate_link=True)
+    prepared = my_company.start_signature(actor=client_user, method="qualified_signature")
+    signed = my_company.sign_in_simulator(actor=client_user, xml=prepared.xml)  # the company's own (test) seal
+    outcome = my_company.complete_signature(actor=client_user, method="qualified_signature", signed_xml=signed)
+    assert outcome.ok, outcome
+    link = detail.link_details(actor=office.analyst, client_id=linked.other_client_id)
+    assert link.auth_method == "qualified_signature"
+    with db.session_scope() as session:
+        actors = set(
+            session.execute(sa.select(AuditEvent.actor).where(AuditEvent.action == "signature.complete")).scalars()
+        )
+    assert actors == {"client:jan.klient"}
