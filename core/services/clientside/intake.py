@@ -195,24 +195,29 @@ def _program_by_key(session: Session, company_key: str, name: str) -> ClientProg
 
 
 def authorize(token: str) -> Program:
-    """The program of a bearer token; an unknown, expired or revoked one is refused with what to do."""
-    with session_scope(write=True) as session:
+    """The program of a bearer token; an unknown, expired or revoked one is refused with what to do. A read; the
+    last contact is written at most every CONTACT_EVERY, so requests do not queue behind the database's writer."""
+    now = utcnow()
+    with session_scope() as session:
         found = (
             session.exec(select(IntakeToken).where(IntakeToken.token_hash == _hash(token))).first() if token else None
         )
-        now = utcnow()
-        if found is None:
+        row = session.get(ClientProgram, found.program_id) if found is not None else None
+        if found is None or row is None or row.removed_at is not None:
             raise AuthenticationFailed(Text("intake.token_unknown"))
-        if found.expires_at <= now:
-            session.delete(found)
-            raise AuthenticationFailed(Text("intake.token_expired"))
-        row = session.get(ClientProgram, found.program_id)
-        if row is None or row.removed_at is not None:
-            raise AuthenticationFailed(Text("intake.token_unknown"))
-        if row.last_contact_at is None or now - row.last_contact_at > CONTACT_EVERY:
-            row.last_contact_at = now
-            session.add(row)
-        return _program(session, row)
+        expired = found.expires_at <= now
+        stale = row.last_contact_at is None or now - row.last_contact_at > CONTACT_EVERY
+        program = _program(session, row)
+    if expired:
+        with session_scope(write=True) as session:
+            session.execute(sa.delete(IntakeToken).where(col(IntakeToken.token_hash) == _hash(token)))
+        raise AuthenticationFailed(Text("intake.token_expired"))
+    if stale:
+        with session_scope(write=True) as session:
+            session.execute(
+                sa.update(ClientProgram).where(col(ClientProgram.id) == program.id).values(last_contact_at=now)
+            )
+    return program
 
 
 def _program(session: Session, row: ClientProgram) -> Program:

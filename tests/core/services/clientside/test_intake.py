@@ -164,11 +164,16 @@ def test_wrong_passwords_lock_the_program_out_and_say_so_in_the_inbox(sim, offic
 def test_tokens_expire_and_die_with_a_removed_link(sim, office, linked):
     client_id = linked.ids["no_invoices"]
     program = _sign_in(office, client_id)
+    key = company_keys.get_company_key(actor=office.manager, client_id=client_id)
+    old = intake.sign_in(company_key=key, program="ERP", password=PASSWORD).token
     with db.session_scope(write=True) as session:
         session.execute(sa.update(IntakeToken).values(expires_at=utcnow() - timedelta(seconds=1)))
-        token_count = session.execute(sa.select(sa.func.count()).select_from(IntakeToken)).scalar_one()
-    assert token_count == 1
-    key = company_keys.get_company_key(actor=office.manager, client_id=client_id)
+    with pytest.raises(AuthenticationFailed) as expired:
+        intake.authorize(old)
+    assert "wygasł" in str(expired.value)
+    with pytest.raises(AuthenticationFailed) as again:
+        intake.authorize(old)  # an expired token is forgotten
+    assert "nieznany" in str(again.value)
     with pytest.raises(AuthenticationFailed):
         intake.authorize("nieznany")
     fresh = intake.sign_in(company_key=key, program="ERP", password=PASSWORD).token
