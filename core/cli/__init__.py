@@ -10,9 +10,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from core.cli import admin, clients, common, intake, invoices, ksef, reports, users
+from core.cli import admin, clients, clientside, common, intake, invoices, ksef, reports, users
 
-MODULES = [admin, users, clients, ksef, invoices, reports, intake]
+MODULES = [admin, users, clients, ksef, invoices, reports, intake, clientside]
 
 
 def build_parser() -> argparse.ArgumentParser:
