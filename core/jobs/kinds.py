@@ -202,10 +202,14 @@ def _alone(payload: NoPayload) -> str:
 PING = JobSpec("ping", NoPayload, PingResult, Permission.view, RetryPolicy(attempts=3, retry_on=TRANSIENT))
 HOUSEKEEPING = JobSpec("housekeeping", NoPayload, HousekeepingResult, Permission.run_fleet_operations, dedup=_alone)
 CLIENT_IMPORT = JobSpec("client_import", ClientImportPayload, ClientImportResult, Permission.manage_clients)
-LINK_CONNECT = JobSpec("link_connect", LinkConnectPayload, BulkLinkResult, Permission.run_operations)
-LINK_VERIFY = JobSpec("link_verify", LinkVerifyPayload, BulkLinkResult, Permission.run_operations)
+# A bulk body never fails per client; its attempts are for a worker that died: the next one resumes the recorded
+# per-client progress (core.jobs.tasks), so a killed bulk connect converges.
+BULK_RESUME = RetryPolicy(5, TRANSIENT)
+LINK_CONNECT = JobSpec("link_connect", LinkConnectPayload, BulkLinkResult, Permission.run_operations, BULK_RESUME)
+LINK_VERIFY = JobSpec("link_verify", LinkVerifyPayload, BulkLinkResult, Permission.run_operations, BULK_RESUME)
+# A send outlasts a KSeF outage of half an hour (5 s, 10 s … capped at 15 min) before its invoices end as failed.
 SEND_INVOICES = JobSpec(
-    "send_invoices", SendPayload, SendResult, Permission.run_operations, RetryPolicy(5, TRANSIENT), priority=5
+    "send_invoices", SendPayload, SendResult, Permission.run_operations, RetryPolicy(10, TRANSIENT), priority=5
 )
 SYNC = JobSpec(
     "sync",

@@ -37,6 +37,7 @@ OFFICE_CERTIFICATE = "polacz_office_certificate"
 SEND = "polacz_send"
 ERROR = "polacz_error"
 JOB = "polacz_job"  # the bulk job being followed
+INPUT_CODES = ("no_token", "no_certificate", "input")  # core.services.linking.links.input_failure
 JOB_CLIENTS = "polacz_job_clients"  # its client ids, in the order picked
 JOB_REQUEST = "polacz_job_request"  # its choices (no secret: a method, ids, flags), for "Ponów nieudane"
 
@@ -229,15 +230,20 @@ def result_rows(
         if result is None:
             values += [t("polacz.waiting"), "", ""]
         else:
-            verdict = t("polacz.ok") if result.ok else f"❌ {problem_title(result.problem_class)}"
+            verdict = t("polacz.ok") if result.ok else f"❌ {_failure_title(result.problem_class)}"
             values += [status_text(result.status), verdict, localised(result.message or "")]
         for column, value in zip(columns, values, strict=True):
             columns[column].append(value)
     return columns
 
 
+def _failure_title(code: str) -> str:
+    # Input refused before KSeF was asked is named as such ("brak tokenu"), never as an internal error.
+    return t(f"polacz.input.{code}") if code in INPUT_CODES else problem_title(code)
+
+
 def _draw(job: JobProgress[BulkLinkResult], client_ids: Sequence[int], rows: Mapping[int, ClientRow]) -> None:
-    draw_progress(job, t("polacz.progress"))
+    draw_progress(job, t("polacz.progress"))  # a bulk job does not fail per client, so it never waits for a retry
     st.dataframe(result_rows(job, client_ids, rows), hide_index=True, width="stretch", key="polacz_results")
 
 

@@ -180,7 +180,7 @@ def test_every_key_core_builds_from_a_code_exists():
     templates = set(CORE_DYNAMIC_KEY.findall("\n".join(core_sources().values())))
     assert templates == set(dynamic), "a new f-string key: list what it expands to above"
     needed = set().union(*dynamic.values())
-    needed |= {f"problem.closed.{code}" for code in ("superseded", "next_attempt_ok", "unlinked")}
+    needed |= {f"problem.closed.{code}" for code in ("superseded", "next_attempt_ok", "unlinked", "link_verified")}
     needed |= {f"ksef_permission.{p}" for p in ("InvoiceRead", "InvoiceWrite", "Introspection", "Owner")}
     assert sorted(needed - set(PL)) == []
 

@@ -287,3 +287,25 @@ def test_the_invoices_tab_shows_a_stored_invoice_as_a_document(signed_in, office
     assert lines["Nazwa towaru lub usługi"].tolist() == ["Razem za energię czynną", "Razem za usługi dystrybucji"]
     assert lines["Wartość netto"].tolist() == ["18,00 zł", "25,60 zł"]
     assert at.download_button(key="klient_invoice_pdf").label == "Pobierz PDF"
+
+
+def test_a_sync_waiting_for_its_retry_says_when_and_runs_now_on_request(sim, signed_in, office):
+    seeded = seed_clients(sim, office, ["healthy"])
+    link_with_token(seeded, "healthy")
+    client_id = seeded.ids["healthy"]
+    at = open_client(signed_in("support"), client_id, tab="Synchronizacja")
+    sim.set_faults(errorRate=1.0)
+    at.button(key="klient_sync_now").click().run()
+    assert drain() == 1  # the first attempt fails; the job waits for its retry
+    at.run()
+    (warning,) = values(at.warning)
+    assert re.fullmatch(r"Próba nie powiodła się; ponowienie o \d\d:\d\d\.", warning)
+    assert "Zadanie czeka na wykonawcę…" not in [bar.text for bar in at.get("progress")]
+    sim.clear_faults()
+    assert drain() == 0  # still waiting for its backoff
+    (run_now,) = [b for b in at.button if b.key.startswith("job_run_now_")]
+    assert run_now.label == "Spróbuj teraz"
+    run_now.click().run()
+    assert drain() == 1
+    at.run()
+    assert values(at.success)[-1].startswith("Synchronizacja zakończona: nowe faktury: ")

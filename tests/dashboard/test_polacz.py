@@ -123,3 +123,17 @@ def test_the_filter_narrows_the_choice(signed_in, office):
     at.segmented_control(key="polacz_show").set_value("all").run()
     at.text_input(key="polacz_search").input(nips[1]).run()
     assert len(at.multiselect(key="polacz_clients").options) == 1
+
+
+def test_a_client_without_a_token_is_named_so_not_an_internal_error(sim, signed_in, office):
+    seeded = with_tokens(sim, office, ["healthy"])
+    nip = valid_nips(3, seed=97)[-1]
+    bare = clients.add_client(actor=office.manager, data=ClientCreate(nip=nip, name="Firma bez tokenu")).id
+    at = open_page(signed_in("support"), "polacz")
+    at.multiselect(key="polacz_clients").set_value([seeded.ids["healthy"], bare]).run()
+    at.button(key="polacz_start").click().run()
+    drain()
+    at.run()
+    results = frame_with(at, "Wynik").set_index("Klient")
+    assert results.loc["Firma bez tokenu", "Wynik"] == "❌ brak tokenu"
+    assert results.loc["Firma healthy", "Wynik"] == "✅ połączono"
