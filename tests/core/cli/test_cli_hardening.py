@@ -90,6 +90,9 @@ def foreign_commands(t: Target, folder: Path) -> list[list[str]]:
         ["invoice", "xml", "--ksef", t.ksef_number, "--out", out],
         ["upo", "get", "--ksef", t.ksef_number, "--out", out],
         ["user", "disable", t.username], ["user", "set-role", t.username, "analyst"],
+        ["invite", "add", "--nip", n, "--email", "obcy@firma.pl"], ["invite", "list", "--nip", n],
+        ["access", "show", "--nip", n], ["access", "set", "--nip", n, "--view-documents", "on"],
+        ["program", "add", "--nip", n, "--name", "Obcy", "--password-stdin"], ["program", "list", "--nip", n],
     ]  # fmt: skip
 
 
