@@ -43,6 +43,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.analyst: frozenset({Permission.view, Permission.export_reports}),
+    # A client user holds no office permission: it reaches only its own company, through core.services.clientside,
+    # which checks `Actor.client_id` on every call.
+    Role.client: frozenset(),
 }
 
 
@@ -54,6 +57,7 @@ class Actor:
     role: Role
     office_id: int
     user_id: int | None = None
+    client_id: int | None = None  # role client: the one company it is bound to
 
     @classmethod
     def system(cls, name: str, office_id: int) -> Actor:

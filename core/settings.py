@@ -31,6 +31,7 @@ class Settings:
     presigned_hosts: tuple[str, ...]
     ksef_timeout_seconds: float
     mail_port: int = 8625  # the demo's local mail catcher (`make run`), beside the simulator's port by default
+    intake_port: int = 8502  # the intake API for client programs (`ksef-console intake serve`), beside the UI's port
 
     @property
     def key_file(self) -> Path:
@@ -70,6 +71,7 @@ def load_settings() -> Settings:
         ksef_timeout_seconds=float(_env("KSEF_TIMEOUT_SECONDS", "30")),
         # Derived from the simulator's port, so two `make run`s given different SIM_PORTs never share a catcher.
         mail_port=int(_env("MAIL_PORT", str(sim_port + 25))),
+        intake_port=int(_env("INTAKE_PORT", str(int(_env("UI_PORT", "8501")) + 1))),
     )
 
 

@@ -13,6 +13,10 @@ class Role(StrEnum):
     manager = "manager"
     support = "support"
     analyst = "analyst"
+    client = "client"  # a person of one client company (DESIGN.md §3 K)
+
+
+OFFICE_ROLES: tuple[Role, ...] = (Role.manager, Role.support, Role.analyst)  # the office's staff; never `client`
 
 
 class KsefEnvironment(StrEnum):
@@ -113,6 +117,7 @@ class ProblemClass(StrEnum):
     duplicate = "duplicate"
     quota_exhausted = "quota_exhausted"
     internal = "internal"
+    client_program = "client_program"  # a client's own program sent what the office cannot take (intake API)
 
 
 class ProblemStatus(StrEnum):

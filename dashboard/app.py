@@ -17,16 +17,19 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard import auth, nav  # noqa: E402
+from dashboard import activation, auth, nav  # noqa: E402
 from dashboard.components.chrome import translate_chrome  # noqa: E402
-from dashboard.i18n import language_switch  # noqa: E402
+from dashboard.i18n import language_switch, t  # noqa: E402
 
 st.set_page_config(page_title="KSeF Office Console", page_icon=":material/receipt_long:", layout="wide")
 language_switch()
 translate_chrome()
 actor = auth.signed_in_actor()
 if actor is None:
-    page = st.navigation(nav.signed_out_pages(auth.login_page))
+    # The invitation's link: a single-use token that lets a client's person set a password (no session).
+    activate = st.Page(activation.activation_page, title=t("aktywacja.title"), icon=":material/how_to_reg:",
+                       url_path="aktywacja")  # fmt: skip
+    page = st.navigation(nav.signed_out_pages(auth.login_page, extra=[activate]))
 else:
     auth.user_box(actor)
     auth.bind_cookie()

@@ -17,6 +17,7 @@ from core.errors import AuthenticationFailed
 from core.security import Actor, Permission
 from core.services import users, web_sessions
 from core.settings import get_settings
+from core.types import Role
 from dashboard import nav, state
 from dashboard.i18n import localised, t
 
@@ -88,6 +89,15 @@ def require(permission: Permission) -> Actor:
     """Top of every page: stop unless the signed-in user holds `permission` (services check again)."""
     actor = session_actor()
     if actor is None or not actor.can(permission):
+        st.error(t("access.denied"))
+        st.stop()
+    return actor
+
+
+def require_client() -> Actor:
+    """Top of a client user's page: stop unless the signed-in user is a client user bound to its company."""
+    actor = session_actor()
+    if actor is None or actor.role != Role.client or actor.client_id is None:
         st.error(t("access.denied"))
         st.stop()
     return actor

@@ -10,7 +10,7 @@ Streamlit's legacy multipage router, which serves those pages without asking app
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.security import Actor, Permission
+from core.types import Role
 from dashboard.i18n import t
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
@@ -47,16 +48,24 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("wsparcie.py", "nav.wsparcie", ":material/support_agent:", Permission.run_operations),
     PageSpec("raporty.py", "nav.raporty", ":material/bar_chart:", Permission.export_reports),
     PageSpec("ustawienia.py", "nav.ustawienia", ":material/settings:", Permission.manage_settings),
+    PageSpec("programy.py", "nav.programy", ":material/cable:", Permission.manage_clients),
+)
+# A client user (role `client`) holds no office permission and gets only its own company's pages (DESIGN.md §7);
+# those pages check the binding at their top (`auth.require_client`) and the client-side services check it again.
+CLIENT_PAGES: tuple[PageSpec, ...] = (
+    PageSpec("moja_firma.py", "nav.moja_firma", ":material/storefront:", Permission.view),
 )
 
 
 def allowed(actor: Actor) -> list[PageSpec]:
+    if actor.role == Role.client:
+        return list(CLIENT_PAGES)
     return [spec for spec in PAGES if actor.can(spec.permission)]
 
 
 def spec_for(script: str | Path) -> PageSpec:
     name = Path(script).name
-    for spec in PAGES:
+    for spec in (*PAGES, *CLIENT_PAGES):
         if spec.file == name:
             return spec
     raise KeyError(f"{name} is not in dashboard.nav.PAGES")
@@ -103,9 +112,13 @@ def pages_for(actor: Actor) -> list[st.Page]:
     return pages + _unknown_address({spec.path.stem for spec in PAGES} | {LOGIN_PATH})
 
 
-def signed_out_pages(login_page: Callable[[], None]) -> list[st.Page]:
-    """Before login every page's address shows the login form; after it, the same address opens that page."""
+def signed_out_pages(login_page: Callable[[], None], extra: Sequence[st.Page] = ()) -> list[st.Page]:
+    """Before login every page's address shows the login form; after it, the same address opens that page. `extra`:
+    the pages open without a login (the invitation's activation)."""
     title = t("login.title")
+    specs = (*PAGES, *CLIENT_PAGES)
     pages = [st.Page(login_page, title=title, icon=":material/login:", url_path=LOGIN_PATH, default=True)]
-    pages += [st.Page(login_page, title=title, url_path=spec.path.stem, visibility="hidden") for spec in PAGES]
-    return pages + _unknown_address({spec.path.stem for spec in PAGES} | {LOGIN_PATH})
+    pages += [st.Page(login_page, title=title, url_path=spec.path.stem, visibility="hidden") for spec in specs]
+    pages += list(extra)
+    known = {spec.path.stem for spec in specs} | {LOGIN_PATH} | {page.url_path for page in extra}
+    return pages + _unknown_address(known)

@@ -32,7 +32,7 @@ from core.settings import reload_settings
 from core.types import Role
 
 # The simulator fixtures (`sim_server`, `sim`) for every test that talks to KSeF over HTTP.
-pytest_plugins = ["tests.simulated"]
+pytest_plugins = ["tests.simulated", "tests.clientside"]  # tests.clientside: issue 14's fixtures
 
 POSTGRES_URL = os.environ.get("KSEF_CONSOLE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -12,10 +12,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from core.cli import admin, certificates, clients, common, invoices, ksef, reports, users
+from core.cli import admin, certificates, clients, clientside, common, intake, invoices, ksef, reports, users
 from core.texts import Text
 
-MODULES = [admin, users, clients, ksef, certificates, invoices, reports]
+MODULES = [admin, users, clients, ksef, certificates, invoices, reports, intake, clientside]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The simulator is a program of its own (it imports nothing of the console): this process becomes it, with
         # its options untouched, so that Ctrl-C and signals reach it directly (it saves its state on the way out).
         os.execv(sys.executable, [sys.executable, "-m", "simulator", *arguments[1:]])  # noqa: S606  (our own module)
+    if arguments[:1] == ["connect"]:
+        # The reference client program speaks only HTTP to the intake API and imports nothing of the console.
+        os.execv(sys.executable, [sys.executable, "-m", "clientprogram", *arguments[1:]])  # noqa: S606
     parser = build_parser()
     args = parser.parse_args(arguments)
     return common.execute(args)

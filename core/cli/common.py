@@ -46,7 +46,10 @@ def acting_user(args: argparse.Namespace) -> Actor:
             user = session.exec(select(User).where(User.username == args.as_user.lower())).first()
             if user is None or user.disabled_at is not None or user.id is None:
                 raise ServiceError(Text("cli.no_active_user", username=args.as_user))
-            return Actor(username=user.username, role=Role(user.role), office_id=user.office_id, user_id=user.id)
+            return Actor(
+                username=user.username, role=Role(user.role), office_id=user.office_id, user_id=user.id,
+                client_id=user.client_id,
+            )  # fmt: skip
         office = find_office(session)
         if office is None or office.id is None:
             raise ServiceError(Text("cli.no_office"))

@@ -79,6 +79,15 @@ def _start_mail_catcher(children: dict[str, subprocess.Popen[bytes]]) -> None:
     raise RuntimeError(f"the mail catcher did not listen on port {settings.mail_port} within 30 s")
 
 
+def _start_demo_program(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    """The demo client's reference program (`ksef-console connect … run`), when the demo seed prepared it."""
+    from core.demo.clientside import program_config
+
+    if program_config().exists():
+        command = [sys.executable, "-m", "clientprogram", "--config", str(program_config()), "run", "--every", "30"]
+        _start("client program", command, children)
+
+
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
@@ -111,6 +120,10 @@ def run(*, demo: bool) -> int:
             print("Preparing the demo office (on the first start this receives its invoices: a minute or two)…")
             seed_demo()
         _start("worker", [sys.executable, "-m", "core.jobs.worker"], children)
+        intake = _start("intake", [sys.executable, "-m", "core.intake"], children)
+        _wait_until_up(f"http://{settings.ui_address}:{settings.intake_port}/openapi.json", intake)
+        if demo:
+            _start_demo_program(children)
         ui = _start(
             "ui",
             [
@@ -142,6 +155,7 @@ def _announce(demo: bool) -> None:
         "",
         "KSeF Office Console is running.",
         f"  Open:       http://{settings.ui_address}:{settings.ui_port}",
+        f"  Intake API: http://{settings.ui_address}:{settings.intake_port}/docs  (for the clients' own programs)",
     ]
     if demo:
         from core.demo.office import DEMO_PASSWORD, DEMO_USERS
@@ -151,5 +165,10 @@ def _announce(demo: bool) -> None:
         lines.append("              (shown in Ustawienia → Powiadomienia; nothing leaves this machine)")
         lines.append("  Demo logins (password: " + DEMO_PASSWORD + "):")
         lines.extend(f"    {name:<10} {role}" for name, role, _ in DEMO_USERS)
+        lines.append("    klient     client (one company: Moja firma)")
+        lines.append(
+            f"  Client program: {settings.data_dir / 'demo-program'} (outbox → KSeF numbers and UPOs, inbox ← "
+            "purchases)"
+        )
     lines.append("  Press Ctrl+C to stop everything started here.")
     print("\n".join(lines), flush=True)

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from core import audit
 from core.db import session_scope
+from core.demo.clientside import seed_client_side
 from core.models import Client, ClientCreate, Office, Package, SmtpSettings, User, UserCreate
 from core.security import Actor
 from core.services.clients.register import insert_client
@@ -52,6 +53,7 @@ def seed_demo(*, with_simulator: bool = True) -> dict[str, Any]:
     _give_users_addresses(office_id)
     _point_mail_at_the_catcher(office_id)
     linked = _link_demo_clients(office_id, definition, first_start=created) if with_simulator else 0
+    client_side = seed_client_side(office_id, DEMO_PASSWORD, DEMO_MAIL_DOMAIN) if with_simulator else None
     return {
         "created": created,
         "office_id": office_id,
@@ -59,6 +61,7 @@ def seed_demo(*, with_simulator: bool = True) -> dict[str, Any]:
         "clients": client_count,
         "newly_linked": linked,
         "users": [name for name, _, _ in DEMO_USERS],
+        "client_company": client_side,
     }
 
 

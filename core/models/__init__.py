@@ -11,6 +11,14 @@ Importing this package registers every table with SQLModel's metadata (Alembic's
 from core.models import base  # noqa: F401  (first: the naming convention must precede every table)
 from core.models.audit import AuditEvent
 from core.models.clients import Client, ClientCreate, ClientPublic, ClientUpdate, CompanyKey
+from core.models.clientside import (
+    ClientAccess,
+    ClientInvitation,
+    ClientProgram,
+    IntakeAck,
+    IntakeDocument,
+    IntakeToken,
+)
 from core.models.credentials import CertificateEnrollment, Credential, KsefSession, TokenMigration
 from core.models.invoices import Invoice, InvoiceDocument, SyncState
 from core.models.jobs import JobRun, SchedulerLease
@@ -27,12 +35,18 @@ __all__ = [
     "AuditEvent",
     "CertificateEnrollment",
     "Client",
+    "ClientAccess",
     "ClientCreate",
+    "ClientInvitation",
+    "ClientProgram",
     "ClientPublic",
     "ClientUpdate",
     "CompanyKey",
     "Credential",
     "EnvironmentStatus",
+    "IntakeAck",
+    "IntakeDocument",
+    "IntakeToken",
     "Invoice",
     "InvoiceDocument",
     "JobRun",

@@ -22,6 +22,7 @@ class User(SQLModel, table=True):
     language: str = Field(default="pl", sa_type=sa.String(2))
     id: int | None = Field(default=None, primary_key=True)
     office_id: int = Field(foreign_key="office.id", index=True)
+    client_id: int | None = Field(default=None, foreign_key="client.id", index=True)  # role client: its company
     password_hash: str = Field(max_length=255)
     failed_logins: int = 0
     locked_until: datetime | None = when()

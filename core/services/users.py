@@ -74,7 +74,13 @@ def _locked_message(user: User) -> str:
 
 def _actor(user: User) -> Actor:
     assert user.id is not None
-    return Actor(username=user.username, role=Role(user.role), office_id=user.office_id, user_id=user.id)
+    return Actor(
+        username=user.username,
+        role=Role(user.role),
+        office_id=user.office_id,
+        user_id=user.id,
+        client_id=user.client_id,
+    )
 
 
 def actor_for(user_id: int) -> Actor | None:
@@ -86,14 +92,19 @@ def actor_for(user_id: int) -> Actor | None:
         return _actor(user)
 
 
-def create_user(session: Session, *, office_id: int, data: UserCreate, check_password: bool = True) -> User:
-    """The one place a user row is born (the CLI, the settings page and the demo seed come through here)."""
+def create_user(
+    session: Session, *, office_id: int, data: UserCreate, check_password: bool = True, client_id: int | None = None
+) -> User:
+    """The one place a user row is born (the CLI, the settings page, invitations and the demo seed come through here).
+    A client user is bound to its company (`client_id`); an office user never is."""
     username = data.username.strip().lower()
     problems = []
     if not _USERNAME.fullmatch(username):
         problems.append(Text("users.username_format"))
     if data.role not in set(Role):
         problems.append(Text("users.unknown_role", role=repr(data.role)))
+    elif (Role(data.role) == Role.client) != (client_id is not None):
+        problems.append(Text("users.client_binding"))
     if check_password and len(data.password) < MIN_PASSWORD_LENGTH:
         problems.append(Text("users.password_length", length=MIN_PASSWORD_LENGTH))
     if problems:
@@ -106,6 +117,7 @@ def create_user(session: Session, *, office_id: int, data: UserCreate, check_pas
         full_name=data.full_name.strip(),
         email=data.email.strip(),
         role=Role(data.role),
+        client_id=client_id,
         language=data.language,
         password_hash=hash_password(data.password),
     )
@@ -154,8 +166,12 @@ def set_role(*, actor: Actor, username: str, role: str) -> UserPublic:
     actor.require(Permission.manage_users)
     if role not in set(Role):
         raise InvalidInput(Text("users.unknown_role", role=repr(role)))
+    if Role(role) == Role.client:
+        raise InvalidInput(Text("users.client_binding"))
     with session_scope(write=True) as session:
         user = _own_user(session, actor, username)
+        if user.role == Role.client:
+            raise InvalidInput(Text("users.client_binding"))
         if user.id == actor.user_id and role != Role.manager:
             raise Conflict(Text("users.demote_self"))
         previous, user.role = user.role, Role(role)

@@ -1623,3 +1623,7 @@ TEXTS: dict[str, str] = {
     "report.export.pending": "The export is still being built.",
     "report.export.gone": "The export file has been removed; create it again.",
 }
+
+from core.texts.clientside import EN as _CLIENTSIDE  # noqa: E402  (the client side keeps its texts apart)
+
+TEXTS.update(_CLIENTSIDE)

@@ -1633,3 +1633,7 @@ TEXTS: dict[str, str] = {
     "report.export.pending": "Eksport jeszcze się tworzy.",
     "report.export.gone": "Plik eksportu został już usunięty; utwórz go ponownie.",
 }
+
+from core.texts.clientside import PL as _CLIENTSIDE  # noqa: E402  (the client side keeps its texts apart)
+
+TEXTS.update(_CLIENTSIDE)

@@ -10,7 +10,7 @@ import streamlit as st
 from core.formatting import format_datetime
 from core.models import UserCreate, UserPublic
 from core.services import users
-from core.types import Role
+from core.types import OFFICE_ROLES, Role
 from dashboard.auth import session_actor
 from dashboard.components.errors import attempt, attempt_in_callback, show_kept_error
 from dashboard.components.flash import flash
@@ -129,7 +129,7 @@ def add_form() -> None:
         email_col.text_input(t("ustawienia.users.email"), key=ADD["email"], max_chars=254)
         role_col, password_col = st.columns(2)
         role_col.selectbox(
-            t("ustawienia.users.role"), options=[str(r) for r in Role], format_func=lambda r: t(f"role.{r}"),
+            t("ustawienia.users.role"), options=[str(r) for r in OFFICE_ROLES], format_func=lambda r: t(f"role.{r}"),
             key=relabelled(ADD["role"]),
             placeholder=t("common.choose"),
         )  # fmt: skip
@@ -158,7 +158,7 @@ def change_form(found: list[UserPublic]) -> None:
         st.session_state[NEW_ROLE] = str(active[username].role)  # the picked user's role, once per pick
         st.session_state[ROLE_FOR] = username
     role_col.selectbox(
-        t("ustawienia.users.new_role"), options=[str(r) for r in Role], format_func=lambda r: t(f"role.{r}"),
+        t("ustawienia.users.new_role"), options=[str(r) for r in OFFICE_ROLES], format_func=lambda r: t(f"role.{r}"),
         key=relabelled(NEW_ROLE),
         placeholder=t("common.choose"),
     )  # fmt: skip

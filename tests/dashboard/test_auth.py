@@ -33,7 +33,8 @@ def login_form_shown(at: AppTest) -> bool:
 
 def test_before_sign_in_only_the_login_page_exists(app):
     assert login_form_shown(app)
-    assert registered_pages(app) == {"Logowanie"}
+    # and the activation page of an invitation's link, which acts only with its single-use token
+    assert registered_pages(app) == {"Logowanie", "Aktywacja konta"}
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         app.switch_page(str(KLIENCI))
     assert not app.dataframe
@@ -130,7 +131,7 @@ def test_idle_timeout_signs_out(signed_in):
     assert login_form_shown(at)
     assert values(at.info) == ["Wylogowano po 30 min bezczynności. Zaloguj się ponownie."]
     assert "user_id" not in at.session_state
-    assert registered_pages(at) == {"Logowanie"}
+    assert registered_pages(at) == {"Logowanie", "Aktywacja konta"}
 
 
 def test_activity_within_the_timeout_keeps_the_session(signed_in):

@@ -73,6 +73,8 @@ POLISH_DATA = {
     ("core/formatting.py", "zł"),  # the currency symbol of amounts
     ("core/services/linking/rehearsal.py", "Pieczęć testowa "),  # the subject of the simulator's test seal
     ("core/demo/office.py", "Dział Wsparcia"),  # a demo user's full name
+    ("core/demo/clientside.py", "Księgowość "),  # the demo client user's full name
+    ("core/demo/clientside.py", "Sprzedaż"),  # the name of the demo client's program
 }
 
 
@@ -164,6 +166,13 @@ def _dynamic_keys() -> dict[str, set[str]]:
         "problem.{problem_class}.{part}": {
             f"problem.{c}.{part}" for c in ProblemClass for part in ("title", "cause", "fix")
         },
+        "invitation.link_{state}": expand(
+            "invitation.link_{state}", state=("unknown", "expired", "accepted", "revoked")
+        ),
+        "invitation.resend_{state}": expand("invitation.resend_{state}", state=("accepted", "revoked")),
+        "client_access.{what}": expand(
+            "client_access.{what}", what=("view_documents", "authenticate_link", "send_invoices")
+        ),
     }
 
 

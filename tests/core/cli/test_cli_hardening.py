@@ -97,6 +97,9 @@ def foreign_commands(t: Target, folder: Path) -> list[list[str]]:
         ["campaign", "tokens", "instructions", "--nip", n],
         ["campaign", "tokens", "instructions", "--nip", n, "--pdf", out],
         ["campaign", "tokens", "restore", "--nip", n],
+        ["invite", "add", "--nip", n, "--email", "obcy@firma.pl"], ["invite", "list", "--nip", n],
+        ["access", "show", "--nip", n], ["access", "set", "--nip", n, "--view-documents", "on"],
+        ["program", "add", "--nip", n, "--name", "Obcy", "--password-stdin"], ["program", "list", "--nip", n],
     ]  # fmt: skip
 
 
