@@ -42,6 +42,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("klient.py", "nav.klient", ":material/domain:", Permission.view),
     PageSpec("polacz.py", "nav.polacz", ":material/link:", Permission.run_operations),
     PageSpec("certyfikaty.py", "nav.certyfikaty", ":material/badge:", Permission.manage_credentials),
+    PageSpec("wygaszanie.py", "nav.wygaszanie", ":material/timer_off:", Permission.manage_credentials),
     PageSpec("faktury.py", "nav.faktury", ":material/receipt_long:", Permission.view),
     PageSpec("wsparcie.py", "nav.wsparcie", ":material/support_agent:", Permission.run_operations),
     PageSpec("raporty.py", "nav.raporty", ":material/bar_chart:", Permission.export_reports),

@@ -13,6 +13,7 @@ from core.services.linking import credentials, links
 from core.services.linking.detail import LinkDetails
 from core.types import AuthMethod, CertificateType, KsefEnvironment
 from dashboard.auth import session_actor
+from dashboard.certyfikaty.forms import missing_certificate_form
 from dashboard.components.confirm import ask, confirmation
 from dashboard.components.errors import attempt, show_kept_error
 from dashboard.components.outcome import report_outcome
@@ -108,6 +109,8 @@ def connect_section(actor: Actor, client: ClientPublic, link: LinkDetails | None
     if (environment or client.environment) == KsefEnvironment.PROD:
         st.checkbox(t("connect.confirm_prod"), key=CONFIRM_PROD)
     options = _credential_options(actor, client, str(method))
+    if method == AuthMethod.ksef_certificate and len(options) == 1 and actor.can(Permission.manage_credentials):
+        missing_certificate_form("klient_missing", client_id=client.id)  # no certificate yet: upload it here
     if st.session_state.get(CREDENTIAL) not in options:
         st.session_state.pop(CREDENTIAL, None)
     st.selectbox(

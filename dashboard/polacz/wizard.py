@@ -20,6 +20,7 @@ from core.services.linking import credentials, links
 from core.services.overview import ClientRow
 from core.types import AuthMethod, CertificateType, JobStatus, KsefEnvironment, LinkStatus
 from dashboard.auth import idle_expired, session_actor
+from dashboard.certyfikaty.forms import missing_certificate_form
 from dashboard.certyfikaty.table import credential_label
 from dashboard.components.errors import attempt, attempt_in_callback, show_kept_error
 from dashboard.components.jobs import draw_progress
@@ -36,6 +37,7 @@ CONFIRM_PROD = "polacz_prod"
 METHOD = "polacz_method"
 OFFICE_CERTIFICATE = "polacz_office_certificate"
 SEND = "polacz_send"
+LINKED = "polacz_linked"  # what to do with chosen clients whose link works: keep (default) or switch
 ERROR = "polacz_error"
 JOB = "polacz_job"  # the bulk job being followed
 INPUT_CODES = ("no_token", "no_certificate", "input")  # core.services.linking.links.input_failure
@@ -48,6 +50,8 @@ FILTERS: dict[str, set[str] | None] = {
     "all": None,
 }
 METHODS = ("client_token", "office_certificate", "client_certificate")
+LINKED_CHOICES = ("keep", "switch")
+WORKING = {LinkStatus.linked, LinkStatus.degraded}
 
 
 # --- choosing --------------------------------------------------------------------------------------------------------
@@ -147,8 +151,17 @@ def choose_how(actor: Actor, chosen: Sequence[ClientRow]) -> bool:
             )
         else:
             method_col.warning(t("polacz.no_office_certificate"))
+            missing_certificate_form("polacz")  # upload in place; the choice then continues with it
             usable = False
     st.caption(t("polacz.signature_note"))
+    working = sum(1 for row in chosen if row.link_status in WORKING)
+    st.radio(
+        t("polacz.linked"),
+        options=LINKED_CHOICES,
+        format_func=lambda name: t(f"polacz.linked.{name}") if name == "keep" else tn("polacz.linked.switch", working),
+        key=relabelled(LINKED),
+        help=t("polacz.linked_help"),
+    )
     st.checkbox(t("connect.send_enabled"), key=SEND, help=t("connect.send_enabled_help"))
     production = environment == KsefEnvironment.PROD or (
         not environment and any(row.environment == KsefEnvironment.PROD for row in chosen)
@@ -173,14 +186,19 @@ def _request() -> LinkRequest:
 # --- running ---------------------------------------------------------------------------------------------------------
 
 
-def _start_job(actor: Actor, client_ids: list[int], request: LinkRequest) -> None:
+def _switch_linked() -> bool:
+    return bool(st.session_state.get(LINKED, LINKED_CHOICES[0]) == "switch")
+
+
+def _start_job(actor: Actor, client_ids: list[int], request: LinkRequest, switch: bool) -> None:
     job_id = attempt_in_callback(
-        lambda: links.start_bulk_connect(actor=actor, client_ids=client_ids, request=request), error_key=ERROR
+        lambda: links.start_bulk_connect(actor=actor, client_ids=client_ids, request=request, switch_linked=switch),
+        error_key=ERROR,
     )
     if job_id is not None:
         st.session_state[JOB] = job_id
         st.session_state[JOB_CLIENTS] = client_ids
-        st.session_state[JOB_REQUEST] = asdict(request)
+        st.session_state[JOB_REQUEST] = {**asdict(request), "switch_linked": switch}
 
 
 def _connect(names: Mapping[int, str]) -> None:
@@ -195,18 +213,23 @@ def _connect(names: Mapping[int, str]) -> None:
     elif len(client_ids) == 1:
         client_id = client_ids[0]
         who = names.get(client_id, "")
+        switch = _switch_linked()
         report_outcome(
-            lambda: links.connect_client(actor=actor, client_id=client_id, request=request), error_key=ERROR, who=who
+            lambda: links.connect_or_keep(actor=actor, client_id=client_id, request=request, switch_linked=switch),
+            error_key=ERROR,
+            who=who,
         )
     else:
-        _start_job(actor, client_ids, request)
+        _start_job(actor, client_ids, request, _switch_linked())
 
 
 def _retry_failed(failed: list[int]) -> None:
     actor = session_actor()
     request = st.session_state.get(JOB_REQUEST)
     if actor is not None and request is not None:
-        _start_job(actor, failed, LinkRequest(**request))
+        choices = dict(request)
+        switch = bool(choices.pop("switch_linked", False))
+        _start_job(actor, failed, LinkRequest(**choices), switch)
 
 
 def _dismiss() -> None:
