@@ -145,6 +145,9 @@ def _masked_state(sim: Simulator) -> dict[str, Any]:
                 "context": s.context_nip,
                 "status": s.status_code,
                 "invoices": len(s.invoices),
+                "sessionType": s.kind,
+                "acceptedInvoiceNumbers": [e.invoice_number for e in s.invoices if e.status_code == 200],
+                "duplicates": sum(1 for e in s.invoices if e.status_code == 440),
             }
             for s in state.sessions.values()
         ],
@@ -169,6 +172,26 @@ async def reset_stats(request: Request) -> Response:
     await _no_input(request)
     _sim(request).stats.reset()
     return json_response({"status": "reset"})
+
+
+async def reset_rate_limits(request: Request) -> Response:
+    """Forget every rate-limit window (benchmarks start each phase with clean windows, like a quiet hour)."""
+    await _no_input(request)
+    _sim(request).limiter.reset()
+    return json_response({"status": "reset"})
+
+
+async def record_requests(request: Request) -> Response:
+    """POST starts recording every /v2 request (method, path, query, the headers a client chose, body) and forgets
+    earlier ones; DELETE stops; GET returns them. Benchmarks replay them with a bare client to measure the floor."""
+    sim = _sim(request)
+    if request.method == "GET":
+        return json_response({"requests": sim.recorded})
+    await _no_input(request)
+    if request.method == "POST":
+        sim.recorded = []
+    sim.recording = request.method == "POST"
+    return json_response({"recording": sim.recording})
 
 
 async def seed_office(request: Request) -> Response:
@@ -372,6 +395,8 @@ ROUTES = [
     Route("/_sim/state", handler(dump_state), methods=["GET"]),
     Route("/_sim/stats", handler(stats), methods=["GET"]),
     Route("/_sim/stats/reset", handler(reset_stats), methods=["POST"]),
+    Route("/_sim/rate-limits/reset", handler(reset_rate_limits), methods=["POST"]),
+    Route("/_sim/requests", handler(record_requests), methods=["GET", "POST", "DELETE"]),
     Route("/_sim/seed", handler(seed_office), methods=["POST"]),
     Route("/_sim/seed/demo", handler(seed_demo_office), methods=["POST"]),
     Route("/_sim/contexts", handler(create_context), methods=["POST"]),

@@ -9,6 +9,7 @@ unexpected becomes a problem+json 500 and is reported by /_sim/health. Bodies ov
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import re
@@ -26,6 +27,7 @@ from starlette.routing import Route
 from simulator import (  # noqa: F401 - importing registers the handlers
     auth,
     authsessions,
+    batch,
     certificates_api,
     crypto,
     errors,
@@ -117,6 +119,18 @@ async def _handle(
         return errors.gone(request, error, sim.now())
 
 
+RECORDED_HEADERS = ("authorization", "content-type", "accept", "x-continuation-token", "x-error-format")
+
+
+def _recorded(request: Request, body: bytes) -> dict[str, Any]:
+    return {
+        "method": request.method,
+        "path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        "headers": {k: v for k, v in request.headers.items() if k in RECORDED_HEADERS},
+        "body": base64.b64encode(body).decode("ascii"),
+    }
+
+
 async def dispatch(request: Request) -> Response:
     sim: Simulator = request.app.state.sim
     path = request.url.path[len(API_PREFIX) :] or "/"
@@ -152,7 +166,9 @@ async def dispatch(request: Request) -> Response:
     context = await _context_hint(call)
     injected = await faults.apply(sim, request, context)
     # The body is read before the clock starts: awaiting the network would let other requests run and be counted.
-    await call.raw_body()
+    body = await call.raw_body()
+    if sim.recording:
+        sim.recorded.append(_recorded(request, body))
     started = time.perf_counter()
     response = injected or await _handle(call, endpoint.tokens, auth_error, context)
     own_ms = (time.perf_counter() - started) * 1000
@@ -223,6 +239,7 @@ def create_app(sim: Simulator | None = None, state_file: Path | None = None) -> 
         Route("/storage/upo/{session}/invoices/{invoice}", storage.invoice_upo_file, methods=["GET"]),
         Route("/storage/upo/{session}/{upo}", storage.upo_page, methods=["GET"]),
         Route("/storage/exports/{export}/{ordinal:int}", storage.export_part, methods=["GET"]),
+        Route("/storage/batch/{session}/{ordinal:int}", batch.upload_part, methods=["PUT"]),
         *ADMIN_ROUTES,
         Route(API_PREFIX + "/{path:path}", dispatch, methods=["GET", "POST", "PUT", "DELETE"]),
     ]

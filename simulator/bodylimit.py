@@ -5,7 +5,7 @@ AES-256-CBC ciphertext of an invoice of at most `maxInvoiceWithAttachmentSizeInM
 10 MB (OpenAPI `OnlineSessionContextLimitsOverride`, maximum 10; PROTOCOL.md §12.2: 1 MB, 3 MB with attachments).
 10^7 bytes + 16 of padding is 13,333,356 Base64 characters; with the JSON around them 14 MB is enough. Every other
 request (JSON, a signed XAdES document, a CSR, admin input such as a seed of 1,000 clients) fits in 1 MB. Batch parts
-of up to 100 MB go to pre-signed upload URLs, which the simulator does not offer (batch sessions are not simulated).
+of up to 100 MB (+16 bytes of padding) go to the pre-signed upload URLs under /storage/batch/.
 
 With a Content-Length the decision is made from the header alone; without one (chunked), bytes are counted as they
 arrive and reading stops at the cap.
@@ -23,10 +23,14 @@ from simulator.errors import problem
 MB = 1_000_000  # KSeF's MB is 10^6 bytes
 DEFAULT_LIMIT = 1 * MB
 INVOICE_LIMIT = 14 * MB
+BATCH_PART_LIMIT = 100 * MB + 16
 _INVOICE_SEND = re.compile(r"^/v2/sessions/online/[^/]+/invoices/?$")
+_BATCH_PART = re.compile(r"^/storage/batch/[^/]+/\d+$")
 
 
 def limit_for(method: str, path: str) -> int:
+    if method == "PUT" and _BATCH_PART.match(path):
+        return BATCH_PART_LIMIT
     return INVOICE_LIMIT if method == "POST" and _INVOICE_SEND.match(path) else DEFAULT_LIMIT
 
 

@@ -53,6 +53,9 @@ class Simulator:
         self.stats = Stats()
         self.invoice_index = InvoiceIndex(self.state.invoices)
         self.challenges: dict[str, Challenge] = {}
+        self.recording = False  # /_sim/requests: every /v2 request goes to `recorded` while on
+        self.recorded: list[dict[str, Any]] = []
+        self.batch_parts: dict[str, dict[int, bytes]] = {}  # transient: uploaded batch parts until close
         self.exports: dict[str, Any] = {}  # transient: rebuilt packages are cheap and live at most 7 days
         self.query_snapshots: dict[tuple[str, str], Any] = {}  # metadata query snapshots, see invoicequery
         self.revision = 0  # bumped by every change; persistence saves when it moved
@@ -106,6 +109,7 @@ class Simulator:
         self.invoice_index = InvoiceIndex(self.state.invoices)
         self.challenges.clear()
         self.exports.clear()
+        self.batch_parts.clear()
         self.query_snapshots.clear()
         self.unexpected_errors, self.last_incident = 0, None
         self.__dict__.pop("ca_certificate", None)

@@ -41,6 +41,19 @@ SESSION_STATUS = {
     445: "Błąd weryfikacji, brak poprawnych faktur",
 }
 
+BATCH_STATUS = {  # batch sessions (§6) use their own descriptions
+    100: "Sesja wsadowa rozpoczęta",
+    150: "Trwa przetwarzanie",
+    200: "Sesja wsadowa przetworzona pomyślnie",
+    405: "Błąd weryfikacji poprawności dostarczonych elementów paczki",
+    415: "Błąd odszyfrowania dostarczonego klucza",
+    420: "Przekroczony limit faktur w sesji",
+    430: "Błąd dekompresji pierwotnego archiwum",
+    435: "Błąd odszyfrowania zaszyfrowanych części archiwum",
+    440: "Sesja anulowana",
+    445: "Błąd weryfikacji, brak poprawnych faktur",
+}
+
 
 def online_limits(sim: Simulator, context_nip: str) -> dict[str, int]:
     override = (sim.context(context_nip).session_limits or {}).get("onlineSession") or {}
@@ -48,7 +61,15 @@ def online_limits(sim: Simulator, context_nip: str) -> dict[str, int]:
 
 
 def settle(sim: Simulator, session: OnlineSession) -> OnlineSession:
-    """An open session past its 12 hours is closed as if the client had closed it."""
+    """An open session past its 12 hours is closed as if the client had closed it; a batch session whose upload
+    window ran out is cancelled (440)."""
+    if session.kind == "Batch":
+        if session.status_code == 100 and session.upload_deadline and sim.now() > session.upload_deadline:
+            session.status_code, session.status_details = 440, ["Przekroczono czas wysyłki"]
+            session.closed_at = session.updated = sim.now()
+            sim.batch_parts.pop(session.reference_number, None)
+            sim.touch()
+        return session
     if session.status_code == 100 and sim.now() >= session.valid_until:
         close_session(sim, session)
     return session
@@ -129,9 +150,16 @@ def _check_correction(sim: Simulator, context_nip: str, corrected_hash: str | No
                 raise ApiError(21167, "Nie można wysłać korekty technicznej do prawidłowo przetworzonej faktury.")
 
 
-def _judge(sim: Simulator, session: OnlineSession, plain: bytes, body: dict[str, Any], entry: SessionInvoice) -> None:
-    """Fill in the invoice's final status; store it when accepted."""
-    limits = online_limits(sim, session.context_nip)
+def judge(
+    sim: Simulator,
+    session: OnlineSession,
+    plain: bytes,
+    body: dict[str, Any],
+    entry: SessionInvoice,
+    limits: dict[str, int] | None = None,
+) -> None:
+    """Fill in the invoice's final status; store it when accepted. Batch sessions pass their own limits."""
+    limits = limits or online_limits(sim, session.context_nip)
     if len(plain) > limits["maxInvoiceSizeInMB"] * 1_000_000:
         raise fa3.InvoiceRejected(430, [f"Faktura przekracza {limits['maxInvoiceSizeInMB']} MB."])
     parsed = fa3.check_and_parse(plain)
@@ -179,7 +207,7 @@ async def send_invoice(call: Call) -> Response:
     sim = call.sim
     body = await call.json()
     session = find_session(call)
-    if session.status_code != 100:
+    if session.status_code != 100 or session.kind != "Online":
         raise ApiError(21180, f"Status sesji {session.status_code} uniemożliwia wysyłkę faktur.")
     if len(session.invoices) >= online_limits(sim, session.context_nip)["maxInvoices"]:
         raise ApiError(
@@ -205,7 +233,7 @@ async def send_invoice(call: Call) -> Response:
     )
     if plain is not None:
         try:
-            _judge(sim, session, plain, body, entry)
+            judge(sim, session, plain, body, entry)
         except fa3.InvoiceRejected as rejected:
             entry.status_code, entry.status_description = rejected.code, INVOICE_STATUS[rejected.code]
             entry.status_details = rejected.details
@@ -218,7 +246,7 @@ async def send_invoice(call: Call) -> Response:
 @endpoint("POST", "/sessions/online/{referenceNumber}/close")
 async def close(call: Call) -> Response:
     session = find_session(call)
-    if session.status_code != 100:
+    if session.status_code != 100 or session.kind != "Online":
         raise ApiError(21180, f"Status sesji {session.status_code} uniemożliwia jej zamknięcie.")
     close_session(call.sim, session)
     return empty_response(204)

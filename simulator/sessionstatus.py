@@ -12,19 +12,26 @@ from simulator.crypto import sha256_b64
 from simulator.errors import ApiError
 from simulator.invoicequery import KSEF_NUMBER
 from simulator.runtime import Simulator
-from simulator.sessions import SESSION_STATUS, find_session, settle
+from simulator.sessions import BATCH_STATUS, SESSION_STATUS, find_session, settle
 from simulator.state import Invoice, OnlineSession, SessionInvoice
 from simulator.timeutil import iso, iso_or_none, parse_datetime
 
-STATUS_GROUPS = {"InProgress": (100, 170), "Succeeded": (200,), "Failed": (415, 445), "Cancelled": (440,)}
+STATUS_GROUPS = {
+    "InProgress": (100, 150, 170),
+    "Succeeded": (200,),
+    "Failed": (405, 415, 420, 430, 435, 445, 500),
+    "Cancelled": (440,),
+}
 
 
-def _status(code: int, details: list[str] | None = None) -> dict[str, Any]:
-    status: dict[str, Any] = {"code": code, "description": SESSION_STATUS.get(code, "Nieznany błąd")}
+def _status(session: OnlineSession) -> dict[str, Any]:
+    code = session.status_code
+    descriptions = BATCH_STATUS if session.kind == "Batch" else SESSION_STATUS
+    status: dict[str, Any] = {"code": code, "description": descriptions.get(code, "Nieznany błąd")}
     if code == 440:
         status["details"] = ["Nie przesłano faktur"]
-    if details:
-        status["details"] = details
+    if session.status_details:
+        status["details"] = session.status_details
     return status
 
 
@@ -67,6 +74,8 @@ def _invoice_view(call: Call, session: OnlineSession, entry: SessionInvoice) -> 
         "invoicingMode": entry.invoicing_mode,
         "status": status,
     }
+    if entry.file_name is not None:
+        view["invoiceFileName"] = entry.file_name
     if stored is not None:
         url, expires = upo.presigned_url(call.sim, call.base_url, _invoice_upo_path(session, entry))
         view["upoDownloadUrl"], view["upoDownloadUrlExpirationDate"] = url, iso(expires)
@@ -122,16 +131,11 @@ async def list_sessions(call: Call) -> Response:
             and (not codes or session.status_code in codes)
         )
 
-    # Batch sessions are not simulated, so a Batch listing is always empty.
-    sessions = (
-        []
-        if session_type == "Batch"
-        else [
-            settle(call.sim, s)
-            for s in sorted(call.sim.state.sessions.values(), key=lambda s: s.created, reverse=True)
-            if wanted(s)
-        ]
-    )
+    sessions = [
+        settle(call.sim, s)
+        for s in sorted(call.sim.state.sessions.values(), key=lambda s: s.created, reverse=True)
+        if s.kind == session_type and wanted(s)
+    ]
     page, token = continuation_page(call, sessions, 1000)
     items = []
     for session in page:
@@ -139,7 +143,7 @@ async def list_sessions(call: Call) -> Response:
         items.append(
             {
                 "referenceNumber": session.reference_number,
-                "status": _status(session.status_code),
+                "status": _status(session),
                 "dateCreated": iso(session.created),
                 "dateUpdated": iso(session.updated),
                 "validUntil": iso(session.valid_until),
@@ -156,7 +160,7 @@ async def session_status(call: Call) -> Response:
     session = find_session(call)
     total, ok, failed = _counts(session)
     payload: dict[str, Any] = {
-        "status": _status(session.status_code),
+        "status": _status(session),
         "dateCreated": iso(session.created),
         "dateUpdated": iso(session.updated),
         "validUntil": iso(session.valid_until),

@@ -222,6 +222,7 @@ class SessionInvoice:
     invoice_number: str | None = None
     ksef_number: str | None = None
     invoicing_mode: str | None = None
+    file_name: str | None = None  # batch only: the invoice's file inside the package (`invoiceFileName`)
 
 
 @dataclass
@@ -240,6 +241,11 @@ class OnlineSession:
     closed_at: datetime | None = None
     upo_reference: str | None = None
     invoices: list[SessionInvoice] = field(default_factory=list)
+    status_details: list[str] = field(default_factory=list)
+    kind: str = "Online"  # Online | Batch (the same status, invoice and UPO endpoints serve both)
+    batch_file: dict[str, Any] | None = None  # batch only: the declared `batchFile` of the open request
+    offline_mode: bool = False  # batch only: `offlineMode` of the open request
+    upload_deadline: datetime | None = None  # batch only: parts must be uploaded and the session closed before it
 
 
 @dataclass

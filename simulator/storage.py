@@ -21,7 +21,7 @@ from simulator.runtime import Simulator
 from simulator.sessionstatus import invoice_upo, session_upo
 
 
-def _signed(sim: Simulator, request: Request) -> bool:
+def signed(sim: Simulator, request: Request) -> bool:
     try:
         expires = int(request.query_params.get("se", ""))
     except ValueError:
@@ -36,7 +36,7 @@ def _not_found() -> Response:
 
 async def _serve(request: Request, context_nip: str | None, produce: Callable[[], Response]) -> Response:
     sim: Simulator = request.app.state.sim
-    if not _signed(sim, request):
+    if not signed(sim, request):
         return json_response(
             {"error": "AuthenticationFailed", "detail": "Podpis adresu jest nieprawidłowy lub wygasł."}, 403
         )

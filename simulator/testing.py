@@ -173,6 +173,15 @@ class SimAdmin:
     def reset_stats(self) -> dict[str, Any]:
         return self._call("POST", "/_sim/stats/reset")
 
+    def reset_rate_limits(self) -> dict[str, Any]:
+        return self._call("POST", "/_sim/rate-limits/reset")
+
+    def record_requests(self, on: bool = True) -> dict[str, Any]:
+        return self._call("POST" if on else "DELETE", "/_sim/requests")
+
+    def recorded_requests(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/_sim/requests")["requests"])
+
     def seed(
         self, office_nip: str, office_name: str, clients: list[dict[str, Any]], invoices_per_client: int | None = None
     ) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from core.cli.common import acting_user, command, print_table
 from core.errors import InvalidInput
+from core.files import write_private
 from core.formatting import format_money
 from core.jobs.kinds import SendResult
 from core.jobs.worker import run_now
@@ -138,5 +139,5 @@ def _upo(args: argparse.Namespace) -> Any:
 def _write(args: argparse.Namespace, read: Any) -> dict[str, Any]:
     actor = acting_user(args)
     name, data = read(actor=actor, invoice_id=invoices.find_by_ksef_number(actor=actor, ksef_number=args.ksef))
-    args.out.write_bytes(data)
+    write_private(args.out, data)
     return {"written": str(args.out), "bytes": len(data), "name": name}

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from core import db
+from core.files import private_dir
 from core.logs import configure_logging
 from core.settings import get_settings
 
@@ -85,7 +86,7 @@ def _interrupt(*_: object) -> None:
 def run(*, demo: bool) -> int:
     configure_logging()
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     # Children must find the same data folder whatever their working directory.
     os.environ["KSEF_CONSOLE_DATA_DIR"] = str(settings.data_dir)
     db.upgrade()

@@ -208,12 +208,22 @@ class KsefGateway:
         content = self.call(lambda: self.client.invoices.get_invoice_bytes(ksef_number, access_token=access_token))
         return bytes(content.content)
 
+    def _check_presigned(self, url: str) -> None:
+        host = httpx.URL(url).host
+        if host not in environments.presigned_hosts(self.environment):
+            raise KsefFailure(ProblemClass.internal, Text("ksef.download_host", host=host))
+
+    def upload_presigned(self, method: str, url: str, headers: dict[str, str], content: bytes) -> None:
+        """A batch part to its pre-signed URL: the given method and headers, no token, only to allowed hosts."""
+        self._check_presigned(url)
+        with self.guard():
+            response = self._storage.request(method, url, headers=headers, content=content)
+            if response.status_code not in (200, 201):
+                raise KsefHttpError(response.status_code, "pre-signed upload failed")
+
     def fetch_presigned(self, url: str) -> bytes:
         """UPO pages and export parts: plain GET, no token, only from allowed hosts (the SDK refuses loopback)."""
-        host = httpx.URL(url).host
-        allowed = environments.presigned_hosts(self.environment)
-        if host not in allowed:
-            raise KsefFailure(ProblemClass.internal, Text("ksef.download_host", host=host))
+        self._check_presigned(url)
         with self.guard():
             response = self._storage.get(url)
             if response.status_code != 200:

@@ -14,7 +14,7 @@ from core.models.clients import Client, ClientCreate, ClientPublic, ClientUpdate
 from core.models.credentials import Credential, KsefSession
 from core.models.invoices import Invoice, InvoiceDocument, SyncState
 from core.models.jobs import JobRun, SchedulerLease
-from core.models.ksef import EnvironmentStatus, RateLimit, RateSlot
+from core.models.ksef import EnvironmentStatus, RateLease, RateLimit, RateSlot
 from core.models.links import Link, LinkOutcome, LinkRequest
 from core.models.notifications import NotificationLog, NotificationSetting, SmtpSettings
 from core.models.office import Office, Package
@@ -43,6 +43,7 @@ __all__ = [
     "Office",
     "Package",
     "Problem",
+    "RateLease",
     "RateLimit",
     "RateSlot",
     "SchedulerLease",

@@ -40,6 +40,17 @@ class RateSlot(SQLModel, table=True):
     at: datetime = Field(sa_type=UtcDateTime)
 
 
+class RateLease(SQLModel, table=True):
+    """Which process owns a context's rate-limit budget in memory, and until when (core/ksef/limiter.py)."""
+
+    __tablename__ = "rate_lease"
+
+    environment: KsefEnvironment = enum_column(KsefEnvironment, 8, primary_key=True)
+    context_nip: str = Field(max_length=10, primary_key=True)
+    owner: str = Field(default="", max_length=80)
+    until: datetime | None = when()
+
+
 class EnvironmentStatus(SQLModel, table=True):
     """The last availability probe of a KSeF environment (Latarnia)."""
 

@@ -19,6 +19,7 @@ from core.formatting import format_int, warsaw_today
 from core.models import Client, Invoice, InvoiceDocument
 from core.security import Actor, Permission
 from core.services.reports.writers import Sheet, write_csv, write_xlsx
+from core.services.scope import invoice_in_office, invoices_in_office, require_client
 from core.texts import Text, render
 from core.types import InvoiceStatus
 
@@ -68,6 +69,7 @@ def list_invoices(
     offset: int = 0,
 ) -> InvoicePage:
     actor.require(Permission.view)
+    require_client(actor, client_id)
     query = _filtered(actor.office_id, client_id, subject_type, statuses, date_from, date_to, search)
     with session_scope() as session:
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
@@ -149,6 +151,8 @@ def invoices_by_id(*, actor: Actor, invoice_ids: list[int]) -> list[InvoiceRow]:
     actor.require(Permission.view)
     if not invoice_ids:
         return []
+    with session_scope() as session:
+        invoices_in_office(session, actor, invoice_ids)
     query = (
         select(Invoice, Client.name, Client.nip, InvoiceDocument.upo_xml.is_not(None))  # type: ignore[union-attr]
         .join(Client, col(Client.id) == col(Invoice.client_id))
@@ -175,10 +179,7 @@ def _row(invoice: Invoice, name: str, nip: str, has_upo: bool) -> InvoiceRow:
 
 def _document(actor: Actor, invoice_id: int) -> tuple[Invoice, InvoiceDocument | None]:
     with session_scope() as session:
-        invoice = session.get(Invoice, invoice_id)
-        client = session.get(Client, invoice.client_id) if invoice else None
-        if invoice is None or client is None or client.office_id != actor.office_id:
-            raise NotFound(Text("invoice.not_found", id=invoice_id))
+        invoice, _ = invoice_in_office(session, actor, invoice_id)
         return invoice, session.get(InvoiceDocument, invoice_id)
 
 
@@ -243,6 +244,7 @@ def count_invoices(
     search: str = "",
 ) -> int:
     actor.require(Permission.view)
+    require_client(actor, client_id)
     query = _filtered(actor.office_id, client_id, subject_type, statuses, date_from, date_to, search)
     with session_scope() as session:
         return int(session.exec(select(func.count()).select_from(query.subquery())).one())
@@ -265,6 +267,7 @@ def export_invoices(
     actor.require(Permission.export_reports)
     if fmt not in EXPORT_FORMATS:
         raise InvalidInput(Text("invoice_export.format"))
+    require_client(actor, client_id)
     query = _filtered(actor.office_id, client_id, subject_type, statuses, date_from, date_to, search)
     name = export_file_name(fmt)
     buffer = io.BytesIO()

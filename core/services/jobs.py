@@ -18,6 +18,7 @@ from core.errors import NotFound
 from core.jobs.kinds import SPECS
 from core.models import JobRun
 from core.security import Actor, Permission
+from core.services.scope import is_id
 from core.texts import Text
 from core.types import JobStatus, utcnow
 
@@ -55,6 +56,8 @@ def job_progress(*, actor: Actor, job_id: int, result: type[Any] | None = None) 
     """Progress of one of the actor's office's jobs (a job id from another office reads as not found). With
     `result`, the job must be of a kind that yields that type (else not found too)."""
     actor.require(Permission.view)
+    if not is_id(job_id):
+        raise NotFound(Text("job.not_found", id=job_id))
     query = (
         select(JobRun)
         .options(defer(JobRun.payload))  # type: ignore[arg-type]

@@ -10,10 +10,10 @@ from sqlmodel import Session, col, func, select
 
 from core import audit
 from core.db import session_scope
-from core.errors import NotFound
 from core.ksef.errors import KsefFailure
 from core.models import Client, Problem
 from core.security import Actor, Permission
+from core.services.scope import problem_in_office, require_client
 from core.texts import Text, known
 from core.types import ProblemClass, ProblemStatus, utcnow
 
@@ -146,6 +146,7 @@ def list_open(*, actor: Actor, problem_class: str | None = None, client_id: int 
     if problem_class:
         query = query.where(Problem.problem_class == problem_class)
     if client_id is not None:
+        require_client(actor, client_id)
         query = query.where(Problem.client_id == client_id)
     with session_scope() as session:
         rows = session.exec(query.order_by(col(Problem.last_seen_at).desc())).all()
@@ -166,9 +167,7 @@ def count_open_by_class(*, actor: Actor) -> dict[str, int]:
 def get_problem(*, actor: Actor, problem_id: int) -> ProblemView:
     actor.require(Permission.view)
     with session_scope() as session:
-        problem = session.get(Problem, problem_id)
-        if problem is None or problem.office_id != actor.office_id:
-            raise NotFound(Text("problem.not_found", id=problem_id))
+        problem = problem_in_office(session, actor, problem_id)
         client = session.get(Client, problem.client_id) if problem.client_id else None
         return _view(problem, client)
 
@@ -195,9 +194,7 @@ def support_bundle(*, actor: Actor, problem_id: int) -> bytes:
     """The problem with KSeF's raw answer and the masked transcript, as JSON for a ticket to the Ministry."""
     actor.require(Permission.run_operations)
     with session_scope(write=True) as session:
-        problem = session.get(Problem, problem_id)
-        if problem is None or problem.office_id != actor.office_id:
-            raise NotFound(Text("problem.not_found", id=problem_id))
+        problem = problem_in_office(session, actor, problem_id)
         client = session.get(Client, problem.client_id) if problem.client_id else None
         explanation = explain(problem.problem_class)
         assert explanation is not None

@@ -1,8 +1,10 @@
-"""Sending FA(3) invoices for a client: checked offline first, then one online session per batch, statuses polled,
-KSeF numbers and UPOs stored (PROTOCOL.md §5). A duplicate (440) is resolved to the original KSeF number."""
+"""Sending FA(3) invoices for a client: checked offline first, then an online session for a few invoices or batch
+sessions above `sending_batch.BATCH_THRESHOLD` (PROTOCOL.md §5, §6); statuses polled, KSeF numbers and UPOs stored.
+A duplicate (440) is resolved to the original KSeF number."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,20 +19,19 @@ from core.jobs.kinds import SEND_INVOICES, SendPayload, SendResult
 from core.jobs.queue import start_job
 from core.jobs.spec import Progress, no_progress
 from core.ksef.errors import KsefFailure
-from core.ksef.gateway import parse_ksef_datetime
 from core.ksef.invoices import close_online_session, invoice_upo, open_online_session, send_invoice, wait_for_invoice
 from core.ksef.transcript import Transcript
-from core.models import Client, Invoice, InvoiceDocument
+from core.models import Invoice, InvoiceDocument
 from core.security import Actor, Permission
-from core.services import problems
+from core.services import problems, sending_batch, sending_outcomes
 from core.services.linking.connection import KsefCall, load_facts, open_ksef
 from core.services.linking.status import refresh_link_status
-from core.services.usage.events import count_operation
+from core.services.scope import client_in_office, invoices_in_office
 from core.texts import Text
-from core.types import InvoiceStatus, ProblemClass, SubjectType, UsageKind, utcnow
+from core.types import InvoiceStatus, ProblemClass, SubjectType, utcnow
 
 OPERATION = "send"
-MAX_FILES = 500
+MAX_FILES = 10_000  # one batch session's invoice limit (PROTOCOL.md §12.2): a month end goes in one package
 
 
 @dataclass
@@ -48,8 +49,8 @@ def queue_invoices(*, actor: Actor, client_id: int, files: list[tuple[str, bytes
     if len(files) > MAX_FILES:
         raise InvalidInput(Text("sending.too_many", limit=MAX_FILES))
     with session_scope() as session:
-        client = session.get(Client, client_id)
-        if client is None or client.office_id != actor.office_id or client.archived_at is not None:
+        client = client_in_office(session, actor, client_id)
+        if client.archived_at is not None:
             raise NotFound(Text("client.not_found_active", id=client_id))
         nip = client.nip
     batch = SendBatch(job_id=None)
@@ -60,6 +61,10 @@ def queue_invoices(*, actor: Actor, client_id: int, files: list[tuple[str, bytes
             clean, facts = check_invoice(data)
         except InvoiceFileError as error:
             batch.rejected[name] = error.problems
+            continue
+        except Exception:  # one unreadable file never aborts the batch: it is refused, the others go on
+            logging.getLogger(__name__).exception("invoice file %s could not be checked", name[:100])
+            batch.rejected[name] = [Text("invoice_file.not_fa3_readable")]
             continue
         if facts.seller_nip != nip:
             batch.rejected[name] = [Text("sending.other_seller", seller=facts.seller_nip, nip=nip)]
@@ -116,17 +121,24 @@ def send_batch(
     job's retry policy to judge; when the job gives up, `abandon_batch` ends the unsent invoices."""
     actor.require(Permission.run_operations)
     ids = list(invoice_ids)
+    with session_scope() as session:
+        client_in_office(session, actor, client_id)
+        invoices_in_office(session, actor, ids)
     pending, in_flight = _pending(ids), _in_flight(ids)
-    if not pending and not in_flight:
+    if not pending and not in_flight and not sending_batch.in_open_batches(ids):
         return _result(ids)
     facts = load_facts(client_id)
     transcript = Transcript()
     try:
         with open_ksef(facts, actor, transcript=transcript) as call:
-            # Sent by an earlier attempt that failed before their outcome came: ask KSeF how they ended.
-            outcomes = _finish_in_flight(actor, call, in_flight)
-            if pending:
-                outcomes |= _send_all(actor, call, pending, progress)
+            outcomes = sending_batch.resume(actor, call, ids, progress)
+            # Sent online by an earlier attempt that failed before their outcome came: ask KSeF how they ended.
+            outcomes |= _finish_in_flight(actor, call, in_flight)
+            pending = _pending(ids)
+            if len(pending) > sending_batch.BATCH_THRESHOLD:
+                outcomes.update(sending_batch.send(actor, call, pending, progress))
+            elif pending:
+                outcomes.update(_send_all(actor, call, pending, progress))
     except KsefFailure as failure:
         with session_scope(write=True) as session:
             problems.record_failure(
@@ -201,86 +213,11 @@ def _send_all(actor: Actor, call: KsefCall, ids: list[int], progress: Progress) 
 def _apply(
     actor: Actor, call: KsefCall, access: str, session_ref: str, invoice_id: int, status: dict[str, Any]
 ) -> InvoiceStatus:
-    code = status.get("status", {}).get("code")
-    if code == 200:
-        ksef_number = status["ksefNumber"]
-        upo = invoice_upo(call.gateway, access, session_ref, ksef_number)
-        _accept(actor, invoice_id, ksef_number, status, upo)
-        return InvoiceStatus.accepted
-    details = status.get("status", {})
-    if code == 440:
-        original = (details.get("extensions") or {}).get("originalKsefNumber")
-        _duplicate(actor, invoice_id, original)
-        return InvoiceStatus.duplicate
-    _reject(actor, invoice_id, code, [details.get("description", ""), *(details.get("details") or [])])
-    return InvoiceStatus.rejected
-
-
-def _accept(actor: Actor, invoice_id: int, ksef_number: str, status: dict[str, Any], upo: bytes) -> None:
+    upo = None
+    if status.get("status", {}).get("code") == 200:
+        upo = invoice_upo(call.gateway, access, session_ref, status["ksefNumber"])
     with session_scope(write=True) as session:
-        invoice = session.get(Invoice, invoice_id)
-        document = session.get(InvoiceDocument, invoice_id)
-        client = session.get(Client, invoice.client_id) if invoice else None
-        assert invoice is not None and document is not None and client is not None
-        invoice.status = InvoiceStatus.accepted
-        invoice.ksef_number = ksef_number
-        invoice.acquisition_date = parse_ksef_datetime(status.get("acquisitionDate"))
-        invoice.invoicing_date = parse_ksef_datetime(status.get("invoicingDate"))
-        invoice.permanent_storage_date = parse_ksef_datetime(status.get("permanentStorageDate"))
-        invoice.updated_at = utcnow()
-        document.upo_xml = upo
-        session.add_all([invoice, document])
-        count_operation(
-            session, office_id=client.office_id, client_id=invoice.client_id, invoice_id=invoice_id,
-            kind=UsageKind.invoice_sent,
-        )  # fmt: skip
-        audit.record(
-            session,
-            actor,
-            "invoice.accepted",
-            f"invoice:{invoice_id}",
-            client_id=invoice.client_id,
-            ksef_number=ksef_number,
-        )
-
-
-def _duplicate(actor: Actor, invoice_id: int, original: str | None) -> None:
-    with session_scope(write=True) as session:
-        invoice = session.get(Invoice, invoice_id)
-        assert invoice is not None
-        taken = (
-            original is not None
-            and session.exec(
-                select(Invoice.id).where(Invoice.client_id == invoice.client_id, Invoice.ksef_number == original)
-            ).first()
-        )
-        invoice.status = InvoiceStatus.duplicate
-        invoice.original_ksef_number = original
-        invoice.ksef_number = None if taken else original
-        invoice.updated_at = utcnow()
-        session.add(invoice)
-        audit.record(
-            session,
-            actor,
-            "invoice.duplicate",
-            f"invoice:{invoice_id}",
-            client_id=invoice.client_id,
-            original_ksef_number=original,
-        )
-
-
-def _reject(actor: Actor, invoice_id: int, code: int | None, details: list[str]) -> None:
-    with session_scope(write=True) as session:
-        invoice = session.get(Invoice, invoice_id)
-        assert invoice is not None
-        invoice.status = InvoiceStatus.rejected
-        invoice.error_code = code
-        invoice.error_details = details
-        invoice.updated_at = utcnow()
-        session.add(invoice)
-        audit.record(
-            session, actor, "invoice.rejected", f"invoice:{invoice_id}", client_id=invoice.client_id, code=code
-        )
+        return sending_outcomes.apply(session, actor, invoice_id, status, upo)
 
 
 def _update(invoice_id: int, **values: Any) -> None:
@@ -298,6 +235,7 @@ def abandon_batch(*, actor: Actor, invoice_ids: Sequence[int], reason: str) -> N
     its audit event."""
     actor.require(Permission.run_operations)
     with session_scope(write=True) as session:
+        invoices_in_office(session, actor, invoice_ids)
         for invoice in session.exec(select(Invoice).where(col(Invoice.id).in_(list(invoice_ids)))).all():
             if invoice.status in (InvoiceStatus.queued, InvoiceStatus.sending):
                 invoice.status = InvoiceStatus.failed

@@ -736,6 +736,9 @@ TEXTS: dict[str, str] = {
     "ids.company_key.nip": "the third part of the key: {error}",
     # --- core: invoice files (core/invoice_xml.py) ---
     "invoice_file.bom_removed": "the BOM was removed: KSeF accepts UTF-8 without a BOM",
+    "invoice_file.not_utf8": "The file is not in UTF-8, and KSeF accepts invoices in UTF-8 only; save it as UTF-8.",
+    "invoice_file.doctype": "The file holds a DOCTYPE declaration or an entity (DTD), which KSeF refuses; remove them.",
+    "invoice_file.not_fa3_readable": "The file cannot be checked against the FA(3) schema; it is not a valid FA(3).",
     "invoice_file.too_big": "the invoice has {size} bytes; KSeF accepts up to 1,000,000 bytes without attachments",
     "invoice_file.not_xml": "line {line}: the file is not valid XML ({reason})",
     "invoice_file.xsd": "line {line}, element {element}: {reason}",
@@ -760,6 +763,7 @@ TEXTS: dict[str, str] = {
     "invoice_file.syntax.extra_content": "extra content after the end of the document",
     # --- core: certificate files (core/services/certificates/files.py) ---
     "certificate_file.not_x509": "The file is not an X.509 certificate (neither PEM nor DER).",
+    "certificate_file.both_formats": "Give either a certificate with its key (PEM/DER) or a PKCS#12 file, not both.",
     "certificate_file.key_encrypted": "The private key is encrypted: enter the key's password.",
     "certificate_file.key_not_encrypted": (
         "The private key is not encrypted: remove the password or choose another file."
@@ -1030,6 +1034,15 @@ TEXTS: dict[str, str] = {
     "cli.worker_silent": "No worker answered within {seconds:.0f} s. Is `python -m core.jobs.worker` running?",
     "cli.report.range_only_usage": "--from/--to apply to usage reports only.",
     "cli.report.export_failed": "The export failed: {error}",
+    "cli.description": (
+        "KSeF Office Console: an administrator's tool on the server. Whoever runs it can read the database and the "
+        "master key; --as does not sign in, it only applies that user's role (default: the system administrator)."
+    ),
+    "cli.as_help": "act as this console user, with their permissions (default: the system administrator)",
+    "cli.unexpected": "Unexpected error ({kind}); the command stopped (details: KSEF_CONSOLE_LOG_LEVEL=DEBUG).",
+    "cli.file_unreadable": "Cannot read the file {path}: {reason}.",
+    "cli.interrupted": "Interrupted.",
+    "cli.office_exists": "The office {account_id} exists already; create another one only with --force.",
     # --- core: linking clients (core/services/linking) ---
     "client.not_found": "There is no client number {id}.",
     "client.not_found_active": "There is no active client number {id}.",
@@ -1086,7 +1099,10 @@ TEXTS: dict[str, str] = {
         "This token belongs to the company {owner} (NIP {owner_nip}), not to {client} (NIP {nip})."
     ),
     "credential.token_of_nip": "This token belongs to the company with NIP {owner_nip}, not to {client} (NIP {nip}).",
-    "credential.not_a_token": "This does not look like a KSeF token (paste the whole token, without spaces).",
+    "credential.not_a_token": (
+        "This does not look like a KSeF token: a token reads “reference number|nip-NIP|secret” (paste all of it)."
+    ),
+    "credential.duplicate_certificate": "This certificate is in the console already ({label}); it was not added again.",
     "credential.not_found": "There is no credential number {id}.",
     # --- core: KSeF connections of clients (core/services/linking/connection.py) ---
     "link.client_not_linked": "The client {client} is not linked to KSeF.",
@@ -1129,7 +1145,8 @@ TEXTS: dict[str, str] = {
     "clients.not_found_nip": "There is no client with NIP {nip}.",
     "office.missing": "The office does not exist.",
     # --- core: importing clients (core/services/clients/importer.py) ---
-    "import.encoding": "The file is not text in UTF-8 or Windows-1250.",
+    "import.encoding": "The file is not text in UTF-8, Windows-1250 or UTF-16 with a BOM; save it as CSV UTF-8.",
+    "import.bad_csv": "The CSV file cannot be read (e.g. a line break inside a field); save it again from Excel.",
     "import.bad_xlsx": "The XLSX file is damaged or not an Excel sheet.",
     "import.too_big": "The file is too big (over {megabytes} MB).",
     "import.empty": "The file is empty.",

@@ -756,6 +756,9 @@ TEXTS: dict[str, str] = {
     "ids.company_key.nip": "trzecia część klucza: {error}",
     # --- core: invoice files (core/invoice_xml.py) ---
     "invoice_file.bom_removed": "usunięto znacznik BOM: KSeF przyjmuje UTF-8 bez BOM",
+    "invoice_file.not_utf8": "Plik nie jest zapisany w UTF-8, a KSeF przyjmuje faktury tylko w UTF-8; zapisz go tak.",
+    "invoice_file.doctype": "Plik zawiera deklarację DOCTYPE lub encję (DTD), których KSeF nie przyjmuje; usuń je.",
+    "invoice_file.not_fa3_readable": "Pliku nie da się sprawdzić ze schematem FA(3); to nie jest poprawna faktura.",
     "invoice_file.too_big": "faktura ma {size} bajtów; KSeF przyjmuje do 1 000 000 bajtów bez załączników",
     "invoice_file.not_xml": "wiersz {line}: plik nie jest poprawnym XML ({reason})",
     "invoice_file.xsd": "wiersz {line}, element {element}: {reason}",
@@ -780,6 +783,7 @@ TEXTS: dict[str, str] = {
     "invoice_file.syntax.extra_content": "dodatkowa treść po końcu dokumentu",
     # --- core: certificate files (core/services/certificates/files.py) ---
     "certificate_file.not_x509": "Plik nie jest certyfikatem X.509 (ani PEM, ani DER).",
+    "certificate_file.both_formats": "Podaj albo certyfikat z kluczem (PEM/DER), albo plik PKCS#12, nie oba naraz.",
     "certificate_file.key_encrypted": "Klucz prywatny jest zaszyfrowany: podaj hasło do klucza.",
     "certificate_file.key_not_encrypted": "Klucz prywatny nie jest zaszyfrowany: usuń hasło albo wybierz inny plik.",
     "certificate_file.key_wrong_password": "Nieprawidłowe hasło do klucza prywatnego (albo plik nie jest kluczem).",
@@ -1045,6 +1049,15 @@ TEXTS: dict[str, str] = {
     "cli.worker_silent": "Żaden worker nie odpowiedział w {seconds:.0f} s. Czy `python -m core.jobs.worker` działa?",
     "cli.report.range_only_usage": "--from/--to dotyczą tylko raportów użycia.",
     "cli.report.export_failed": "Eksport się nie udał: {error}",
+    "cli.description": (
+        "Konsola biura KSeF: narzędzie administratora na serwerze. Kto ją uruchamia, czyta bazę danych i klucz "
+        "główny; --as nie loguje, tylko sprawdza uprawnienia roli tego użytkownika (domyślnie: administrator systemu)."
+    ),
+    "cli.as_help": "działaj jako ten użytkownik konsoli i z jego uprawnieniami (domyślnie: administrator systemu)",
+    "cli.unexpected": "Nieoczekiwany błąd ({kind}); polecenie przerwano (szczegóły: KSEF_CONSOLE_LOG_LEVEL=DEBUG).",
+    "cli.file_unreadable": "Nie można odczytać pliku {path}: {reason}.",
+    "cli.interrupted": "Przerwano.",
+    "cli.office_exists": "Biuro {account_id} już istnieje; drugie biuro utworzysz tylko z --force.",
     # --- core: linking clients (core/services/linking) ---
     "client.not_found": "Nie ma klienta o numerze {id}.",
     "client.not_found_active": "Nie ma aktywnego klienta o numerze {id}.",
@@ -1101,7 +1114,10 @@ TEXTS: dict[str, str] = {
     "credential_status.expired": "wygasły",
     "credential.token_of_named": "Ten token należy do firmy {owner} (NIP {owner_nip}), nie do {client} (NIP {nip}).",
     "credential.token_of_nip": "Ten token należy do firmy o NIP {owner_nip}, nie do {client} (NIP {nip}).",
-    "credential.not_a_token": "To nie wygląda na token KSeF (wklej cały token, bez spacji).",
+    "credential.not_a_token": (
+        "To nie wygląda na token KSeF: token ma postać „numer referencyjny|nip-NIP|sekret” (wklej cały, bez spacji)."
+    ),
+    "credential.duplicate_certificate": "Ten certyfikat już jest w konsoli ({label}); drugi raz go nie dodano.",
     "credential.not_found": "Nie ma poświadczenia o numerze {id}.",
     # --- core: KSeF connections of clients (core/services/linking/connection.py) ---
     "link.client_not_linked": "Klient {client} nie jest połączony z KSeF.",
@@ -1140,7 +1156,8 @@ TEXTS: dict[str, str] = {
     "clients.not_found_nip": "Nie ma klienta z NIP {nip}.",
     "office.missing": "Biuro nie istnieje.",
     # --- core: importing clients (core/services/clients/importer.py) ---
-    "import.encoding": "Plik nie jest tekstem w UTF-8 ani w Windows-1250.",
+    "import.encoding": "Plik nie jest tekstem w UTF-8, Windows-1250 ani UTF-16 z BOM; zapisz go jako CSV UTF-8.",
+    "import.bad_csv": "Pliku CSV nie da się odczytać (np. koniec wiersza wewnątrz pola); zapisz go ponownie z Excela.",
     "import.bad_xlsx": "Plik XLSX jest uszkodzony albo nie jest arkuszem Excela.",
     "import.too_big": "Plik jest za duży (ponad {megabytes} MB).",
     "import.empty": "Plik jest pusty.",

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from simulator.invoicegen import random_nip
 from simulator.testing import SimAdmin, SimProcess
+from tests.bench.report import bench
 
 CONTEXTS = 300
 CONNECTIONS = 50
@@ -167,5 +168,6 @@ def test_simulator_own_time_under_concurrency():
     )
     print(f"  client-observed    p50={_pct(rec.wall_ms, 0.5):6.2f} ms p95={_pct(rec.wall_ms, 0.95):6.2f} ms")
     print(f"  server stats: requests={server['requests']} 429s={server['tooManyRequests']} ownTime={server['ownTime']}")
+    bench("simulator_own_time_p95_over_bound", p95 / BOUND_MS, "ratio", "<=", 1)
     refused = {key: count for key, count in rec.statuses.items() if key.endswith((":429", ":500"))}
     assert not refused  # correctness (the load stays inside production limits), not timing

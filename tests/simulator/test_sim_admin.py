@@ -208,3 +208,24 @@ def test_state_is_saved_periodically(tmp_path, monkeypatch):
         ):
             time.sleep(0.05)
         assert "Zapisany Klient" in path.read_text("utf-8")  # written while the server still runs
+
+
+def test_requests_are_recorded_for_a_replay_and_rate_windows_can_be_forgotten(admin, ksef, http):
+    seeded = admin.seed(OFFICE_NIP, "Biuro", [{"nip": CLIENT_NIP, "name": "K", "scenario": "healthy"}], 0)
+    access = token_auth(ksef, CLIENT_NIP, seeded["clients"][0]["ksefToken"]).access_token
+    headers = {"Authorization": f"Bearer {access}"}
+    assert admin.record_requests(True) == {"recording": True}
+    assert http.get("/v2/rate-limits", headers=headers).status_code == 200
+    admin.record_requests(False)
+    http.get("/v2/rate-limits", headers=headers)  # after the recording stopped: not kept
+    (recorded,) = admin.recorded_requests()
+    assert (recorded["method"], recorded["path"]) == ("GET", "/v2/rate-limits")
+    assert recorded["headers"]["authorization"] == f"Bearer {access}"
+    limits = {"perSecond": 1, "perMinute": 1, "perHour": 1}
+    body = ksef.rate_limits.get_rate_limits(access_token=access).to_dict() | {"invoiceMetadata": limits}
+    assert http.post("/v2/testdata/rate-limits", json={"rateLimits": body}, headers=headers).is_success
+    query = {"subjectType": "Subject1", "dateRange": {"dateType": "PermanentStorage", "from": "2026-11-01T00:00:00Z"}}
+    assert http.post("/v2/invoices/query/metadata", json=query, headers=headers).status_code == 200
+    assert http.post("/v2/invoices/query/metadata", json=query, headers=headers).status_code == 429
+    admin.reset_rate_limits()
+    assert http.post("/v2/invoices/query/metadata", json=query, headers=headers).status_code == 200

@@ -13,12 +13,13 @@ from sqlmodel import Session, col, or_, select
 
 from core import audit
 from core.db import session_scope
-from core.errors import InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput
 from core.ksef import session_cache
-from core.ksef.auth import token_context_nip
+from core.ksef.auth import has_ksef_token_shape, token_context_nip
 from core.models import Client, Credential
 from core.security import Actor, Permission
 from core.services.certificates.files import CertificateInfo, load_bundle
+from core.services.scope import client_in_office, credential_in_office, require_client
 from core.texts import Text
 from core.types import AuthMethod, CertificateType, CredentialSource, CredentialStatus, utcnow
 from core.vault import seal
@@ -72,10 +73,7 @@ class CredentialPublic:
 
 
 def _client(session: Session, actor: Actor, client_id: int) -> Client:
-    client = session.get(Client, client_id)
-    if client is None or client.office_id != actor.office_id:
-        raise NotFound(Text("client.not_found", id=client_id))
-    return client
+    return client_in_office(session, actor, client_id)
 
 
 def wrong_client_message(session: Session, actor: Actor, client: Client, other_nip: str) -> str:
@@ -91,8 +89,9 @@ def wrong_client_message(session: Session, actor: Actor, client: Client, other_n
 def add_ksef_token(*, actor: Actor, client_id: int, token: str, label: str = "") -> CredentialPublic:
     """Store a client's KSeF token; a token bound to another context is refused before any call."""
     actor.require(Permission.manage_credentials)
+    require_client(actor, client_id)  # ids first: another office's client is not found, whatever the token
     token = token.strip()
-    if len(token) < 20 or len(token) > 500 or any(ch.isspace() for ch in token):
+    if not has_ksef_token_shape(token):
         raise InvalidInput(Text("credential.not_a_token"))
     with session_scope(write=True) as session:
         client = _client(session, actor, client_id)
@@ -134,6 +133,8 @@ def add_certificate(
 ) -> CredentialPublic:
     """A KSeF certificate with its key; `client_id=None` makes it the office's, serving every client."""
     actor.require(Permission.manage_credentials)
+    if client_id is not None:
+        require_client(actor, client_id)  # a foreign client is refused before its file is even read
     info, key_pem = load_bundle(
         certificate=certificate,
         private_key=private_key,
@@ -144,6 +145,15 @@ def add_certificate(
     with session_scope(write=True) as session:
         if client_id is not None:
             _client(session, actor, client_id)
+        same = session.exec(
+            select(Credential).where(
+                Credential.office_id == actor.office_id,
+                Credential.fingerprint == info.fingerprint,
+                col(Credential.revoked_at).is_(None),
+            )
+        ).first()
+        if same is not None:  # the same certificate twice would be two links' worth of one secret
+            raise Conflict(Text("credential.duplicate_certificate", label=same.label))
         row = insert_certificate(
             session, office_id=actor.office_id, client_id=client_id, info=info, key_pem=key_pem, label=label
         )
@@ -197,6 +207,7 @@ def list_credentials(
     *, actor: Actor, client_id: int | None = None, include_office: bool = True, include_revoked: bool = False
 ) -> list[CredentialPublic]:
     actor.require(Permission.view_secrets_metadata)
+    require_client(actor, client_id)
     query = select(Credential).where(Credential.office_id == actor.office_id)
     if client_id is not None:
         scope = Credential.client_id == client_id
@@ -212,9 +223,7 @@ def revoke_credential(*, actor: Actor, credential_id: int) -> CredentialPublic:
     """Stop using a credential here (the KSeF-side revoke of a token or certificate is a separate act)."""
     actor.require(Permission.manage_credentials)
     with session_scope(write=True) as session:
-        row = session.get(Credential, credential_id)
-        if row is None or row.office_id != actor.office_id:
-            raise NotFound(Text("credential.not_found", id=credential_id))
+        row = credential_in_office(session, actor, credential_id)
         row.revoked_at = row.revoked_at or utcnow()
         row.status = CredentialStatus.revoked
         row.secret_ciphertext = None  # nothing to leak once it is out of use
@@ -236,8 +245,8 @@ def record_authorization(*, actor: Actor, credential_id: int, status: Credential
     operation `actor` runs; a change of status is audited."""
     actor.require(Permission.run_operations)
     with session_scope(write=True) as session:
-        row = session.get(Credential, credential_id)
-        if row is None or row.status == status or row.revoked_at is not None:
+        row = credential_in_office(session, actor, credential_id)
+        if row.status == status or row.revoked_at is not None:
             return
         previous, row.status = row.status, status
         if status == CredentialStatus.authorized:

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from core import audit
 from core.db import session_scope
 from core.errors import InvalidInput, NotFound
+from core.ids import parse_company_key
 from core.jobs.kinds import LINK_CONNECT, LINK_VERIFY, BulkLinkResult, LinkConnectPayload, LinkVerifyPayload
 from core.jobs.queue import start_job
 from core.jobs.spec import Progress, no_progress
@@ -28,8 +29,9 @@ from core.services.linking.connection import LinkFacts, link_facts, open_ksef
 from core.services.linking.credentials import wrong_client_message
 from core.services.linking.keys import check_key, require_key
 from core.services.linking.status import PAUSING_CLASSES, READ, WRITE, active_link, refresh_link_status
+from core.services.scope import client_in_office, clients_in_office, credential_in_office, require_clients
 from core.texts import Text
-from core.types import AuthMethod, KsefEnvironment, ProblemClass, utcnow
+from core.types import AuthMethod, KsefEnvironment, LinkStatus, ProblemClass, utcnow
 from core.vault import unseal_text
 
 OPERATION = "link"
@@ -90,10 +92,12 @@ def unlink_client(*, actor: Actor, client_id: int) -> str:
 
 
 def _own_client(session: Session, actor: Actor, client_id: int) -> Client:
-    client = session.get(Client, client_id)
-    if client is None or client.office_id != actor.office_id:
-        raise NotFound(Text("client.not_found", id=client_id))
-    return client
+    return client_in_office(session, actor, client_id)
+
+
+def _request_credential_in_office(session: Session, actor: Actor, request: LinkRequest) -> None:
+    if request.credential_id is not None:
+        credential_in_office(session, actor, request.credential_id)
 
 
 def _check_request(request: LinkRequest) -> None:
@@ -103,12 +107,14 @@ def _check_request(request: LinkRequest) -> None:
         raise InvalidInput(Text("environment.unknown", environment=repr(request.environment)))
     if request.environment == KsefEnvironment.PROD and not request.confirm_production:
         raise InvalidInput(Text("link.confirm_production"))
+    if request.company_key is not None:
+        parse_company_key(request.company_key)  # a malformed key is nobody's key: refused before anything is written
 
 
 def _prepare_link(session: Session, actor: Actor, client_id: int, request: LinkRequest) -> LinkFacts:
-    client = session.get(Client, client_id)
+    client = client_in_office(session, actor, client_id)
     office = session.get(Office, actor.office_id)
-    if client is None or office is None or client.office_id != actor.office_id or client.archived_at is not None:
+    if office is None or client.archived_at is not None:
         raise NotFound(Text("client.not_found_active", id=client_id))
     environment = KsefEnvironment(request.environment or client.environment)
     method = AuthMethod(request.auth_method)
@@ -116,6 +122,11 @@ def _prepare_link(session: Session, actor: Actor, client_id: int, request: LinkR
         raise InvalidInput(Text("link.client_in_production"))
     credential = _pick_credential(session, actor, client, request)
     link = active_link(session, client_id)
+    if request.company_key and link is not None and link.company_key and client.link_status == LinkStatus.linked:
+        # A working link keeps its key unless the new one is right: a wrong key is refused, never stored.
+        checked = check_key(session, office=office, client=client, raw_key=request.company_key, context_nip=None)
+        if not checked.ok:
+            raise InvalidInput(Text("link.key_refused", message=checked.message, fix=checked.fix))
     if link is None:
         link = Link(client_id=client_id, environment=environment, auth_method=method)
     link.environment = environment
@@ -131,14 +142,14 @@ def _prepare_link(session: Session, actor: Actor, client_id: int, request: LinkR
 
 def _pick_credential(session: Session, actor: Actor, client: Client, request: LinkRequest) -> Credential:
     if request.credential_id is not None:
-        credential = session.get(Credential, request.credential_id)
-        if credential is None or credential.office_id != actor.office_id or credential.revoked_at is not None:
+        chosen = credential_in_office(session, actor, request.credential_id)
+        if chosen.revoked_at is not None:
             raise InvalidInput(Text("link.credential_gone"))
-        if credential.client_id not in (None, client.id):
+        if chosen.client_id not in (None, client.id):
             raise InvalidInput(Text("link.credential_other_client", client=client.name))
-        if credential.kind != request.auth_method:
+        if chosen.kind != request.auth_method:
             raise InvalidInput(Text("link.credential_wrong_method"))
-        return credential
+        return chosen
     if request.auth_method in {AuthMethod.qualified_signature, AuthMethod.trusted_profile}:
         raise InvalidInput(Text("link.sign_instead"))
     credential = session.exec(
@@ -262,6 +273,8 @@ def start_bulk_connect(*, actor: Actor, client_ids: list[int], request: LinkRequ
         raise InvalidInput(Text("link.choose_clients"))
     payload = LinkConnectPayload(client_ids=tuple(client_ids), request=request)
     with session_scope(write=True) as session:
+        clients_in_office(session, actor, client_ids)
+        _request_credential_in_office(session, actor, request)
         job = start_job(
             session,
             actor,
@@ -283,6 +296,7 @@ def start_bulk_verify(*, actor: Actor, client_ids: list[int]) -> int:
 def queue_bulk_verify(session: Session, actor: Actor, client_ids: list[int]) -> int:
     """`start_bulk_verify` in the caller's transaction."""
     actor.require(Permission.run_operations)
+    clients_in_office(session, actor, client_ids)
     job = start_job(
         session,
         actor,
@@ -323,6 +337,7 @@ def bulk_connect(
 ) -> BulkLinkResult:
     """The bulk connect job's body: `connect_client` for each client, each checked and audited on its own."""
     actor.require(Permission.run_operations)
+    require_clients(actor, client_ids)  # a foreign id is refused whole: nothing of another office is touched
 
     def attempt(client_id: int) -> LinkOutcome:
         try:
@@ -338,4 +353,5 @@ def bulk_connect(
 def bulk_verify(*, actor: Actor, client_ids: Sequence[int], progress: Progress = no_progress) -> BulkLinkResult:
     """The bulk verify job's body: `verify_link` for each client."""
     actor.require(Permission.run_operations)
+    require_clients(actor, client_ids)
     return _run_bulk(client_ids, lambda client_id: verify_link(actor=actor, client_id=client_id), progress)

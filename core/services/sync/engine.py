@@ -23,6 +23,7 @@ from core.ksef.transcript import Transcript
 from core.models import Office, SyncState
 from core.security import Actor, Permission
 from core.services.linking.connection import KsefCall, LinkFacts, load_facts, open_ksef
+from core.services.scope import require_client
 from core.services.sync.outcome import SUBJECT_TYPES, SubjectReport, SyncReport, record_outcome
 from core.services.sync.request import MIN_INTERVAL
 from core.services.sync.store import known_numbers, retry_on_conflict, store_received, sync_state
@@ -37,6 +38,7 @@ DEFAULT_BACKFILL_FROM = datetime(2026, 2, 1, tzinfo=UTC)  # KSeF became mandator
 
 def sync_client(*, actor: Actor, client_id: int, subject_types: tuple[SubjectType, ...] = SUBJECT_TYPES) -> SyncReport:
     actor.require(Permission.run_operations)
+    require_client(actor, client_id)
     facts = load_facts(client_id)
     interval = _interval(facts.office_id)
     report = SyncReport(client_id)

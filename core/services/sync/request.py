@@ -10,12 +10,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from core.db import session_scope
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput
 from core.jobs.kinds import SYNC, SyncPayload
 from core.jobs.queue import StartedJob, start_job
-from core.models import Client, JobRun, SyncState
+from core.models import JobRun, SyncState
 from core.security import Actor, Permission
 from core.services.linking.status import can_sync, syncable_clients
+from core.services.scope import client_in_office
 from core.texts import Text
 from core.types import JobStatus, utcnow
 
@@ -35,9 +36,7 @@ def request_sync(*, actor: Actor, client_id: int) -> tuple[int, datetime]:
 
 
 def _request(session: Session, actor: Actor, client_id: int) -> StartedJob:
-    client = session.get(Client, client_id)
-    if client is None or client.office_id != actor.office_id:
-        raise NotFound(Text("client.not_found", id=client_id))
+    client = client_in_office(session, actor, client_id)
     if not can_sync(session, client_id):
         raise InvalidInput(Text("sync.not_linked", client=client.name))
     # A failed attempt received nothing, so the 15-minute rule counts from the last successful one.

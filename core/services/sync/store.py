@@ -2,6 +2,10 @@
 
 Deduplicated by KSeF number per client. The HWM only moves forward and only together with the rows it covers, so a
 sync that dies half-way resumes from the last stored page without a gap or a duplicate.
+
+A page is written in bulk: three multi-row INSERTs (invoices with RETURNING their ids, documents, usage events)
+instead of an ORM flush per invoice. The profile of a fleet sync (tests/bench/profile_sync.py) showed the per-invoice
+flushes as about a quarter of a client's CPU, next to the limiter's transaction per request.
 """
 
 from __future__ import annotations
@@ -11,13 +15,13 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.db import session_scope
 from core.ksef.gateway import parse_ksef_datetime
-from core.models import Invoice, InvoiceDocument, SyncState
-from core.services.usage.events import count_operation
+from core.models import Invoice, InvoiceDocument, SyncState, UsageEvent
 from core.types import InvoiceStatus, SubjectType, UsageKind, utcnow
 
 T = TypeVar("T")
@@ -125,24 +129,35 @@ def _store_received(
                 select(Invoice.ksef_number).where(Invoice.client_id == client_id, col(Invoice.ksef_number).in_(numbers))
             ).all()
         )
-        added = 0
+        fresh: list[tuple[dict[str, Any], bytes]] = []
         for meta, xml in items:
-            if meta["ksefNumber"] in existing:
-                continue
-            existing.add(meta["ksefNumber"])
-            invoice = invoice_from_metadata(client_id, subject_type, meta)
-            session.add(invoice)
-            session.flush()
-            assert invoice.id is not None
-            session.add(InvoiceDocument(invoice_id=invoice.id, xml=xml))
-            count_operation(
-                session,
-                office_id=office_id,
-                client_id=client_id,
-                invoice_id=invoice.id,
-                kind=UsageKind.invoice_received,
+            if meta["ksefNumber"] not in existing:
+                existing.add(meta["ksefNumber"])
+                fresh.append((meta, xml))
+        if fresh:
+            rows = [
+                invoice_from_metadata(client_id, subject_type, meta).model_dump(exclude={"id"}, warnings=False)
+                for meta, _ in fresh
+            ]
+            table = Invoice.__table__  # type: ignore[attr-defined]
+            ids = (
+                session.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+                .scalars()
+                .all()
             )
-            added += 1
+            session.execute(
+                sa.insert(InvoiceDocument.__table__),  # type: ignore[attr-defined]
+                [{"invoice_id": invoice_id, "xml": xml} for invoice_id, (_meta, xml) in zip(ids, fresh, strict=True)],
+            )
+            usage = [
+                UsageEvent(office_id=office_id, client_id=client_id, invoice_id=i, kind=UsageKind.invoice_received)
+                for i in ids
+            ]
+            session.execute(
+                sa.insert(UsageEvent.__table__),  # type: ignore[attr-defined]
+                [event.model_dump(exclude={"id"}) for event in usage],
+            )
+        added = len(fresh)
         if new_hwm is not None:
             state = sync_state(session, client_id, subject_type)
             if state.hwm is None or new_hwm > state.hwm:

@@ -73,3 +73,24 @@ def test_a_429_asking_for_a_long_wait_blocks_the_context_for_every_worker(sqlite
     assert (failure.problem_class, failure.retry_after) == (ProblemClass.rate_limited, 90)
     assert len(calls) == 1
     assert RateLimiter().try_acquire("SIM", NIP, "invoiceMetadata") > 80
+
+
+def test_a_batch_part_goes_only_to_an_allowed_host_with_its_headers_and_no_token(sqlite_db):
+    from core.ksef import environments
+
+    seen: list[httpx.Request] = []
+
+    def storage(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(201 if "good" in request.url.path else 403)
+
+    allowed = environments.host_url("SIM").rsplit("/v2", 1)[0]
+    with gateway(storage) as ksef:
+        with pytest.raises(KsefFailure) as foreign:
+            ksef.upload_presigned("PUT", "https://storage.example/part/1?sig=x", {}, b"part")
+        assert foreign.value.problem_class == ProblemClass.internal and seen == []
+        ksef.upload_presigned("PUT", f"{allowed}/storage/batch/good/1?sig=x", {"x-ms-blob-type": "BlockBlob"}, b"p")
+        with pytest.raises(KsefFailure):
+            ksef.upload_presigned("PUT", f"{allowed}/storage/batch/expired/1?sig=x", {}, b"p")
+    assert (seen[0].method, seen[0].content, seen[0].headers["x-ms-blob-type"]) == ("PUT", b"p", "BlockBlob")
+    assert "authorization" not in seen[0].headers

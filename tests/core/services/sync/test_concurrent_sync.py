@@ -38,21 +38,21 @@ def test_an_invoice_a_concurrent_sync_stored_first_is_skipped_not_an_error(postg
     client_id = seeding.add_clients(office, 1, seed=5)[0]
     meta = {"ksefNumber": "5265877635-20260301-0100000000AB-01", "permanentStorageDate": "2026-03-01T10:00:00Z"}
     inserted, release = threading.Event(), threading.Event()
-    counted = store.count_operation
+    state_of = store.sync_state
 
-    def slow_first(session, **values):  # the first writer holds its uncommitted row until the second one waits on it
-        counted(session, **values)
+    def slow_first(session, *args):  # the first writer holds its uncommitted rows until the second one waits on them
         if threading.current_thread().name == "first":
             inserted.set()
             release.wait(10)
+        return state_of(session, *args)
 
-    monkeypatch.setattr(store, "count_operation", slow_first)
+    monkeypatch.setattr(store, "sync_state", slow_first)
     items = [(meta, b"<Faktura/>")]
 
     def run() -> int:
         return store.store_received(
             office_id=office.office_id, client_id=client_id, subject_type=SubjectType.Subject2, items=items,
-            new_hwm=None,
+            new_hwm=utcnow(),
         )  # fmt: skip
 
     results: dict[str, int] = {}
