@@ -2,8 +2,9 @@
 
 The Klienci and Klient pages are opened in chromium against `streamlit run dashboard/server.py`; the figure is the time
 from asking for the page's address to its table (Klienci) or its client heading (Klient) being visible and the script
-run finished, the median of several loads. The same UI process is measured with 50 clients and, after 9,950 more are
-inserted in bulk, with 10,000; goal: 10,000 ÷ 50 ≤ 1.5 for each page. A signed-in browser resumes its session from the
+run finished, the median of several loads. Two offices share one UI process and database, one with 50 clients and one
+with 10,000, and their loads alternate, so the machine's load (a shared CI box) weighs on both alike; goal: 10,000 ÷ 50
+≤ 1.5 for each page. A signed-in browser resumes its session from the
 cookie on every load, so each load is a fresh Streamlit session, like a user's F5.
 """
 
@@ -20,7 +21,9 @@ from playwright.sync_api import Page, expect
 from core import db
 from core.models import Client
 from tests.bench.report import bench
+from tests.conftest import make_office
 from tests.e2e.conftest import settled, sign_in
+from tests.factories import valid_nips
 
 pytestmark = pytest.mark.e2e
 
@@ -29,12 +32,12 @@ GOAL = 1.5
 STATUSES = ["linked", "degraded", "action_required", "error", "not_linked"]
 
 
-def _add_clients(office_id: int, first: int, count: int) -> None:
+def _add_clients(office_id: int, first: int, count: int, nip_base: int = 1_000_000_000) -> None:
     now = datetime.now(UTC)
     rows = [
         {
             "office_id": office_id,
-            "nip": f"{1_000_000_000 + i:010d}",
+            "nip": f"{nip_base + i:010d}",
             "name": f"Firma {i:05d} sp. z o.o.",
             "email": "",
             "erp_id": f"ERP-{i}",
@@ -58,10 +61,13 @@ def _load_ms(page: Page, url: str, ready) -> float:  # type: ignore[no-untyped-d
     return (time.perf_counter() - started) * 1000
 
 
-def _median_ms(page: Page, url: str, ready) -> float:  # type: ignore[no-untyped-def]
-    for _ in range(2):  # warm: the page's modules and the database's caches
-        _load_ms(page, url, ready)
-    return statistics.median(_load_ms(page, url, ready) for _ in range(LOADS))
+def _medians(small: Page, large: Page, small_url: str, large_url: str, ready) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Loads alternate between the two offices; two warm loads each first (modules, database caches)."""
+    for _ in range(2):
+        _load_ms(small, small_url, ready)
+        _load_ms(large, large_url, ready)
+    pairs = [(_load_ms(small, small_url, ready), _load_ms(large, large_url, ready)) for _ in range(LOADS)]
+    return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
 
 
 def _table(page: Page):  # type: ignore[no-untyped-def]
@@ -73,15 +79,29 @@ def _client_heading(page: Page):  # type: ignore[no-untyped-def]
 
 
 def test_klienci_and_klient_pages_at_ten_thousand_clients_against_fifty(page, ui_url, office):
+    big = make_office(name="Biuro Duże", nip=valid_nips(1, seed=3)[0], account_id="BR-BIG", suffix="2")
     _add_clients(office.office_id, 0, 50)
+    _add_clients(big.office_id, 0, 10_000, nip_base=1_100_000_000)
     sign_in(page, ui_url, "kierownik", office.passwords["kierownik"])
-    klienci, klient = f"{ui_url}klienci", f"{ui_url}klient?nip={1_000_000_007:010d}"
-    small = {"klienci": _median_ms(page, klienci, _table), "klient": _median_ms(page, klient, _client_heading)}
-    _add_clients(office.office_id, 50, 9_950)
-    large = {"klienci": _median_ms(page, klienci, _table), "klient": _median_ms(page, klient, _client_heading)}
-    for name in ("klienci", "klient"):
+    other = page.context.browser.new_context(viewport={"width": 1400, "height": 1000}, locale="pl-PL")
+    large = other.new_page()
+    large.set_default_timeout(30_000)
+    sign_in(large, ui_url, "kierownik2", big.passwords["kierownik2"])
+    results = {
+        "klienci": _medians(page, large, f"{ui_url}klienci", f"{ui_url}klienci", _table),
+        "klient": _medians(
+            page,
+            large,
+            f"{ui_url}klient?nip={1_000_000_007:010d}",
+            f"{ui_url}klient?nip={1_100_000_007:010d}",
+            _client_heading,
+        ),
+    }
+    other.close()
+    for name, (small_ms, large_ms) in results.items():
         sentence = (
-            f"\n{name.capitalize()} page: {large[name]:.0f} ms at 10,000 clients, {small[name]:.0f} ms at 50 "
-            f"(median of {LOADS} loads in chromium, time to the {'table' if name == 'klienci' else 'client'} visible)"
+            f"\n{name.capitalize()} page: {large_ms:.0f} ms at 10,000 clients, {small_ms:.0f} ms at 50 "
+            f"(median of {LOADS} alternating loads in chromium, time to the "
+            f"{'table' if name == 'klienci' else 'client'} visible)"
         )
-        bench(f"page_{name}_10000_vs_50", round(large[name] / small[name], 2), "ratio", "<=", GOAL, sentence)
+        bench(f"page_{name}_10000_vs_50", round(large_ms / small_ms, 2), "ratio", "<=", GOAL, sentence)
