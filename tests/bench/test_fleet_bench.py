@@ -252,14 +252,17 @@ def _fleet_sync_bench(console: tuple[SimProcess, SimAdmin], size: int) -> None:
     bench(f"fleet_sync_{size}_429", stats["tooManyRequests"], "responses", "==", 0, refused_sentence)
 
 
+@pytest.mark.timeout(3600)
 def test_fleet_sync_of_three_hundred_clients(console):
     _fleet_sync_bench(console, 300)
 
 
+@pytest.mark.timeout(4 * 3600)  # 3,000 clients: set-up, fleet, replays and the sequential sample take a while
 def test_fleet_sync_of_a_large_fleet(console):
     _fleet_sync_bench(console, LARGE_FLEET)
 
 
+@pytest.mark.timeout(3600)
 def test_fleet_sync_on_postgresql_with_two_workers(console, postgres_server, monkeypatch):
     """One worker, then two worker processes on the same PostgreSQL database and fleet: the scaling, and every job
     run exactly once (one attempt, and KSeF asked for each client's new invoices exactly once per run)."""
