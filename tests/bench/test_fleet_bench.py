@@ -217,6 +217,8 @@ def _fleet_sync_bench(console: tuple[SimProcess, SimAdmin], size: int) -> None:
     actor, ids, nips = _set_up_fleet(admin, size)
     wall, stats, recorded = _fleet_run(admin, actor, nips, "fleet", WORKER_PROCESSES)
     concurrency = WORKER_PROCESSES * WORKER_CONCURRENCY
+    _say(f"\n[sync] {size} clients: fleet wall {wall:.2f} s, {stats['requests']} requests, "
+         f"{stats['tooManyRequests']} × 429")  # fmt: skip
     sequences, unreplayed = by_client(recorded)
     admin.reset_rate_limits()
     floor, floor_429 = replay(sim.url, sequences, concurrency)
