@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint format install clean
+.PHONY: run test bench soak lint format install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/pytest tests/bench -s -p no:randomly -o addopts="" -q
+
+soak: $(STAMP)
+	$(BIN)/pytest tests/soak -s -p no:randomly -o addopts="" -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

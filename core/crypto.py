@@ -20,6 +20,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from core.errors import ServiceError
+from core.files import private_dir
 from core.settings import get_settings
 from core.texts import Text
 
@@ -105,7 +106,7 @@ class Keyring:
 def _read_or_create_key_file(path: Path) -> str:
     if path.exists():
         return path.read_text(encoding="ascii")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(new_key() + "\n")

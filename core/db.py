@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core import texts
+from core.files import private_dir, private_file
 from core.settings import get_settings
 
 _engine: Engine | None = None
@@ -46,7 +47,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def _make_sqlite_engine(url: str, **kwargs: Any) -> Engine:
     path = sa.engine.make_url(url).database
     if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(path).parent
+        if folder.resolve() == get_settings().data_dir:  # the console's own data folder: private
+            private_dir(folder)
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+        private_file(path)  # SQLite keeps a file's mode, and gives its -wal and -shm files the same
     engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
 
     @event.listens_for(engine, "connect")

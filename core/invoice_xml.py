@@ -163,9 +163,34 @@ def _grosze(text: str) -> int | None:
         return None
 
 
+# Byte-order marks of the encodings KSeF refuses (UTF-32 first: its little-endian mark begins like UTF-16's).
+_OTHER_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"\xff\xfe", b"\xfe\xff")
+_DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_DOCTYPE = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def check_encoding_and_dtd(data: bytes) -> None:
+    """What KSeF refuses before reading a single element (PROTOCOL.md §13: UTF-8 only, no DTD), checked before
+    anything else so that no parser ever sees an entity or a file in another encoding. One sentence each."""
+    if data.startswith(_OTHER_BOMS) or b"\x00" in data[:200]:
+        raise InvoiceFileError(Text("invoice_file.not_utf8"))
+    declared = _DECLARED_ENCODING.match(data.removeprefix(UTF8_BOM))
+    if declared is not None and declared.group(1).decode("ascii").lower().replace("_", "-") not in ("utf-8", "utf8"):
+        raise InvoiceFileError(Text("invoice_file.not_utf8"))
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvoiceFileError(Text("invoice_file.not_utf8")) from None
+    if _DOCTYPE.search(data):
+        raise InvoiceFileError(Text("invoice_file.doctype"))
+
+
 def check_invoice(data: bytes) -> tuple[bytes, InvoiceFacts]:
     """Return the bytes to send (a UTF-8 BOM removed) and the invoice's facts, or raise InvoiceFileError."""
     warnings: list[str] = []
+    if len(data) > MAX_INVOICE_BYTES + len(UTF8_BOM):
+        raise InvoiceFileError(Text("invoice_file.too_big", size=len(data)))
+    check_encoding_and_dtd(data)
     if data.startswith(UTF8_BOM):
         data = data[len(UTF8_BOM) :]
         warnings.append(Text("invoice_file.bom_removed"))
@@ -176,7 +201,11 @@ def check_invoice(data: bytes) -> tuple[bytes, InvoiceFacts]:
     except etree.XMLSyntaxError as error:
         raise InvoiceFileError(Text("invoice_file.not_xml", line=error.lineno, reason=_syntax(error.msg))) from None
     schema = ksef_spec.fa3_schema()
-    if not schema.validate(document):
+    try:
+        valid = schema.validate(document)
+    except etree.LxmlError:  # libxml2 gives up on some documents; the file is refused, never a traceback
+        raise InvoiceFileError(Text("invoice_file.not_fa3_readable")) from None
+    if not valid:
         problems = [
             Text(
                 "invoice_file.xsd",

@@ -1,6 +1,8 @@
 """`ksef-console`: every operation the UI offers, for scripts and support shells (DESIGN.md §4).
 
-Each subcommand calls the same service as the UI and prints a table, or JSON with `--json`.
+Each subcommand calls the same service as the UI and prints a table, or JSON with `--json`. It is an administrator's
+tool on the server: whoever can run it can read the database and the master key, so `--as` is not a sign-in; it only
+makes the command obey that user's role and office.
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ import os
 import sys
 from collections.abc import Sequence
 
-from core.cli import admin, clients, common, invoices, ksef, reports, users
+from core.cli import admin, certificates, clients, common, invoices, ksef, reports, users
+from core.texts import Text
 
-MODULES = [admin, users, clients, ksef, invoices, reports]
+MODULES = [admin, users, clients, ksef, certificates, invoices, reports]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ksef-console", description="KSeF Office Console")
+    parser = argparse.ArgumentParser(prog="ksef-console", description=Text("cli.description"))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in MODULES:
         module.register(commands)

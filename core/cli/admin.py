@@ -10,7 +10,8 @@ from typing import Any
 
 from core import db
 from core.cli.common import acting_user, command
-from core.errors import ServiceError
+from core.errors import Conflict, ServiceError
+from core.security import Permission
 from core.texts import Text
 from core.types import JobStatus
 
@@ -26,6 +27,7 @@ def register(commands: Any) -> None:
     init.add_argument("--account-id", required=True, help="the office master account id")
     init.add_argument("--manager", required=True, help="login of the first office manager")
     init.add_argument("--password-stdin", action="store_true")
+    init.add_argument("--force", action="store_true", help="create another office although one exists")
 
     demo = commands.add_parser("demo", help="the demo office").add_subparsers(dest="action", required=True)
     seed = command(demo, "seed", _demo_seed, "create the demo office, its users and clients (kept if present)")
@@ -48,16 +50,25 @@ def register(commands: Any) -> None:
 
 
 def _db_upgrade(args: argparse.Namespace) -> dict[str, str]:
-    db.upgrade()
+    db.upgrade()  # before the role check: --as needs the users table to exist
+    _require_as(args, Permission.manage_settings)
     return {"status": "ok", "database": db.get_engine().url.render_as_string(hide_password=True)}
 
 
 def _office_init(args: argparse.Namespace) -> dict[str, Any]:
     from core.models import UserCreate
-    from core.services.office import create_office
+    from core.services.office import create_office, find_office
     from core.services.users import create_user
     from core.types import Role
 
+    with db.session_scope() as session:
+        existing = find_office(session)
+    if existing is not None:
+        if not args.force:
+            raise Conflict(Text("cli.office_exists", account_id=existing.account_id))
+        _require_as(args, Permission.manage_settings)
+    elif getattr(args, "as_user", None):
+        acting_user(args)  # a named user must exist even where there is nothing yet to check against
     password = (
         sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass(Text("cli.manager_password"))
     )
@@ -77,6 +88,7 @@ def _office_init(args: argparse.Namespace) -> dict[str, Any]:
 def _demo_seed(args: argparse.Namespace) -> dict[str, Any]:
     from core.demo.office import seed_demo
 
+    _require_as(args, Permission.manage_settings)
     return seed_demo(with_simulator=not args.no_simulator)
 
 
@@ -103,7 +115,14 @@ def _worker_ping(args: argparse.Namespace) -> dict[str, Any]:
 def _worker_run_once(args: argparse.Namespace) -> dict[str, int]:
     from core.jobs.worker import drain
 
+    _require_as(args, Permission.run_fleet_operations)  # it runs every due job of every kind
     return {"jobs_run": drain("cli")}
+
+
+def _require_as(args: argparse.Namespace, permission: Permission) -> None:
+    """With `--as`, the command obeys that user's role; without it, the administrator at the server runs it."""
+    if getattr(args, "as_user", None):
+        acting_user(args).require(permission)
 
 
 def _keys_rotate(args: argparse.Namespace) -> dict[str, int]:
@@ -115,4 +134,7 @@ def _keys_rotate(args: argparse.Namespace) -> dict[str, int]:
 def _run(args: argparse.Namespace) -> None:
     from core.cli.launcher import run
 
+    if getattr(args, "as_user", None):
+        db.upgrade()
+        _require_as(args, Permission.manage_settings)
     sys.exit(run(demo=args.demo))

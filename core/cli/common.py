@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
@@ -22,7 +23,7 @@ Handler = Callable[[argparse.Namespace], Any]
 
 def add_common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--as", dest="as_user", metavar="USER", help="act as this console user (default: system)")
+    parser.add_argument("--as", dest="as_user", metavar="USER", help=Text("cli.as_help"))
     return parser
 
 
@@ -82,6 +83,14 @@ def execute(args: argparse.Namespace) -> int:
         result = args.handler(args)
     except ServiceError as error:  # the CLI speaks Polish: every problem's Polish sentence
         return _fail(args, error.lines(), code=2 if isinstance(error, InvalidInput) else 1)
+    except OSError as error:  # a file named on the command line cannot be read or written
+        reason = error.strerror or type(error).__name__
+        return _fail(args, [Text("cli.file_unreadable", path=str(error.filename or ""), reason=reason)], code=2)
+    except KeyboardInterrupt:
+        return _fail(args, [Text("cli.interrupted")], code=130)
+    except Exception as error:  # never a traceback for the person at the terminal: one sentence, details at DEBUG
+        logging.getLogger(__name__).debug("ksef-console failed", exc_info=True)
+        return _fail(args, [Text("cli.unexpected", kind=type(error).__name__)], code=2)
     if result is None:
         return 0
     if getattr(args, "json", False):

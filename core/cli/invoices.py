@@ -10,15 +10,16 @@ from typing import Any
 
 from core.cli.common import acting_user, command, print_table
 from core.errors import InvalidInput
+from core.files import write_private
 from core.formatting import format_money
 from core.jobs.kinds import SendResult
 from core.jobs.worker import run_now
 from core.ksef.errors import KsefFailure
 from core.services import invoices, jobs, sending
 from core.services.clients import register as clients
+from core.services.sync import request as sync_request
 from core.services.sync.engine import sync_client
 from core.texts import Text
-from core.types import LinkStatus
 
 
 def register(commands: Any) -> None:
@@ -62,9 +63,9 @@ def _sync(args: argparse.Namespace) -> Any:
         result = _sync_one(actor, client_id)
         args.exit_code = 0 if result["ok"] else 1
         return result
-    working = clients.list_clients(actor=actor, link_statuses=[LinkStatus.linked, LinkStatus.degraded]).items
+    working = sync_request.syncable_client_ids(actor=actor)  # a failed last attempt never drops a client
     with ThreadPoolExecutor(max_workers=16) as pool:
-        results = list(pool.map(lambda c: _sync_one(actor, c.id), working))
+        results = list(pool.map(lambda client_id: _sync_one(actor, client_id), working))
     args.exit_code = 0 if all(r["ok"] for r in results) else 1
     return {"clients": len(results), "new_invoices": sum(r.get("new_invoices", 0) for r in results), "results": results}
 
@@ -138,5 +139,5 @@ def _upo(args: argparse.Namespace) -> Any:
 def _write(args: argparse.Namespace, read: Any) -> dict[str, Any]:
     actor = acting_user(args)
     name, data = read(actor=actor, invoice_id=invoices.find_by_ksef_number(actor=actor, ksef_number=args.ksef))
-    args.out.write_bytes(data)
+    write_private(args.out, data)
     return {"written": str(args.out), "bytes": len(data), "name": name}

@@ -11,6 +11,7 @@ from typing import Any
 
 from core.cli.common import acting_user, command, print_table
 from core.errors import InvalidInput
+from core.files import write_private
 from core.jobs.kinds import BulkLinkResult
 from core.jobs.worker import run_now
 from core.models.links import LinkRequest
@@ -77,6 +78,9 @@ def _register_link(commands: Any) -> None:
     connect.add_argument("--key", help="company key to verify (default: the client's current key)")
     connect.add_argument("--send", action="store_true", help="sending invoices is configured (needs InvoiceWrite)")
     connect.add_argument("--confirm-production", action="store_true")
+    connect.add_argument(
+        "--switch-linked", action="store_true", help="many: also try to switch clients whose link works (default: keep)"
+    )
     unlink = command(
         group, "unlink", lambda a: links.unlink_client(actor=acting_user(a), client_id=_client_id(a)), "unlink"
     )
@@ -164,19 +168,29 @@ def _link_verify(args: argparse.Namespace) -> Any:
     actor = acting_user(args)
     if args.all:
         ids = [c.id for c in clients.list_clients(actor=actor).items]
-        return _run_bulk(actor, links.start_bulk_verify(actor=actor, client_ids=ids))
-    return links.verify_link(actor=actor, client_id=_client_id(args))
+        result = _run_bulk(actor, links.start_bulk_verify(actor=actor, client_ids=ids))
+        args.exit_code = 0 if result["status"] == "done" and not result["failed"] else 1
+        return result
+    outcome = links.verify_link(actor=actor, client_id=_client_id(args))
+    args.exit_code = 0 if outcome.ok else 1  # a link that does not work is a failure for scripts too
+    return outcome
 
 
 def _link_connect(args: argparse.Namespace) -> Any:
     actor = acting_user(args)
     if args.nip or args.id:
-        return links.connect_client(actor=actor, client_id=_client_id(args), request=_request(args))
+        outcome = links.connect_client(actor=actor, client_id=_client_id(args), request=_request(args))
+        args.exit_code = 0 if outcome.ok else 1
+        return outcome
     if args.all:
         ids = [c.id for c in clients.list_clients(actor=actor).items]
     else:
         ids = [clients.find_client_by_nip(actor=actor, nip=n.strip()).id for n in args.nips.split(",") if n.strip()]
-    return _run_bulk(actor, links.start_bulk_connect(actor=actor, client_ids=ids, request=_request(args)))
+    switch = bool(getattr(args, "switch_linked", False))
+    job_id = links.start_bulk_connect(actor=actor, client_ids=ids, request=_request(args), switch_linked=switch)
+    result = _run_bulk(actor, job_id)
+    args.exit_code = 0 if result["status"] == "done" and not result["failed"] else 1
+    return result
 
 
 def _run_bulk(actor: Actor, job_id: int) -> dict[str, Any]:
@@ -290,7 +304,7 @@ def _problems_retry(args: argparse.Namespace) -> Any:
 
 def _problems_bundle(args: argparse.Namespace) -> Any:
     data = problems.support_bundle(actor=acting_user(args), problem_id=args.id)
-    args.out.write_bytes(data)
+    write_private(args.out, data)
     return {"written": str(args.out), "bytes": len(data)}
 
 
@@ -301,7 +315,7 @@ def _signature_start(args: argparse.Namespace) -> Any:
         method=args.method,
         confirm_production=args.confirm_production,
     )
-    args.out.write_text(prepared.xml, encoding="utf-8")
+    write_private(args.out, prepared.xml.encode("utf-8"))
     return {"written": str(args.out), "expires_at": prepared.expires_at}
 
 

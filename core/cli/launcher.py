@@ -15,11 +15,12 @@ from pathlib import Path
 import httpx
 
 from core import db
+from core.files import private_dir
 from core.logs import configure_logging
 from core.settings import get_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-UI_ENTRY = PROJECT_ROOT / "dashboard" / "app.py"
+UI_ENTRY = PROJECT_ROOT / "dashboard" / "server.py"  # Streamlit's app (app.py) plus the login cookie routes
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
@@ -85,7 +86,7 @@ def _interrupt(*_: object) -> None:
 def run(*, demo: bool) -> int:
     configure_logging()
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     # Children must find the same data folder whatever their working directory.
     os.environ["KSEF_CONSOLE_DATA_DIR"] = str(settings.data_dir)
     db.upgrade()

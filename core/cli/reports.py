@@ -9,6 +9,7 @@ from typing import Any
 
 from core.cli.common import acting_user, command
 from core.errors import InvalidInput
+from core.files import write_private
 from core.jobs.kinds import ReportExportResult
 from core.jobs.worker import run_now
 from core.services import jobs
@@ -60,7 +61,7 @@ def _report(args: argparse.Namespace) -> dict[str, Any]:
             raise InvalidInput(Text("cli.report.export_failed", error=job.error))
         _name, _mime, data = exports.download_export(actor=actor, job_id=result.job_id)
     assert data is not None
-    args.out.write_bytes(data)
+    write_private(args.out, data)
     return {"written": str(args.out), "rows": result.rows, "bytes": len(data), "file_name": result.file_name}
 
 

@@ -40,6 +40,7 @@ class ClientImportPayload:
 class LinkConnectPayload:
     client_ids: tuple[int, ...]
     request: LinkRequest
+    switch_linked: bool = False  # False: a client whose link works keeps it; only the others are connected
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class HousekeepingResult:
     reaped: int
     rate_slots_deleted: int
     jobs_deleted: int
+    web_sessions_deleted: int = 0
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,38 @@ class ReportExportResult:
         return {"file_name": self.file_name, "rows": self.rows}
 
 
+@dataclass(frozen=True)
+class EnrollmentPayload:
+    """A certificate enrollment whose status is followed until the certificate is active (or refused)."""
+
+    enrollment_id: int
+
+
+@dataclass(frozen=True)
+class EnrollmentResult:
+    status: str
+    credential_id: int | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class TokenSwitchPayload:
+    """The campaign's bulk switch: these token clients onto this office certificate."""
+
+    office_id: int
+    client_ids: tuple[int, ...]
+    credential_id: int
+
+
+@dataclass(frozen=True)
+class TokenSwitchResult:
+    switched: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+
+    def audit(self) -> dict[str, Any]:
+        return {"switched": len(self.switched), "failed": len(self.failed)}
+
+
 # --- the kinds -----------------------------------------------------------------------------------------------------
 
 
@@ -202,10 +236,14 @@ def _alone(payload: NoPayload) -> str:
 PING = JobSpec("ping", NoPayload, PingResult, Permission.view, RetryPolicy(attempts=3, retry_on=TRANSIENT))
 HOUSEKEEPING = JobSpec("housekeeping", NoPayload, HousekeepingResult, Permission.run_fleet_operations, dedup=_alone)
 CLIENT_IMPORT = JobSpec("client_import", ClientImportPayload, ClientImportResult, Permission.manage_clients)
-LINK_CONNECT = JobSpec("link_connect", LinkConnectPayload, BulkLinkResult, Permission.run_operations)
-LINK_VERIFY = JobSpec("link_verify", LinkVerifyPayload, BulkLinkResult, Permission.run_operations)
+# A bulk body never fails per client; its attempts are for a worker that died: the next one resumes the recorded
+# per-client progress (core.jobs.tasks), so a killed bulk connect converges.
+BULK_RESUME = RetryPolicy(5, TRANSIENT)
+LINK_CONNECT = JobSpec("link_connect", LinkConnectPayload, BulkLinkResult, Permission.run_operations, BULK_RESUME)
+LINK_VERIFY = JobSpec("link_verify", LinkVerifyPayload, BulkLinkResult, Permission.run_operations, BULK_RESUME)
+# A send outlasts a KSeF outage of half an hour (5 s, 10 s … capped at 15 min) before its invoices end as failed.
 SEND_INVOICES = JobSpec(
-    "send_invoices", SendPayload, SendResult, Permission.run_operations, RetryPolicy(5, TRANSIENT), priority=5
+    "send_invoices", SendPayload, SendResult, Permission.run_operations, RetryPolicy(10, TRANSIENT), priority=5
 )
 SYNC = JobSpec(
     "sync",
@@ -230,6 +268,22 @@ USAGE_ROLLUP = JobSpec("usage_rollup", NoPayload, RollupResult, Permission.run_f
 NOTIFICATIONS = JobSpec(
     "notifications", OfficePayload, NotificationsResult, Permission.run_fleet_operations, dedup=_office
 )
+CERTIFICATE_ENROLLMENT = JobSpec(
+    "certificate_enrollment",
+    EnrollmentPayload,
+    EnrollmentResult,
+    Permission.manage_credentials,
+    RetryPolicy(8, TRANSIENT),  # a request KSeF still processes comes back later (5 s, 10 s, 20 s …)
+    dedup=lambda payload: f"enrollment:{payload.enrollment_id}",
+)
+TOKEN_SWITCH = JobSpec(
+    "token_switch",
+    TokenSwitchPayload,
+    TokenSwitchResult,
+    Permission.manage_credentials,
+    RetryPolicy(3, TRANSIENT),  # a rerun skips the clients already switched
+    dedup=lambda payload: f"office:{payload.office_id}",
+)
 
 SPECS: dict[str, JobSpec[Any, Any]] = {
     spec.kind: spec
@@ -248,5 +302,7 @@ SPECS: dict[str, JobSpec[Any, Any]] = {
         REPORT_EXPORT,
         USAGE_ROLLUP,
         NOTIFICATIONS,
+        CERTIFICATE_ENROLLMENT,
+        TOKEN_SWITCH,
     )
 }

@@ -31,6 +31,7 @@ SCHEDULE: list[tuple[str, str, str, dict[str, Any]]] = [
     ("token_refresh", "core.jobs.schedules:enqueue_token_refresh", "interval", {"minutes": 5}),
     ("certificate_scan", "core.jobs.schedules:enqueue_certificate_scan", "interval", {"hours": 1}),
     ("link_health", "core.jobs.schedules:enqueue_link_health", "interval", {"hours": 1}),
+    ("link_retries", "core.jobs.schedules:enqueue_link_retries", "interval", {"minutes": 1}),
     ("availability_probe", "core.jobs.schedules:enqueue_availability_probe", "interval", {"minutes": 5}),
     ("usage_rollup", "core.jobs.schedules:enqueue_usage_rollup", "interval", {"minutes": 1}),
     ("notifications", "core.jobs.schedules:enqueue_notifications", "interval", {"minutes": 5}),

@@ -9,10 +9,11 @@ each client is synced exactly once per interval (the job's period is the interva
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from core.db import session_scope
 from core.jobs.kinds import (
@@ -20,22 +21,26 @@ from core.jobs.kinds import (
     CERTIFICATE_SCAN,
     HOUSEKEEPING,
     LINK_HEALTH,
+    LINK_VERIFY,
     NOTIFICATIONS,
     SYNC,
     TOKEN_REFRESH,
     USAGE_ROLLUP,
+    LinkVerifyPayload,
     NoPayload,
     OfficePayload,
     SyncPayload,
 )
-from core.jobs.queue import start_job
-from core.jobs.spec import JobSpec
-from core.models import Client, Office, SyncState
+from core.jobs.queue import ACTIVE, start_job
+from core.jobs.spec import TRANSIENT, JobSpec
+from core.models import JobRun, Office, Problem, SyncState
 from core.security import Actor
+from core.services.linking.status import syncable_clients
 from core.services.sync.request import MIN_INTERVAL
-from core.types import LinkStatus, utcnow
+from core.types import ProblemStatus, utcnow
 
-SYNCABLE = (LinkStatus.linked, LinkStatus.degraded)
+LINK_OPERATION = "link"  # core.services.linking.links.OPERATION
+LINK_RETRY_CAP = timedelta(hours=1)
 
 
 def period_slot(minutes: int) -> str:
@@ -68,36 +73,49 @@ def enqueue_housekeeping() -> None:
 
 
 def enqueue_due_syncs() -> int:
+    """Queue every syncable client's sync of its current slot, and a retry for one whose last sync failed for a
+    reason that passes by itself (its job died after its own retries): the schedule never drops a client."""
     now = utcnow()
     count = 0
     with session_scope(write=True) as session:
         offices = {o.id: o for o in session.exec(select(Office)).all()}
-        rows = session.exec(
-            select(Client.id, Client.office_id).where(
-                col(Client.archived_at).is_(None), col(Client.link_status).in_(SYNCABLE)
-            )
-        ).all()
+        rows = syncable_clients(session)
         backfilling = set(session.exec(select(SyncState.client_id).where(col(SyncState.hwm).is_(None))).all())
         started = set(session.exec(select(SyncState.client_id)).all())
+        failing = {
+            client_id: (failures, last_run)
+            for client_id, failures, last_run in session.exec(
+                select(SyncState.client_id, func.max(SyncState.consecutive_failures), func.max(SyncState.last_run_at))
+                .where(SyncState.consecutive_failures > 0)
+                .group_by(col(SyncState.client_id))
+            ).all()
+        }
         for client_id, office_id in rows:
-            if client_id is None:
-                continue
             office = offices[office_id]
             interval = max(MIN_INTERVAL, timedelta(minutes=office.sync_interval_minutes))
             number, start = due_slot(client_id, interval, now)
-            start_job(
-                session,
-                _system(office_id),
-                SYNC,
-                SyncPayload(client_id=client_id),
-                subject=f"client:{client_id}",
-                period=f"slot:{number}",
-                run_after=start,
-                # The first history backfill can wait when the package is exhausted; regular syncs cannot.
-                urgent=client_id in started and client_id not in backfilling,
-            )
+            # The first history backfill can wait when the package is exhausted; regular syncs cannot.
+            urgent = client_id in started and client_id not in backfilling
+            job = start_job(
+                session, _system(office_id), SYNC, SyncPayload(client_id=client_id), subject=f"client:{client_id}",
+                period=f"slot:{number}", run_after=start, urgent=urgent,
+            )  # fmt: skip
             count += 1
+            if client_id in failing and not job.new:
+                failures, last_run = failing[client_id]
+                start_job(
+                    session, _system(office_id), SYNC, SyncPayload(client_id=client_id),
+                    subject=f"client:{client_id}", period=f"retry:{number}:{failures}",
+                    run_after=(last_run or now) + retry_delay(failures, interval), urgent=urgent,
+                )  # fmt: skip
     return count
+
+
+def retry_delay(failures: int, interval: timedelta) -> timedelta:
+    """30 s, 1 min, 2 min … after the n-th failure in a row, never longer than the interval; with jitter, so a fleet
+    that failed together (an outage) does not come back at once."""
+    nominal = min(interval.total_seconds(), 30.0 * 2.0 ** max(0, failures - 1))
+    return timedelta(seconds=nominal * random.uniform(0.8, 1.2))
 
 
 def _office_job(spec: JobSpec[OfficePayload, Any], minutes: int) -> None:
@@ -124,6 +142,36 @@ def enqueue_certificate_scan() -> None:
 
 def enqueue_link_health() -> None:
     _office_job(LINK_HEALTH, 60)
+
+
+def enqueue_link_retries() -> int:
+    """A link check that failed for a reason that passes by itself (network, KSeF down or busy) is tried again with
+    backoff — 30 s, 1 min, 2 min … at most an hour apart — instead of waiting for the hourly health check."""
+    now = utcnow()
+    with session_scope(write=True) as session:
+        rows = session.exec(
+            select(Problem.office_id, Problem.client_id, Problem.occurrences, Problem.last_seen_at).where(
+                Problem.status == ProblemStatus.open,
+                Problem.operation == LINK_OPERATION,
+                col(Problem.problem_class).in_(TRANSIENT),
+                col(Problem.client_id).is_not(None),
+            )
+        ).all()
+        due: dict[int, set[int]] = {}
+        for office_id, client_id, occurrences, last_seen in rows:
+            if client_id is not None and last_seen + retry_delay(occurrences, LINK_RETRY_CAP) <= now:
+                due.setdefault(office_id, set()).add(client_id)
+        for office_id, client_ids in due.items():
+            subject = f"office:{office_id}:link_retry"
+            waiting = session.exec(
+                select(JobRun.id).where(JobRun.subject == subject, col(JobRun.status).in_(ACTIVE))
+            ).first()
+            if waiting is None:  # one retry at a time per office; its outcome moves `last_seen_at` on
+                start_job(
+                    session, _system(office_id), LINK_VERIFY, LinkVerifyPayload(client_ids=tuple(sorted(client_ids))),
+                    subject=subject, period=period_slot(1),
+                )  # fmt: skip
+    return sum(len(ids) for ids in due.values())
 
 
 def enqueue_availability_probe() -> None:

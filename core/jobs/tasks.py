@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from core.jobs import kinds, queue
 from core.jobs.kinds import (
@@ -15,6 +17,8 @@ from core.jobs.kinds import (
     BulkLinkResult,
     ClientImportPayload,
     ClientImportResult,
+    EnrollmentPayload,
+    EnrollmentResult,
     HousekeepingResult,
     LinkConnectPayload,
     LinkHealthResult,
@@ -32,11 +36,16 @@ from core.jobs.kinds import (
     StatusScanResult,
     SyncPayload,
     SyncResult,
+    TokenSwitchPayload,
+    TokenSwitchResult,
 )
 from core.jobs.maintenance import forget_old_rows
 from core.jobs.registry import JobContext, JobFailed, task
+from core.jobs.spec import Progress
 from core.security import Actor
 from core.services import sending
+from core.services.campaign import tokens as campaign_tokens
+from core.services.certificates import enrollment
 from core.services.clients import importer
 from core.services.linking import health, links
 from core.services.notifications.delivery import run_notifications
@@ -63,17 +72,64 @@ def client_import(context: JobContext[ClientImportPayload]) -> ClientImportResul
     return importer.import_job(actor=context.actor, payload=context.payload, progress=context.progress)
 
 
+def _resumed(
+    context: JobContext[Any], client_ids: Sequence[int], run: Callable[[tuple[int, ...], Progress], BulkLinkResult]
+) -> BulkLinkResult:
+    """Run a bulk body for the clients the job has no outcome for yet: after a worker died mid-job, the next attempt
+    starts from the per-client progress recorded so far instead of from zero."""
+    job = queue.get_job(context.job.id)
+    recorded = context.spec.read_result(job.result if job is not None else None)
+    prior = dict(recorded.clients) if isinstance(recorded, BulkLinkResult) else {}
+    remaining = tuple(client_id for client_id in client_ids if client_id not in prior)
+
+    def progress(done: int, total: int, *, force: bool = False, result: Any = None) -> None:
+        now = result.clients if isinstance(result, BulkLinkResult) else {}
+        # Every client's outcome is written at once (never throttled away): it is what the next attempt resumes from.
+        context.progress(len(prior) + done, len(prior) + total, force=True, result=BulkLinkResult({**prior, **now}))
+
+    return BulkLinkResult({**prior, **run(remaining, progress).clients})
+
+
 @task(kinds.LINK_CONNECT)
 def link_connect(context: JobContext[LinkConnectPayload]) -> BulkLinkResult:
     payload = context.payload
-    return links.bulk_connect(
-        actor=context.actor, client_ids=payload.client_ids, request=payload.request, progress=context.progress
+    return _resumed(
+        context,
+        payload.client_ids,
+        lambda ids, progress: links.bulk_connect(
+            actor=context.actor,
+            client_ids=ids,
+            request=payload.request,
+            switch_linked=payload.switch_linked,
+            progress=progress,
+        ),
+    )
+
+
+@task(kinds.CERTIFICATE_ENROLLMENT)
+def certificate_enrollment(context: JobContext[EnrollmentPayload]) -> EnrollmentResult:
+    followed = enrollment.follow_enrollment(actor=context.actor, enrollment_id=context.payload.enrollment_id)
+    return EnrollmentResult(followed.status, followed.credential_id, followed.message)
+
+
+@task(kinds.TOKEN_SWITCH)
+def token_switch(context: JobContext[TokenSwitchPayload]) -> TokenSwitchResult:
+    payload = context.payload
+    return campaign_tokens.switch_clients(
+        actor=context.actor,
+        client_ids=payload.client_ids,
+        credential_id=payload.credential_id,
+        progress=context.progress,
     )
 
 
 @task(kinds.LINK_VERIFY)
 def link_verify(context: JobContext[LinkVerifyPayload]) -> BulkLinkResult:
-    return links.bulk_verify(actor=context.actor, client_ids=context.payload.client_ids, progress=context.progress)
+    return _resumed(
+        context,
+        context.payload.client_ids,
+        lambda ids, progress: links.bulk_verify(actor=context.actor, client_ids=ids, progress=progress),
+    )
 
 
 def _abandon_batch(actor: Actor, payload: SendPayload, error: str) -> None:

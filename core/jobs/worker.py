@@ -8,8 +8,10 @@ Any number of workers may run against one database; each claims with the queue's
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
+import pkgutil
 import signal
 import socket
 import threading
@@ -159,6 +161,31 @@ def drain(worker_id: str = "inline", *, max_jobs: int = 10_000, kinds: list[str]
     return count
 
 
+# Imported lazily somewhere in the job paths (function-level imports): loaded here, once, in the main thread.
+LAZY_LIBRARIES = (
+    "openpyxl",
+    "xlsxwriter",
+    "certifi",
+    "cryptography.x509",
+    "zipfile",
+    "alembic.config",
+    "alembic.command",
+)
+
+
+def preload() -> None:
+    """Import every module a job may need before any worker thread starts (issue 10 #5): a first import racing in
+    several threads can see a half-initialised module (`partially initialized module 'ksef_client.models'`,
+    `KeyError: 'ksef_client'`). Everything of `core` but the migrations, and the libraries imported lazily."""
+    import core
+
+    for info in pkgutil.walk_packages(core.__path__, "core."):
+        if not info.name.startswith("core.migrations"):
+            importlib.import_module(info.name)
+    for name in LAZY_LIBRARIES:
+        importlib.import_module(name)
+
+
 def run_now(job_id: int, worker_id: str = "inline") -> str:
     """Run one queued job in this process (the CLI's way to do a bulk operation without a worker)."""
     import core.jobs.tasks  # noqa: F401
@@ -178,7 +205,7 @@ class Worker:
         self._lock = threading.Lock()
 
     def run(self) -> None:
-        import core.jobs.tasks  # noqa: F401
+        preload()
         from core.jobs.scheduler import SchedulerSupervisor
 
         supervisor = SchedulerSupervisor(self.worker_id) if self.with_scheduler else None
@@ -234,12 +261,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m core.jobs.worker", description="KSeF Office Console worker")
     parser.add_argument("--concurrency", type=int, default=get_settings().worker_concurrency)
     parser.add_argument("--no-scheduler", action="store_true", help="only run jobs, never the schedule")
+    parser.add_argument(
+        "--lease-seconds", type=int, default=DEFAULT_LEASE_SECONDS, help="how soon a dead worker's jobs return"
+    )
     args = parser.parse_args(argv)
     from core.logs import configure_logging
 
     configure_logging()
     db.upgrade()
-    worker = Worker(concurrency=args.concurrency, with_scheduler=not args.no_scheduler)
+    worker = Worker(
+        concurrency=args.concurrency, with_scheduler=not args.no_scheduler, lease_seconds=args.lease_seconds
+    )
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: worker.stop.set())
     worker.run()

@@ -7,6 +7,7 @@ them.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,6 +65,22 @@ def token_context_nip(token: str) -> str | None:
     if kind.lower() == "internalid" and len(value) >= 10:
         return value[:10]
     return None
+
+
+# PROTOCOL.md §8: `<tokenReferenceNumber>|<contextType>-<contextValue>|<secret>`, at most 160 characters, the
+# reference number being `YYYYMMDD-XX-HHHHHHHHHH-HHHHHHHHHH-HH` (36 characters) and the secret hex (64 in the example).
+KSEF_TOKEN_MAX = 160
+_KSEF_TOKEN = re.compile(
+    r"\d{8}-[A-Z0-9]{2}-[0-9A-F]{10}-[0-9A-F]{10}-[0-9A-F]{2}"
+    r"\|(?:nip|internalid|nipvatue|peppolid)-[A-Za-z0-9-]{1,40}"
+    r"\|[0-9A-Fa-f]{32,}",
+    re.IGNORECASE,
+)
+
+
+def has_ksef_token_shape(token: str) -> bool:
+    """True when `token` is shaped like a token KSeF issues (anything else is refused before it is stored)."""
+    return len(token) <= KSEF_TOKEN_MAX and _KSEF_TOKEN.fullmatch(token) is not None
 
 
 def authenticate_with_token(gateway: KsefGateway, *, token: str, on_step: StepCallback | None = None) -> AuthTokens:

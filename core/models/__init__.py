@@ -11,7 +11,7 @@ Importing this package registers every table with SQLModel's metadata (Alembic's
 from core.models import base  # noqa: F401  (first: the naming convention must precede every table)
 from core.models.audit import AuditEvent
 from core.models.clients import Client, ClientCreate, ClientPublic, ClientUpdate, CompanyKey
-from core.models.credentials import Credential, KsefSession
+from core.models.credentials import CertificateEnrollment, Credential, KsefSession, TokenMigration
 from core.models.invoices import Invoice, InvoiceDocument, SyncState
 from core.models.jobs import JobRun, SchedulerLease
 from core.models.ksef import EnvironmentStatus, RateLease, RateLimit, RateSlot
@@ -21,9 +21,11 @@ from core.models.office import Office, Package
 from core.models.problems import Problem
 from core.models.usage import UsageDaily, UsageEvent, UsageOfficeDaily, UsagePeriod
 from core.models.users import User, UserCreate, UserPublic
+from core.models.web_sessions import WebSession
 
 __all__ = [
     "AuditEvent",
+    "CertificateEnrollment",
     "Client",
     "ClientCreate",
     "ClientPublic",
@@ -49,6 +51,7 @@ __all__ = [
     "SchedulerLease",
     "SmtpSettings",
     "SyncState",
+    "TokenMigration",
     "UsageDaily",
     "UsageEvent",
     "UsageOfficeDaily",
@@ -56,4 +59,5 @@ __all__ = [
     "User",
     "UserCreate",
     "UserPublic",
+    "WebSession",
 ]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import Select
 
 from core import audit
@@ -19,7 +19,9 @@ from core.formatting import format_int, warsaw_today
 from core.models import Client, Invoice, InvoiceDocument
 from core.security import Actor, Permission
 from core.services.reports.writers import Sheet, write_csv, write_xlsx
+from core.services.scope import invoice_in_office, invoices_in_office, require_client
 from core.texts import Text, render
+from core.types import InvoiceStatus
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class InvoiceRow:
     file_name: str
     error_code: int | None
     error_details: list[str]
+    original_id: int | None = None  # a duplicate (440): the register row of the invoice KSeF took first
 
 
 @dataclass(frozen=True)
@@ -66,11 +69,38 @@ def list_invoices(
     offset: int = 0,
 ) -> InvoicePage:
     actor.require(Permission.view)
+    require_client(actor, client_id)
     query = _filtered(actor.office_id, client_id, subject_type, statuses, date_from, date_to, search)
     with session_scope() as session:
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
         rows = session.exec(_newest_first(query).offset(offset).limit(limit)).all()
-    return InvoicePage([_row(i, name, nip, bool(upo)) for i, name, nip, upo in rows], total)
+        items = _pointing_at_originals(session, [_row(i, name, nip, bool(upo)) for i, name, nip, upo in rows])
+    return InvoicePage(items, total)
+
+
+def _pointing_at_originals(session: Session, rows: list[InvoiceRow]) -> list[InvoiceRow]:
+    """A duplicate points at the original's register row and offers its UPO (never a second, dead UPO button)."""
+    wanted = {
+        (r.client_id, r.original_ksef_number)
+        for r in rows
+        if r.status == InvoiceStatus.duplicate and r.original_ksef_number
+    }
+    if not wanted:
+        return rows
+    found = session.exec(
+        select(Invoice.id, Invoice.client_id, Invoice.ksef_number, InvoiceDocument.upo_xml.is_not(None))  # type: ignore[union-attr]
+        .join(InvoiceDocument, col(InvoiceDocument.invoice_id) == col(Invoice.id), isouter=True)
+        .where(col(Invoice.ksef_number).in_([number for _, number in wanted]))
+    ).all()
+    originals = {
+        (client_id, number): (i, bool(upo)) for i, client_id, number, upo in found if (client_id, number) in wanted
+    }
+    return [
+        replace(r, original_id=originals[key][0], has_upo=originals[key][1])
+        if (key := (r.client_id, r.original_ksef_number)) in originals and r.status == InvoiceStatus.duplicate
+        else r
+        for r in rows
+    ]
 
 
 def _filtered(
@@ -121,6 +151,8 @@ def invoices_by_id(*, actor: Actor, invoice_ids: list[int]) -> list[InvoiceRow]:
     actor.require(Permission.view)
     if not invoice_ids:
         return []
+    with session_scope() as session:
+        invoices_in_office(session, actor, invoice_ids)
     query = (
         select(Invoice, Client.name, Client.nip, InvoiceDocument.upo_xml.is_not(None))  # type: ignore[union-attr]
         .join(Client, col(Client.id) == col(Invoice.client_id))
@@ -128,7 +160,10 @@ def invoices_by_id(*, actor: Actor, invoice_ids: list[int]) -> list[InvoiceRow]:
         .where(Client.office_id == actor.office_id, col(Invoice.id).in_(invoice_ids))
     )
     with session_scope() as session:
-        found = {row.id: row for row in (_row(i, name, nip, bool(upo)) for i, name, nip, upo in session.exec(query))}
+        rows = _pointing_at_originals(
+            session, [_row(i, name, nip, bool(upo)) for i, name, nip, upo in session.exec(query)]
+        )
+    found = {row.id: row for row in rows}
     return [found[i] for i in invoice_ids if i in found]
 
 
@@ -144,10 +179,7 @@ def _row(invoice: Invoice, name: str, nip: str, has_upo: bool) -> InvoiceRow:
 
 def _document(actor: Actor, invoice_id: int) -> tuple[Invoice, InvoiceDocument | None]:
     with session_scope() as session:
-        invoice = session.get(Invoice, invoice_id)
-        client = session.get(Client, invoice.client_id) if invoice else None
-        if invoice is None or client is None or client.office_id != actor.office_id:
-            raise NotFound(Text("invoice.not_found", id=invoice_id))
+        invoice, _ = invoice_in_office(session, actor, invoice_id)
         return invoice, session.get(InvoiceDocument, invoice_id)
 
 
@@ -161,8 +193,18 @@ def invoice_xml(*, actor: Actor, invoice_id: int) -> tuple[str, bytes]:
 
 
 def invoice_upo(*, actor: Actor, invoice_id: int) -> tuple[str, bytes]:
+    """(file name, UPO) of a sent invoice; for a duplicate, the UPO of the original KSeF took first."""
     actor.require(Permission.view)
     invoice, document = _document(actor, invoice_id)
+    if invoice.status == InvoiceStatus.duplicate and invoice.original_ksef_number:
+        with session_scope() as session:
+            original = session.exec(
+                select(Invoice.id).where(
+                    Invoice.client_id == invoice.client_id, Invoice.ksef_number == invoice.original_ksef_number
+                )
+            ).first()
+        if original is not None and original != invoice_id:
+            invoice, document = _document(actor, original)
     if document is None or document.upo_xml is None:
         raise NotFound(Text("invoice.no_upo"))
     return f"UPO-{invoice.ksef_number}.xml", document.upo_xml
@@ -202,6 +244,7 @@ def count_invoices(
     search: str = "",
 ) -> int:
     actor.require(Permission.view)
+    require_client(actor, client_id)
     query = _filtered(actor.office_id, client_id, subject_type, statuses, date_from, date_to, search)
     with session_scope() as session:
         return int(session.exec(select(func.count()).select_from(query.subquery())).one())
@@ -224,6 +267,7 @@ def export_invoices(
     actor.require(Permission.export_reports)
     if fmt not in EXPORT_FORMATS:
         raise InvalidInput(Text("invoice_export.format"))
+    require_client(actor, client_id)
     query = _filtered(actor.office_id, client_id, subject_type, statuses, date_from, date_to, search)
     name = export_file_name(fmt)
     buffer = io.BytesIO()

@@ -10,10 +10,10 @@ from sqlmodel import Session, col, func, select
 
 from core import audit
 from core.db import session_scope
-from core.errors import NotFound
 from core.ksef.errors import KsefFailure
 from core.models import Client, Problem
 from core.security import Actor, Permission
+from core.services.scope import problem_in_office, require_client
 from core.texts import Text, known
 from core.types import ProblemClass, ProblemStatus, utcnow
 
@@ -85,31 +85,31 @@ def record_failure(
     problem.details = failure.details
     if transcript is not None:
         problem.transcript = transcript
+    # A failure of another class never closes this operation's other problems: each closes only when the operation
+    # succeeds, so its count and first sighting survive (DESIGN.md §9.2).
     session.add(problem)
-    # A different failure of the same operation replaces the old diagnosis.
-    for stale in session.exec(
-        select(Problem).where(
-            Problem.client_id == client_id,
-            Problem.operation == operation,
-            Problem.problem_class != failure.problem_class,
-            Problem.status == ProblemStatus.open,
-        )
-    ).all():
-        _close(stale, "superseded", now)
-        session.add(stale)
     return problem
 
 
-def resolve(session: Session, *, client_id: int, operations: list[str], reason: str = "next_attempt_ok") -> int:
-    """Close the open problems of these operations: the next attempt succeeded (`reason`: see `closed_reason`)."""
+def resolve(
+    session: Session,
+    *,
+    client_id: int,
+    operations: list[str],
+    reason: str = "next_attempt_ok",
+    classes: set[ProblemClass] | None = None,
+) -> int:
+    """Close the open problems of these operations: the next attempt succeeded (`reason`: see `closed_reason`).
+    `classes` limits it to the problems that success proves fixed."""
     now = utcnow()
-    problems = session.exec(
-        select(Problem).where(
-            Problem.client_id == client_id,
-            col(Problem.operation).in_(operations),
-            Problem.status == ProblemStatus.open,
-        )
-    ).all()
+    query = select(Problem).where(
+        Problem.client_id == client_id,
+        col(Problem.operation).in_(operations),
+        Problem.status == ProblemStatus.open,
+    )
+    if classes is not None:
+        query = query.where(col(Problem.problem_class).in_(classes))
+    problems = session.exec(query).all()
     for problem in problems:
         _close(problem, reason, now)
         session.add(problem)
@@ -146,6 +146,7 @@ def list_open(*, actor: Actor, problem_class: str | None = None, client_id: int 
     if problem_class:
         query = query.where(Problem.problem_class == problem_class)
     if client_id is not None:
+        require_client(actor, client_id)
         query = query.where(Problem.client_id == client_id)
     with session_scope() as session:
         rows = session.exec(query.order_by(col(Problem.last_seen_at).desc())).all()
@@ -166,9 +167,7 @@ def count_open_by_class(*, actor: Actor) -> dict[str, int]:
 def get_problem(*, actor: Actor, problem_id: int) -> ProblemView:
     actor.require(Permission.view)
     with session_scope() as session:
-        problem = session.get(Problem, problem_id)
-        if problem is None or problem.office_id != actor.office_id:
-            raise NotFound(Text("problem.not_found", id=problem_id))
+        problem = problem_in_office(session, actor, problem_id)
         client = session.get(Client, problem.client_id) if problem.client_id else None
         return _view(problem, client)
 
@@ -195,9 +194,7 @@ def support_bundle(*, actor: Actor, problem_id: int) -> bytes:
     """The problem with KSeF's raw answer and the masked transcript, as JSON for a ticket to the Ministry."""
     actor.require(Permission.run_operations)
     with session_scope(write=True) as session:
-        problem = session.get(Problem, problem_id)
-        if problem is None or problem.office_id != actor.office_id:
-            raise NotFound(Text("problem.not_found", id=problem_id))
+        problem = problem_in_office(session, actor, problem_id)
         client = session.get(Client, problem.client_id) if problem.client_id else None
         explanation = explain(problem.problem_class)
         assert explanation is not None

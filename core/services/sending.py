@@ -4,6 +4,7 @@ A duplicate (440) is resolved to the original KSeF number."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,11 +21,12 @@ from core.jobs.spec import Progress, no_progress
 from core.ksef.errors import KsefFailure
 from core.ksef.invoices import close_online_session, invoice_upo, open_online_session, send_invoice, wait_for_invoice
 from core.ksef.transcript import Transcript
-from core.models import Client, Invoice, InvoiceDocument
+from core.models import Invoice, InvoiceDocument
 from core.security import Actor, Permission
 from core.services import problems, sending_batch, sending_outcomes
 from core.services.linking.connection import KsefCall, load_facts, open_ksef
 from core.services.linking.status import refresh_link_status
+from core.services.scope import client_in_office, invoices_in_office
 from core.texts import Text
 from core.types import InvoiceStatus, ProblemClass, SubjectType, utcnow
 
@@ -47,8 +49,8 @@ def queue_invoices(*, actor: Actor, client_id: int, files: list[tuple[str, bytes
     if len(files) > MAX_FILES:
         raise InvalidInput(Text("sending.too_many", limit=MAX_FILES))
     with session_scope() as session:
-        client = session.get(Client, client_id)
-        if client is None or client.office_id != actor.office_id or client.archived_at is not None:
+        client = client_in_office(session, actor, client_id)
+        if client.archived_at is not None:
             raise NotFound(Text("client.not_found_active", id=client_id))
         nip = client.nip
     batch = SendBatch(job_id=None)
@@ -59,6 +61,10 @@ def queue_invoices(*, actor: Actor, client_id: int, files: list[tuple[str, bytes
             clean, facts = check_invoice(data)
         except InvoiceFileError as error:
             batch.rejected[name] = error.problems
+            continue
+        except Exception:  # one unreadable file never aborts the batch: it is refused, the others go on
+            logging.getLogger(__name__).exception("invoice file %s could not be checked", name[:100])
+            batch.rejected[name] = [Text("invoice_file.not_fa3_readable")]
             continue
         if facts.seller_nip != nip:
             batch.rejected[name] = [Text("sending.other_seller", seller=facts.seller_nip, nip=nip)]
@@ -115,14 +121,19 @@ def send_batch(
     job's retry policy to judge; when the job gives up, `abandon_batch` ends the unsent invoices."""
     actor.require(Permission.run_operations)
     ids = list(invoice_ids)
-    pending = _pending(ids)
-    if not pending and not sending_batch.in_open_batches(ids):
+    with session_scope() as session:
+        client_in_office(session, actor, client_id)
+        invoices_in_office(session, actor, ids)
+    pending, in_flight = _pending(ids), _in_flight(ids)
+    if not pending and not in_flight and not sending_batch.in_open_batches(ids):
         return _result(ids)
     facts = load_facts(client_id)
     transcript = Transcript()
     try:
         with open_ksef(facts, actor, transcript=transcript) as call:
             outcomes = sending_batch.resume(actor, call, ids, progress)
+            # Sent online by an earlier attempt that failed before their outcome came: ask KSeF how they ended.
+            outcomes |= _finish_in_flight(actor, call, in_flight)
             pending = _pending(ids)
             if len(pending) > sending_batch.BATCH_THRESHOLD:
                 outcomes.update(sending_batch.send(actor, call, pending, progress))
@@ -154,6 +165,28 @@ def _pending(ids: list[int]) -> list[int]:
             select(Invoice.id).where(col(Invoice.id).in_(ids), col(Invoice.status).in_([InvoiceStatus.queued]))
         ).all()
     return [i for i in rows if i is not None]
+
+
+def _in_flight(ids: list[int]) -> list[tuple[int, str, str]]:
+    """(id, session reference, invoice reference) of the job's invoices KSeF took but whose outcome is not stored."""
+    with session_scope() as session:
+        rows = session.exec(
+            select(Invoice.id, Invoice.session_reference, Invoice.invoice_reference).where(
+                col(Invoice.id).in_(ids), Invoice.status == InvoiceStatus.sending
+            )
+        ).all()
+    return [(i, s, r) for i, s, r in rows if i is not None and s and r]
+
+
+def _finish_in_flight(actor: Actor, call: KsefCall, rows: list[tuple[int, str, str]]) -> dict[int, InvoiceStatus]:
+    outcomes: dict[int, InvoiceStatus] = {}
+    if not rows:
+        return outcomes
+    access = call.access_token()
+    for invoice_id, session_ref, reference in rows:
+        status = wait_for_invoice(call.gateway, access, session_ref, reference)
+        outcomes[invoice_id] = _apply(actor, call, access, session_ref, invoice_id, status)
+    return outcomes
 
 
 def _send_all(actor: Actor, call: KsefCall, ids: list[int], progress: Progress) -> dict[int, InvoiceStatus]:
@@ -202,6 +235,7 @@ def abandon_batch(*, actor: Actor, invoice_ids: Sequence[int], reason: str) -> N
     its audit event."""
     actor.require(Permission.run_operations)
     with session_scope(write=True) as session:
+        invoices_in_office(session, actor, invoice_ids)
         for invoice in session.exec(select(Invoice).where(col(Invoice.id).in_(list(invoice_ids)))).all():
             if invoice.status in (InvoiceStatus.queued, InvoiceStatus.sending):
                 invoice.status = InvoiceStatus.failed

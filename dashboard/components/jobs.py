@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from core.formatting import format_int
-from core.security import Actor
+from core.formatting import format_int, to_warsaw
+from core.security import Actor, Permission
 from core.services import jobs
 from core.services.jobs import JobProgress
 from dashboard.auth import idle_expired
@@ -41,10 +41,30 @@ def _live_progress(actor: Actor, job_id: int, label: str) -> None:
     job = jobs.job_progress(actor=actor, job_id=job_id)
     if job.finished:
         st.rerun(scope="app")
-    draw_progress(job, label)
+    draw_progress(job, label, actor)
 
 
-def draw_progress(job: JobProgress[Any], label: str) -> None:
+def _run_now(actor: Actor, job_id: int) -> None:
+    attempt(lambda: jobs.run_job_now(actor=actor, job_id=job_id))
+
+
+def draw_retry(actor: Actor, job: JobProgress[Any]) -> None:
+    """A job whose attempt failed says so, when it tries again, and offers to try now (never "waiting for a
+    worker" after it failed)."""
+    at = to_warsaw(job.run_after).strftime("%H:%M") if job.run_after is not None else ""
+    st.warning(t("job.retry_at", at=at))
+    st.text(job.error)
+    if actor.can(Permission.run_operations):
+        st.button(
+            t("job.run_now"), key=f"job_run_now_{job.id}", on_click=_run_now, args=(actor, job.id),
+            icon=":material/replay:",
+        )  # fmt: skip
+
+
+def draw_progress(job: JobProgress[Any], label: str, actor: Actor | None = None) -> None:
+    if actor is not None and job.waiting_for_retry:
+        draw_retry(actor, job)
+        return
     if job.total <= 0:
         st.progress(0.0, text=t("job.queued"))
         return

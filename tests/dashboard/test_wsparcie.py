@@ -31,6 +31,8 @@ def test_problems_are_grouped_with_cause_and_fix(broken, signed_in, office):
     at = open_page(signed_in("support"), "wsparcie")
     assert not at.exception
     assert values(at.subheader) == ["Brak uprawnień (1)", "Niepoprawny klucz firmy (1)"]
+    # Each group carries a chip: text on a colour, not a colour or an emoji alone.
+    assert [m for m in values(at.markdown) if "-badge[" in m] == [":red-badge[wymaga działania]"] * 2
     text = "\n".join(values(at.markdown))
     assert "**Przyczyna:** Klient nie nadał biuru uprawnień w KSeF albo je odebrał." in text
     assert "**Co zrobić:** Użyj klucza tej firmy (strona Klient → Klucz firmy)" in text
@@ -139,5 +141,37 @@ def test_a_sync_problem_is_retried_by_a_sync_which_closes_it(sim, signed_in, off
     (queued,) = values(at.success)
     assert queued.startswith(f"Firma healthy (NIP {seeded.nips['healthy']}): synchronizacja zaplanowana na ")
     assert drain() == 1
+    at.run()
+    assert values(at.success) == ["Brak otwartych problemów."]
+
+
+def test_retrying_a_sync_during_its_backoff_runs_it_now(sim, signed_in, office):
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from core import db
+    from core.models import JobRun
+    from core.services.sync.request import request_sync
+    from core.types import utcnow
+    from tests.linking import link_with_token
+    from tests.simulated import seed_clients
+
+    seeded = seed_clients(sim, office, ["healthy"])
+    link_with_token(seeded, "healthy")
+    client_id = seeded.ids["healthy"]
+    sim.set_faults(errorRate=1.0)
+    request_sync(actor=office.support, client_id=client_id)
+    assert drain() == 1  # failed; the job now waits for its retry
+    with db.session_scope(write=True) as session:  # a long backoff
+        session.execute(
+            sa.update(JobRun).where(JobRun.status == "pending").values(run_after=utcnow() + timedelta(hours=1))
+        )
+    sim.clear_faults()
+    (problem,) = problems.list_open(actor=office.manager, client_id=client_id)
+    at = open_page(signed_in("support"), "wsparcie")
+    at.button(key=f"wsparcie_sync_{problem.id}").click().run()
+    assert not at.error, values(at.error)
+    assert drain() == 1  # it ran now, not in an hour
     at.run()
     assert values(at.success) == ["Brak otwartych problemów."]

@@ -169,6 +169,8 @@ def load_bundle(
     refuse_expired: bool = True,
 ) -> tuple[CertificateInfo, str]:
     """Return the certificate's description and its private key as unencrypted PKCS#8 PEM (to be sealed)."""
+    if pkcs12_data is not None and (certificate is not None or private_key is not None):
+        raise CertificateFileError(Text("certificate_file.both_formats"))  # never silently pick one of them
     if pkcs12_data is not None:
         try:
             key, cert, _chain = pkcs12.load_key_and_certificates(pkcs12_data, password.encode() if password else None)

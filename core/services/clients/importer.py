@@ -76,7 +76,14 @@ def _column_key(header: str) -> str:
 
 
 def _decode(content: bytes) -> str:
-    # Polish Excel saves CSV as UTF-8 with BOM or as Windows-1250.
+    # Polish Excel saves CSV as UTF-8 with BOM or as Windows-1250, and "Unicode text" as UTF-16 with its BOM.
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")) and not content.startswith(b"\xff\xfe\x00\x00"):
+        try:
+            return content.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InvalidInput(Text("import.encoding")) from None
+    if b"\x00" in content:  # UTF-16/32 without a mark, or a binary file: no text of ours holds a NUL
+        raise InvalidInput(Text("import.encoding"))
     for encoding in ("utf-8-sig", "cp1250"):
         try:
             return content.decode(encoding)
@@ -89,7 +96,10 @@ def _read_csv(content: bytes) -> list[list[str]]:
     text = _decode(content)
     first_line = text.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first_line.count)
-    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error:  # e.g. a lone carriage return inside a field: one sentence, never a traceback
+        raise InvalidInput(Text("import.bad_csv")) from None
 
 
 def _read_xlsx(content: bytes) -> list[list[str]]:

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from core.db import session_scope
 from core.errors import NotFound
 from core.ksef.verification import invoice_link, invoice_qr_png
-from core.models import Client, Invoice, InvoiceDocument
+from core.models import InvoiceDocument
 from core.security import Actor, Permission
 from core.services.invoice_view.document import InvoiceDocument as Document
 from core.services.invoice_view.document import read_invoice
 from core.services.invoice_view.pdf import render_pdf
+from core.services.scope import invoice_in_office
 from core.texts import Text
 
 
@@ -33,10 +34,7 @@ class InvoiceView:
 def _stored(actor: Actor, invoice_id: int) -> tuple[bytes, str | None, str, str]:
     """(xml, KSeF number, status, environment) of an invoice of the actor's office."""
     with session_scope() as session:
-        invoice = session.get(Invoice, invoice_id)
-        client = session.get(Client, invoice.client_id) if invoice else None
-        if invoice is None or client is None or client.office_id != actor.office_id:
-            raise NotFound(Text("invoice.not_found", id=invoice_id))
+        invoice, client = invoice_in_office(session, actor, invoice_id)
         stored = session.get(InvoiceDocument, invoice_id)
         if stored is None or stored.xml is None:
             raise NotFound(Text("invoice.no_content"))

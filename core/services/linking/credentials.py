@@ -13,12 +13,13 @@ from sqlmodel import Session, col, or_, select
 
 from core import audit
 from core.db import session_scope
-from core.errors import InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput
 from core.ksef import session_cache
-from core.ksef.auth import token_context_nip
+from core.ksef.auth import has_ksef_token_shape, token_context_nip
 from core.models import Client, Credential
 from core.security import Actor, Permission
 from core.services.certificates.files import CertificateInfo, load_bundle
+from core.services.scope import client_in_office, credential_in_office, require_client
 from core.texts import Text
 from core.types import AuthMethod, CertificateType, CredentialSource, CredentialStatus, utcnow
 from core.vault import seal
@@ -27,6 +28,16 @@ from core.vault import seal
 def status_name(status: str) -> str:
     """A credential status's name (`credential_status.<status>`); an unknown status as it is."""
     return Text(f"credential_status.{status}") if status in set(CredentialStatus) else status
+
+
+def derived_status(row: Credential | CredentialPublic, now: datetime | None = None) -> CredentialStatus:
+    """The status a person should read (issue 11 §5): revoked and expired win over the last authorization step,
+    so an expired certificate never reads "przesłany do autoryzacji"."""
+    if row.status == CredentialStatus.revoked or getattr(row, "revoked_at", None) is not None:
+        return CredentialStatus.revoked
+    if row.valid_to is not None and row.valid_to < (now or utcnow()):
+        return CredentialStatus.expired
+    return CredentialStatus(row.status)
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,16 @@ class CredentialPublic:
     valid_to: datetime | None
     last_used_at: datetime | None
     created_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def is_offline(self) -> bool:
+        """An offline certificate (KOD II only): its own kind, never used to authenticate."""
+        return self.certificate_type == CertificateType.Offline
+
+    @property
+    def shown_status(self) -> CredentialStatus:
+        return derived_status(self)
 
     @classmethod
     def of(cls, row: Credential) -> CredentialPublic:
@@ -68,14 +89,12 @@ class CredentialPublic:
             valid_to=row.valid_to,
             last_used_at=row.last_used_at,
             created_at=row.created_at,
+            revoked_at=row.revoked_at,
         )
 
 
 def _client(session: Session, actor: Actor, client_id: int) -> Client:
-    client = session.get(Client, client_id)
-    if client is None or client.office_id != actor.office_id:
-        raise NotFound(Text("client.not_found", id=client_id))
-    return client
+    return client_in_office(session, actor, client_id)
 
 
 def wrong_client_message(session: Session, actor: Actor, client: Client, other_nip: str) -> str:
@@ -91,8 +110,9 @@ def wrong_client_message(session: Session, actor: Actor, client: Client, other_n
 def add_ksef_token(*, actor: Actor, client_id: int, token: str, label: str = "") -> CredentialPublic:
     """Store a client's KSeF token; a token bound to another context is refused before any call."""
     actor.require(Permission.manage_credentials)
+    require_client(actor, client_id)  # ids first: another office's client is not found, whatever the token
     token = token.strip()
-    if len(token) < 20 or len(token) > 500 or any(ch.isspace() for ch in token):
+    if not has_ksef_token_shape(token):
         raise InvalidInput(Text("credential.not_a_token"))
     with session_scope(write=True) as session:
         client = _client(session, actor, client_id)
@@ -134,6 +154,8 @@ def add_certificate(
 ) -> CredentialPublic:
     """A KSeF certificate with its key; `client_id=None` makes it the office's, serving every client."""
     actor.require(Permission.manage_credentials)
+    if client_id is not None:
+        require_client(actor, client_id)  # a foreign client is refused before its file is even read
     info, key_pem = load_bundle(
         certificate=certificate,
         private_key=private_key,
@@ -144,6 +166,15 @@ def add_certificate(
     with session_scope(write=True) as session:
         if client_id is not None:
             _client(session, actor, client_id)
+        same = session.exec(
+            select(Credential).where(
+                Credential.office_id == actor.office_id,
+                Credential.fingerprint == info.fingerprint,
+                col(Credential.revoked_at).is_(None),
+            )
+        ).first()
+        if same is not None:  # the same certificate twice would be two links' worth of one secret
+            raise Conflict(Text("credential.duplicate_certificate", label=same.label))
         row = insert_certificate(
             session, office_id=actor.office_id, client_id=client_id, info=info, key_pem=key_pem, label=label
         )
@@ -197,6 +228,7 @@ def list_credentials(
     *, actor: Actor, client_id: int | None = None, include_office: bool = True, include_revoked: bool = False
 ) -> list[CredentialPublic]:
     actor.require(Permission.view_secrets_metadata)
+    require_client(actor, client_id)
     query = select(Credential).where(Credential.office_id == actor.office_id)
     if client_id is not None:
         scope = Credential.client_id == client_id
@@ -204,7 +236,9 @@ def list_credentials(
     if not include_revoked:
         query = query.where(col(Credential.revoked_at).is_(None))
     with session_scope() as session:
-        rows = session.exec(query.order_by(col(Credential.valid_to), col(Credential.id))).all()
+        rows = session.exec(
+            query.order_by(col(Credential.valid_to).is_(None), col(Credential.valid_to), col(Credential.id))
+        ).all()
         return [CredentialPublic.of(r) for r in rows]
 
 
@@ -212,9 +246,7 @@ def revoke_credential(*, actor: Actor, credential_id: int) -> CredentialPublic:
     """Stop using a credential here (the KSeF-side revoke of a token or certificate is a separate act)."""
     actor.require(Permission.manage_credentials)
     with session_scope(write=True) as session:
-        row = session.get(Credential, credential_id)
-        if row is None or row.office_id != actor.office_id:
-            raise NotFound(Text("credential.not_found", id=credential_id))
+        row = credential_in_office(session, actor, credential_id)
         row.revoked_at = row.revoked_at or utcnow()
         row.status = CredentialStatus.revoked
         row.secret_ciphertext = None  # nothing to leak once it is out of use
@@ -236,8 +268,8 @@ def record_authorization(*, actor: Actor, credential_id: int, status: Credential
     operation `actor` runs; a change of status is audited."""
     actor.require(Permission.run_operations)
     with session_scope(write=True) as session:
-        row = session.get(Credential, credential_id)
-        if row is None or row.status == status or row.revoked_at is not None:
+        row = credential_in_office(session, actor, credential_id)
+        if row.status == status or row.revoked_at is not None:
             return
         previous, row.status = row.status, status
         if status == CredentialStatus.authorized:

@@ -27,6 +27,7 @@ from core.services.linking.keys import current_key
 from core.services.linking.links import verify_link
 from core.services.linking.rehearsal import sign_with_rehearsal_seal
 from core.services.linking.status import active_link, refresh_link_status
+from core.services.scope import client_in_office
 from core.texts import Text
 from core.types import AuthMethod, KsefEnvironment
 
@@ -45,8 +46,8 @@ class SignatureRequest:
 
 
 def _client(session: Session, actor: Actor, client_id: int) -> Client:
-    client = session.get(Client, client_id)
-    if client is None or client.office_id != actor.office_id or client.archived_at is not None:
+    client = client_in_office(session, actor, client_id)
+    if client.archived_at is not None:
         raise NotFound(Text("client.not_found_active", id=client_id))
     return client
 
@@ -90,10 +91,10 @@ def complete_signature(*, actor: Actor, client_id: int, method: str, signed_xml:
     if method not in SIGNATURE_METHODS:
         raise InvalidInput(Text("signature.wrong_method"))
     method = AuthMethod(method)
-    text = _check_signed_file(signed_xml)
     with session_scope() as session:
         client = _client(session, actor, client_id)
         environment, nip = client.environment, client.nip
+    text = _check_signed_file(signed_xml)
     transcript = Transcript()
     try:
         with KsefGateway(environment, nip, transcript=transcript) as gateway:

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from core.models import Client, Credential, Link
+from core.models import Client, Credential, Link, Problem
 from core.services.problems import open_problem_classes
-from core.types import AuthMethod, LinkStatus, ProblemClass, utcnow
+from core.types import AuthMethod, LinkStatus, ProblemClass, ProblemStatus, utcnow
 
 EXPIRY_WARNING = timedelta(days=30)
 REAUTH_WARNING = timedelta(days=2)
 # A person must act for these; the others mean "the last attempt failed, the class says why".
 ACTION_REQUIRED_CLASSES = {ProblemClass.auth_required, ProblemClass.invalid_credentials, ProblemClass.missing_rights}
+# Work that cannot succeed until a person acts pauses for these; the link health check keeps retrying them, so a
+# cause fixed outside the console heals without a click. Every other class passes by itself: the schedule keeps going.
+PAUSING_CLASSES = ACTION_REQUIRED_CLASSES | {ProblemClass.wrong_company_key}
+# A rejected or duplicate invoice is a problem of that invoice, not of the client's link.
+INVOICE_CLASSES = {ProblemClass.invalid_invoice, ProblemClass.duplicate}
 READ, WRITE = "InvoiceRead", "InvoiceWrite"
 
 
@@ -26,6 +32,7 @@ def active_link(session: Session, client_id: int) -> Link | None:
 def derive_status(
     *, client: Client, link: Link | None, credential: Credential | None, problems: set[str], now: datetime
 ) -> LinkStatus:
+    problems = problems - INVOICE_CLASSES
     if client.archived_at is not None:
         return LinkStatus.unlinked
     if link is None:
@@ -73,3 +80,33 @@ def refresh_link_status(session: Session, client_id: int) -> str:
         client.updated_at = utcnow()
         session.add(client)
     return status
+
+
+def syncable_clients(session: Session, *, office_id: int | None = None) -> list[tuple[int, int]]:
+    """(client id, office id) of every client whose sync can succeed: a link that has worked, and no open problem
+    that needs a person. A link in `error` stays in: its last attempt failed for a reason that passes by itself, and
+    only the next successful sync closes that problem (DESIGN.md §9.2)."""
+    paused = select(Problem.client_id).where(
+        Problem.status == ProblemStatus.open,
+        col(Problem.problem_class).in_(PAUSING_CLASSES),
+        col(Problem.client_id).is_not(None),  # NOT IN over a NULL would exclude every client
+    )
+    worked = select(Link.client_id).where(
+        col(Link.unlinked_at).is_(None), col(Link.last_success_at).is_not(None), col(Link.key_verified_at).is_not(None)
+    )
+    query = select(Client.id, Client.office_id).where(
+        col(Client.archived_at).is_(None),
+        sa.or_(
+            col(Client.link_status).in_([LinkStatus.linked, LinkStatus.degraded]),
+            sa.and_(col(Client.link_status) == LinkStatus.error, col(Client.id).in_(worked.scalar_subquery())),
+        ),
+        col(Client.id).not_in(paused.scalar_subquery()),
+    )
+    if office_id is not None:
+        query = query.where(Client.office_id == office_id)
+    return [(client_id, office) for client_id, office in session.exec(query).all() if client_id is not None]
+
+
+def can_sync(session: Session, client_id: int) -> bool:
+    client = session.get(Client, client_id)
+    return client is not None and client_id in {c for c, _ in syncable_clients(session, office_id=client.office_id)}

@@ -14,6 +14,7 @@ from sqlmodel import col, func, select
 from core import audit
 from core.db import session_scope
 from core.errors import InvalidInput, NotFound
+from core.files import private_dir, private_file
 from core.formatting import warsaw_midnight
 from core.jobs.kinds import REPORT_EXPORT, ReportExportPayload, ReportExportResult
 from core.jobs.queue import start_job
@@ -29,6 +30,7 @@ from core.services.reports.rows import (
     usage_events,
 )
 from core.services.reports.writers import sheet, write_csv, write_xlsx
+from core.services.scope import job_in_office, require_clients
 from core.settings import get_settings
 from core.texts import DEFAULT_LANGUAGE, Text, render
 from core.types import JobStatus
@@ -55,6 +57,12 @@ def _filters(payload: ReportExportPayload) -> UsageFilters | None:
         client_ids=list(payload.client_ids) or None,
         kinds=list(payload.kinds) or None,
     )
+
+
+def check_clients(actor: Actor, filters: UsageFilters | None) -> None:
+    """The filter's clients are the actor's office's (another office's id is not found, never an empty report)."""
+    if filters is not None and filters.client_ids:
+        require_clients(actor, filters.client_ids)
 
 
 def check_choice(kind: str, filters: UsageFilters | None) -> ReportSpec:
@@ -110,6 +118,8 @@ def file_name(spec: ReportSpec, fmt: str, filters: UsageFilters | None, lang: st
 def write(spec: ReportSpec, rows: Iterable[Any], fmt: str, out: IO[bytes] | str, lang: str = DEFAULT_LANGUAGE) -> int:
     """Write a report's rows as a file for people; returns the number of rows written."""
     table = sheet(spec, rows, lang)
+    if isinstance(out, str):
+        private_file(out)  # exports hold client data: 0600 before a byte is written (xlsxwriter keeps the mode)
     if fmt == "xlsx":
         return write_xlsx(table, out)
     if isinstance(out, str):
@@ -125,6 +135,7 @@ def export_report(
     if fmt not in FORMATS:
         raise InvalidInput(Text("report.choose"))
     spec = check_choice(kind, filters)
+    check_clients(actor, filters)
     name = file_name(spec, fmt, filters, lang)
     estimated = estimate_rows(actor.office_id, spec, filters)
     if estimated > SMALL_EXPORT_ROWS:
@@ -161,10 +172,12 @@ def export_report(
 def export_task(*, actor: Actor, job_id: int, payload: ReportExportPayload) -> ReportExportResult:
     """Build a large export into the exports folder; the page offers it for download when the job is done."""
     actor.require(Permission.export_reports)
+    with session_scope() as session:
+        job_in_office(session, actor, job_id)
     filters = _filters(payload)
     spec = check_choice(payload.kind, filters)
-    folder = get_settings().exports_dir / str(actor.office_id)
-    folder.mkdir(parents=True, exist_ok=True)
+    check_clients(actor, filters)
+    folder = private_dir(private_dir(get_settings().exports_dir) / str(actor.office_id))
     path = folder / f"{job_id}-{payload.file_name}"
     rows = write(spec, build(actor.office_id, spec.kind, filters), payload.format, str(path), payload.lang)
     return ReportExportResult(path=str(path), file_name=payload.file_name, rows=rows)

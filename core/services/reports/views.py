@@ -16,7 +16,7 @@ from core.db import session_scope
 from core.formatting import WARSAW, warsaw_midnight
 from core.models import UsageEvent
 from core.security import Actor, Permission
-from core.services.reports.exports import build, check_choice
+from core.services.reports.exports import build, check_choice, check_clients
 from core.services.reports.registry import ReportKind
 from core.services.reports.rows import CertificateRow, LinkRow, UsageFilters, UsageMonthRow, usage_by_month
 from core.services.reports.writers import cells
@@ -46,6 +46,7 @@ def report_view(
 ) -> ReportView:
     actor.require(Permission.export_reports)
     spec = check_choice(kind, filters).on_page
+    check_clients(actor, filters)
     office_id = actor.office_id
     header = [render(column.header, lang) for column in spec.columns]
     title = render(spec.title, lang)

@@ -23,9 +23,10 @@ from core.ksef.transcript import Transcript
 from core.models import Office, SyncState
 from core.security import Actor, Permission
 from core.services.linking.connection import KsefCall, LinkFacts, load_facts, open_ksef
+from core.services.scope import require_client
 from core.services.sync.outcome import SUBJECT_TYPES, SubjectReport, SyncReport, record_outcome
 from core.services.sync.request import MIN_INTERVAL
-from core.services.sync.store import known_numbers, store_received, sync_state
+from core.services.sync.store import known_numbers, retry_on_conflict, store_received, sync_state
 from core.types import SubjectType, utcnow
 
 WINDOW = timedelta(days=88)  # KSeF allows at most three months per query; 88 days always fits
@@ -37,6 +38,7 @@ DEFAULT_BACKFILL_FROM = datetime(2026, 2, 1, tzinfo=UTC)  # KSeF became mandator
 
 def sync_client(*, actor: Actor, client_id: int, subject_types: tuple[SubjectType, ...] = SUBJECT_TYPES) -> SyncReport:
     actor.require(Permission.run_operations)
+    require_client(actor, client_id)
     facts = load_facts(client_id)
     interval = _interval(facts.office_id)
     report = SyncReport(client_id)
@@ -51,7 +53,7 @@ def sync_client(*, actor: Actor, client_id: int, subject_types: tuple[SubjectTyp
             except KsefFailure as raised:
                 failure, subject.error = raised, str(raised)
     record_outcome(actor, facts, report, failure, transcript, next_due_at=utcnow() + interval)
-    if failure is not None and failure.retryable:
+    if failure is not None:  # a sync whose subjects failed is a failed job with its reason; the kind's policy retries
         raise failure
     return report
 
@@ -70,6 +72,10 @@ def _start_of(facts: LinkFacts, subject_type: SubjectType) -> datetime:
         ).first()
     if hwm is not None:
         return hwm
+    return retry_on_conflict(partial(_first_start, facts, subject_type))  # a concurrent first sync made the row
+
+
+def _first_start(facts: LinkFacts, subject_type: SubjectType) -> datetime:
     with session_scope(write=True) as session:
         state = sync_state(session, facts.client_id, subject_type)
         if state.hwm is not None:

@@ -12,11 +12,12 @@ from core import audit
 from core.db import session_scope
 from core.ksef.errors import KsefFailure
 from core.ksef.transcript import Transcript
-from core.models import Client, SyncState
+from core.models import SyncState
 from core.security import Actor, Permission
 from core.services import problems
 from core.services.linking.connection import LinkFacts
 from core.services.linking.status import refresh_link_status
+from core.services.scope import client_in_office
 from core.services.sync.store import record_sync_outcome
 from core.types import SubjectType
 
@@ -94,9 +95,7 @@ def sync_status(*, actor: Actor, client_id: int) -> list[SyncStatus]:
     actor.require(Permission.view)
 
     with session_scope() as session:
-        client = session.get(Client, client_id)
-        if client is None or client.office_id != actor.office_id:
-            return []
+        client_in_office(session, actor, client_id)
         rows = session.exec(select(SyncState).where(SyncState.client_id == client_id)).all()
         return [
             SyncStatus(r.subject_type, r.hwm, r.last_success_at, r.next_due_at, r.consecutive_failures, r.last_error)

@@ -3,20 +3,26 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from core.db import session_scope
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput
 from core.jobs.kinds import SYNC, SyncPayload
 from core.jobs.queue import StartedJob, start_job
-from core.models import Client, SyncState
+from core.models import JobRun, SyncState
 from core.security import Actor, Permission
+from core.services.linking.status import can_sync, syncable_clients
+from core.services.scope import client_in_office
 from core.texts import Text
-from core.types import LinkStatus, utcnow
+from core.types import JobStatus, utcnow
 
-MIN_INTERVAL = timedelta(minutes=15)  # never more often per client and subject type (PROTOCOL.md §16.5)
+# Never more often per client and subject type (PROTOCOL.md §16.5). Only `make soak` shrinks it (the variable
+# below), to run the real schedule through many intervals in minutes against the simulator.
+MIN_INTERVAL = timedelta(seconds=float(os.environ.get("KSEF_CONSOLE_SOAK_SYNC_INTERVAL_SECONDS", "900")))
 
 
 def request_sync(*, actor: Actor, client_id: int) -> tuple[int, datetime]:
@@ -30,14 +36,13 @@ def request_sync(*, actor: Actor, client_id: int) -> tuple[int, datetime]:
 
 
 def _request(session: Session, actor: Actor, client_id: int) -> StartedJob:
-    client = session.get(Client, client_id)
-    if client is None or client.office_id != actor.office_id:
-        raise NotFound(Text("client.not_found", id=client_id))
-    if client.link_status not in (LinkStatus.linked, LinkStatus.degraded):
+    client = client_in_office(session, actor, client_id)
+    if not can_sync(session, client_id):
         raise InvalidInput(Text("sync.not_linked", client=client.name))
-    last = session.exec(select(func.max(SyncState.last_run_at)).where(SyncState.client_id == client_id)).one()
+    # A failed attempt received nothing, so the 15-minute rule counts from the last successful one.
+    last = session.exec(select(func.max(SyncState.last_success_at)).where(SyncState.client_id == client_id)).one()
     run_at = max(utcnow(), (last + MIN_INTERVAL) if last else utcnow())
-    return start_job(
+    job = start_job(
         session,
         actor,
         SYNC,
@@ -48,20 +53,29 @@ def _request(session: Session, actor: Actor, client_id: int) -> StartedJob:
         run_after=run_at,
         priority=10,
     )
+    if not job.new and job.run_after > run_at:
+        # The sync waits for a retry's backoff: a person asking for it now gets it now, never silently nothing.
+        session.execute(
+            sa.update(JobRun)
+            .where(col(JobRun.id) == job.id, col(JobRun.status) == JobStatus.pending)
+            .values(run_after=run_at)
+        )
+        job = StartedJob(job.id, run_at, new=False)
+    return job
 
 
 def request_sync_all(*, actor: Actor) -> int:
     """The manager's "sync all": every working link, each at the earliest moment its 15-minute rule allows."""
     actor.require(Permission.run_fleet_operations)
     with session_scope(write=True) as session:
-        ids = session.exec(
-            select(Client.id).where(
-                Client.office_id == actor.office_id,
-                col(Client.archived_at).is_(None),
-                col(Client.link_status).in_([LinkStatus.linked, LinkStatus.degraded]),
-            )
-        ).all()
+        ids = [client_id for client_id, _ in syncable_clients(session, office_id=actor.office_id)]
         for client_id in ids:
-            if client_id is not None:
-                _request(session, actor, client_id)
+            _request(session, actor, client_id)
     return len(ids)
+
+
+def syncable_client_ids(*, actor: Actor) -> list[int]:
+    """The office's clients a sync can succeed for (`ksef-console sync --all`)."""
+    actor.require(Permission.run_operations)
+    with session_scope() as session:
+        return sorted(client_id for client_id, _ in syncable_clients(session, office_id=actor.office_id))

@@ -10,17 +10,21 @@ flushes as about a quarter of a client's CPU, next to the limiter's transaction 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.db import session_scope
 from core.ksef.gateway import parse_ksef_datetime
 from core.models import Invoice, InvoiceDocument, SyncState, UsageEvent
 from core.types import InvoiceStatus, SubjectType, UsageKind, utcnow
+
+T = TypeVar("T")
 
 
 def to_grosze(value: Any) -> int | None:
@@ -81,6 +85,18 @@ def invoice_from_metadata(client_id: int, subject_type: SubjectType, meta: dict[
     )
 
 
+def retry_on_conflict(write: Callable[[], T], attempts: int = 3) -> T:
+    """Run a writing transaction again when another sync of the same client committed the same rows first (a
+    concurrent sync is not an error: the next attempt reads them as already known and skips them)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return write()
+        except IntegrityError:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
 def store_received(
     *,
     office_id: int,
@@ -89,7 +105,23 @@ def store_received(
     items: list[tuple[dict[str, Any], bytes]],
     new_hwm: datetime | None,
 ) -> int:
-    """Insert the invoices not stored yet, one usage event each, and advance the HWM; returns how many were new."""
+    """Insert the invoices not stored yet, one usage event each, and advance the HWM; returns how many were new.
+    Storing an invoice that is already known (also one a concurrent sync stored a moment ago) is not an error."""
+    return retry_on_conflict(
+        lambda: _store_received(
+            office_id=office_id, client_id=client_id, subject_type=subject_type, items=items, new_hwm=new_hwm
+        )
+    )
+
+
+def _store_received(
+    *,
+    office_id: int,
+    client_id: int,
+    subject_type: SubjectType,
+    items: list[tuple[dict[str, Any], bytes]],
+    new_hwm: datetime | None,
+) -> int:
     with session_scope(write=True) as session:
         numbers = [meta["ksefNumber"] for meta, _ in items]
         existing = set(

@@ -47,3 +47,16 @@ def test_every_delay_stays_inside_its_jitter_band(attempts):
 def test_retries_do_not_all_wait_the_same():
     """Jobs that failed together must not come back together."""
     assert len({backoff_seconds(4) for _ in range(20)}) > 1
+
+
+def test_a_send_outlasts_a_long_ksef_outage_before_its_invoices_end_failed():
+    from core.jobs.kinds import SEND_INVOICES
+    from core.types import ProblemClass
+
+    policy = SEND_INVOICES.retry
+    waits = [
+        policy.delay(attempt) / 1.2
+        for attempt in range(1, policy.attempts)
+        if policy.retries(ProblemClass.ksef_unavailable, attempt)
+    ]
+    assert sum(waits) >= 20 * 60  # even at the shortest jitter the retries span a 20-minute outage

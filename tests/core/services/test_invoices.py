@@ -191,6 +191,15 @@ def test_a_duplicate_is_resolved_to_the_original_ksef_number(sim, office):
          {"client_id": client_id, "original_ksef_number": original}),
     ]  # fmt: skip
     assert _usage(client_id) == 1
+    # The duplicate points at the original's register row, and its UPO button gives the original's UPO.
+    first = next(
+        r
+        for r in invoices.list_invoices(actor=office.support, client_id=client_id).items
+        if r.id != rows["again.xml"].id
+    )
+    assert rows["again.xml"].original_id == first.id and rows["again.xml"].has_upo
+    name, upo = invoices.invoice_upo(actor=office.analyst, invoice_id=rows["again.xml"].id)
+    assert name == f"UPO-{original}.xml" and original.encode() in upo
 
 
 def _future_issue_date(xml: bytes) -> bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import InvalidInput, PermissionDenied
+from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.services import invoices
 from core.services.notifications import settings as notification_settings
 from core.types import NotificationKind
@@ -41,6 +41,8 @@ def test_invoices_by_id_keep_the_order_asked_and_the_office(office):
     second = seeding.add_invoice(ids[0], number="A/2", upo=b"<UPO/>")
     other = make_office(name="Inne Biuro", nip="7740001454", account_id="BR-INNE", suffix="2")
     foreign = seeding.add_invoice(seeding.add_clients(other, 1, seed=99)[0], number="X/1")
-    rows = invoices.invoices_by_id(actor=office.analyst, invoice_ids=[second, foreign, first])
+    rows = invoices.invoices_by_id(actor=office.analyst, invoice_ids=[second, first])
     assert [(r.invoice_number, r.has_upo) for r in rows] == [("A/2", True), ("A/1", False)]
+    with pytest.raises(NotFound):  # another office's invoice is not found (issue 10 #2), never silently skipped
+        invoices.invoices_by_id(actor=office.analyst, invoice_ids=[second, foreign, first])
     assert invoices.invoices_by_id(actor=office.analyst, invoice_ids=[]) == []

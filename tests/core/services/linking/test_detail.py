@@ -96,7 +96,9 @@ def test_history_lists_events_and_closed_problems_newest_first(office):
 
 def test_an_analyst_reads_credential_events_without_their_details(office):
     client_id = _client(office)
-    credentials.add_ksef_token(actor=office.support, client_id=client_id, token="x" * 40, label="Token klienta")
+    nip = clients.get_client(actor=office.manager, client_id=client_id).nip
+    token = f"20261102-EC-0123456789-ABCDEF0123-4F|nip-{nip}|" + "ab" * 32  # KSeF's token shape (issue 10 #8)
+    credentials.add_ksef_token(actor=office.support, client_id=client_id, token=token, label="Token klienta")
     support_view = client_detail.client_history(actor=office.support, client_id=client_id)
     analyst_view = client_detail.client_history(actor=office.analyst, client_id=client_id)
     assert [e.action for e in analyst_view] == [e.action for e in support_view] == ["credential.add", "client.add"]
