@@ -176,11 +176,12 @@ LAZY_LIBRARIES = (
 def preload() -> None:
     """Import every module a job may need before any worker thread starts (issue 10 #5): a first import racing in
     several threads can see a half-initialised module (`partially initialized module 'ksef_client.models'`,
-    `KeyError: 'ksef_client'`). Everything of `core` but the migrations, and the libraries imported lazily."""
+    `KeyError: 'ksef_client'`). Everything of `core` but the migrations and the `__main__` entry points (importing one
+    runs its program), and the libraries imported lazily."""
     import core
 
     for info in pkgutil.walk_packages(core.__path__, "core."):
-        if not info.name.startswith("core.migrations"):
+        if not info.name.startswith("core.migrations") and not info.name.endswith(".__main__"):
             importlib.import_module(info.name)
     for name in LAZY_LIBRARIES:
         importlib.import_module(name)
