@@ -87,6 +87,24 @@ class UsageKind(StrEnum):
     invoice_received = "invoice_received"
 
 
+class EnrollmentStatus(StrEnum):
+    """A certificate enrollment (issue 12 #1): key sealed → sent to KSeF → the certificate active as a credential."""
+
+    prepared = "prepared"
+    requested = "requested"
+    active = "active"
+    failed = "failed"
+
+
+class MigrationStatus(StrEnum):
+    """A token client's step in the "Wygaszanie tokenów" campaign."""
+
+    not_contacted = "not_contacted"
+    instruction_sent = "instruction_sent"
+    rights_granted = "rights_granted"
+    switched = "switched"
+
+
 class ProblemClass(StrEnum):
     missing_rights = "missing_rights"
     wrong_company_key = "wrong_company_key"

@@ -1,18 +1,21 @@
 """The login gate: the login form, the signed-in user of each run, idle timeout, sign-out.
 
-Only the user's id and the time of last activity are kept in session state. Every run re-reads the user from the
-database (`users.actor_for`), so a disabled account or a changed role takes effect on the next click.
+Only the user's id, the row id of the browser's web session and the time of last activity are kept in session state.
+Every run re-reads the user from the database (`users.actor_for`), so a disabled account or a changed role takes
+effect on the next click. The login survives a reload or a new tab through the web session's cookie
+(core/services/web_sessions.py, set and cleared by dashboard/server.py); the web session is the idle clock.
 """
 
 from __future__ import annotations
 
+import json
 import time
 
 import streamlit as st
 
 from core.errors import AuthenticationFailed
 from core.security import Actor, Permission
-from core.services import users
+from core.services import users, web_sessions
 from core.settings import get_settings
 from core.types import Role
 from dashboard import nav, state
@@ -26,20 +29,46 @@ def idle_expired() -> bool:
 
 
 def sign_out(notice: str | None = None) -> None:
-    """Forget the user and every UI flag; keep the language. `notice` is a text key shown on the login page."""
+    """Forget the user and every UI flag; keep the language. `notice` is a text key shown on the login page.
+
+    The web session is revoked first, so the cookie stops working in every tab even if the browser keeps it."""
+    web_id = st.session_state.get(state.WEB_SESSION)
+    if web_id is not None:
+        web_sessions.end(int(web_id), session_actor())
     for key in list(st.session_state.keys()):
         if key not in state.KEPT_ON_SIGN_OUT:
             del st.session_state[key]
     if notice:
         st.session_state[state.LOGIN_NOTICE] = notice
+    st.session_state[state.CLEAR_COOKIE] = True
+
+
+def _resume_from_cookie() -> None:
+    """A new Streamlit session (F5, a typed URL, a new tab): sign in again from the browser's web session cookie."""
+    cookie = st.context.cookies.get(web_sessions.COOKIE_NAME)
+    found = web_sessions.resume(cookie) if isinstance(cookie, str) and cookie else None
+    if found is not None:
+        st.session_state[state.USER_ID] = found.user_id
+        st.session_state[state.WEB_SESSION] = found.id
+        st.session_state[state.LAST_ACTIVITY] = time.time()
+
+
+def _still_active() -> bool:
+    """The web session (shared by the user's tabs) is the idle clock; without one, this session's own clock."""
+    web_id = st.session_state.get(state.WEB_SESSION)
+    if web_id is not None:
+        return web_sessions.alive(int(web_id))
+    return not idle_expired()
 
 
 def signed_in_actor() -> Actor | None:
     """The user of this run, or None (then only the login page is offered). Called once per run by app.py."""
+    if st.session_state.get(state.USER_ID) is None:
+        _resume_from_cookie()
     user_id = st.session_state.get(state.USER_ID)
     if user_id is None:
         return None
-    if idle_expired():
+    if not _still_active():
         sign_out("login.idle_logout")
         return None
     actor = users.actor_for(int(user_id))
@@ -90,12 +119,38 @@ def _submit_login() -> None:
         st.session_state[state.LOGIN_ERROR] = localised(error.message)  # the lockout lives in the db
         return
     st.session_state[state.USER_ID] = actor.user_id
+    st.session_state[state.WEB_SESSION] = web_sessions.start(actor)
+    st.session_state[state.BIND_COOKIE] = True
     st.session_state[state.LAST_ACTIVITY] = time.time()
     for key in (state.LOGIN_USERNAME, state.LOGIN_PASSWORD):
         st.session_state.pop(key, None)
 
 
+def _post(path: str, body: dict[str, str]) -> None:
+    """Have the browser POST to one of the cookie routes of dashboard/server.py (only they can set a cookie)."""
+    script = f"fetch({json.dumps(path)}, {{method: 'POST', credentials: 'same-origin', "
+    script += f"headers: {{'Content-Type': 'application/json'}}, body: {json.dumps(json.dumps(body))}}});"
+    with st.sidebar:
+        st.html(f"<script>{script}</script>", unsafe_allow_javascript=True)
+
+
+def bind_cookie() -> None:
+    """Right after a login: hand the browser a one-time ticket for its cookie (the ticket is never kept here)."""
+    web_id = st.session_state.get(state.WEB_SESSION)
+    if st.session_state.pop(state.BIND_COOKIE, False) and web_id is not None:
+        ticket = web_sessions.ticket(int(web_id))
+        if ticket is not None:
+            _post("/api/session", {"ticket": ticket})
+
+
+def clear_cookie() -> None:
+    """Right after a logout: the browser drops its (already revoked) cookie."""
+    if st.session_state.pop(state.CLEAR_COOKIE, False):
+        _post("/api/session/end", {})
+
+
 def login_page() -> None:
+    clear_cookie()
     st.title(t("login.heading"))
     notice = st.session_state.get(state.LOGIN_NOTICE)
     if notice:

@@ -205,6 +205,30 @@ def certificate_calendar_chart(rows: Sequence[tuple[str | date, int]], *, t: Tra
     return _whole_numbers(figure, max((count for _, count in rows), default=0))
 
 
+def credential_timeline(
+    events: Sequence[tuple[date, str, str, int]], *, today: date, t: Translate = polish
+) -> go.Figure:
+    """The credential calendar on a time axis: one row per kind, one marker per date (owner in the hover);
+    past dates red, the next 30 days amber, later ones blue. `events` are (day, kind, who, days left)."""
+    colours = [LIMIT_COLOR if days < 0 else FORECAST_COLOR if days <= 30 else USED_COLOR for *_, days in events]
+    figure = go.Figure(
+        go.Scatter(
+            x=[day for day, *_ in events],
+            y=[t(f"calendar.kind.{kind}") for _, kind, _, _ in events],
+            text=[who for _, _, who, _ in events],
+            mode="markers",
+            marker={"size": 12, "color": colours, "symbol": "diamond"},
+            hovertemplate="%{x|" + DATE_HOVER + "}<br>%{text}<extra></extra>",
+            name=t("calendar.chart.title"),
+        )
+    )
+    _layout(figure, t("calendar.chart.title"))
+    figure.add_vline(x=today.isoformat(), line_dash="dot", line_color=BUDGET_COLOR)
+    figure.update_layout(hovermode="closest", showlegend=False, yaxis={"rangemode": "normal", "tickformat": ""})
+    figure.update_xaxes(tickformat=DATE_HOVER)
+    return figure
+
+
 # --- Raporty ----------------------------------------------------------------------------------------------------
 
 

@@ -76,4 +76,5 @@ def language_switch() -> None:
         format_func=LANGUAGES.__getitem__,
         key=state.LANG_SWITCH,
         on_change=_remember_language,
+        placeholder=t("common.choose"),
     )

@@ -10,10 +10,12 @@ Streamlit's legacy multipage router, which serves those pages without asking app
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.security import Actor, Permission
 from core.types import Role
@@ -41,6 +43,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("klient.py", "nav.klient", ":material/domain:", Permission.view),
     PageSpec("polacz.py", "nav.polacz", ":material/link:", Permission.run_operations),
     PageSpec("certyfikaty.py", "nav.certyfikaty", ":material/badge:", Permission.manage_credentials),
+    PageSpec("wygaszanie.py", "nav.wygaszanie", ":material/timer_off:", Permission.manage_credentials),
     PageSpec("faktury.py", "nav.faktury", ":material/receipt_long:", Permission.view),
     PageSpec("wsparcie.py", "nav.wsparcie", ":material/support_agent:", Permission.run_operations),
     PageSpec("raporty.py", "nav.raporty", ":material/bar_chart:", Permission.export_reports),
@@ -68,5 +71,54 @@ def spec_for(script: str | Path) -> PageSpec:
     raise KeyError(f"{name} is not in dashboard.nav.PAGES")
 
 
+LOGIN_PATH = "logowanie"
+
+
+def _requested_path() -> str:
+    """The page name in the address the browser asked for ("" for the root or a click in the menu)."""
+    ctx = get_script_run_ctx()
+    return str(ctx.pages_manager.intended_page_name or "") if ctx is not None else ""
+
+
+def _message(key: str) -> Callable[[], None]:
+    def show() -> None:
+        st.info(t(key))
+
+    return show
+
+
+def _unknown_address(known: set[str]) -> list[st.Page]:
+    """A hidden page for an address nobody registered: Streamlit would open its English "Page not found" dialog."""
+    asked = _requested_path()
+    if not asked or asked in known:
+        return []
+    return [st.Page(_message("access.not_found"), title=t("access.not_found"), url_path=asked, visibility="hidden")]
+
+
 def pages_for(actor: Actor) -> list[st.Page]:
-    return [st.Page(spec.path, title=t(spec.title_key), icon=spec.icon) for spec in allowed(actor)]
+    """The role's pages; a page the role may not open answers "no access" at its own address (hidden)."""
+    pages = [st.Page(spec.path, title=t(spec.title_key), icon=spec.icon) for spec in allowed(actor)]
+    pages += [
+        st.Page(_message("access.denied"), title=t(spec.title_key), url_path=spec.path.stem, visibility="hidden")
+        for spec in PAGES
+        if not actor.can(spec.permission)
+    ]
+    landing = allowed(actor)[0].path if allowed(actor) else None
+    if landing is not None:
+        # A bookmarked login page after signing in: go where the user lands anyway.
+        pages.append(
+            st.Page(lambda: st.switch_page(landing), title=t("login.title"), url_path=LOGIN_PATH, visibility="hidden")
+        )
+    return pages + _unknown_address({spec.path.stem for spec in PAGES} | {LOGIN_PATH})
+
+
+def signed_out_pages(login_page: Callable[[], None], extra: Sequence[st.Page] = ()) -> list[st.Page]:
+    """Before login every page's address shows the login form; after it, the same address opens that page. `extra`:
+    the pages open without a login (the invitation's activation)."""
+    title = t("login.title")
+    specs = (*PAGES, *CLIENT_PAGES)
+    pages = [st.Page(login_page, title=title, icon=":material/login:", url_path=LOGIN_PATH, default=True)]
+    pages += [st.Page(login_page, title=title, url_path=spec.path.stem, visibility="hidden") for spec in specs]
+    pages += list(extra)
+    known = {spec.path.stem for spec in specs} | {LOGIN_PATH} | {page.url_path for page in extra}
+    return pages + _unknown_address(known)

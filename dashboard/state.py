@@ -15,6 +15,9 @@ LOGIN_PASSWORD = "login_password"
 LOGIN_ERROR = "login_error"
 LOGIN_NOTICE = "login_notice"
 FLASH = "flash"
+WEB_SESSION = "web_session"  # the row id of the signed-in browser's web session (not a secret)
+BIND_COOKIE = "bind_cookie"  # a login just happened: hand the browser its cookie in this run
+CLEAR_COOKIE = "clear_cookie"  # a logout just happened: ask the browser to drop its cookie
 
 # Kept when a user signs out, so the login page stays in the chosen language.
 KEPT_ON_SIGN_OUT = frozenset({LANG, LANG_SWITCH})

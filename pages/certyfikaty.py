@@ -7,6 +7,8 @@ from core.services import overview
 from core.services.clients import register as clients
 from core.services.linking import credentials
 from dashboard.auth import require_page
+from dashboard.certyfikaty.calendar import calendar_tab
+from dashboard.certyfikaty.enroll import enroll_form
 from dashboard.certyfikaty.forms import OFFICE, certificate_form, token_form
 from dashboard.certyfikaty.revoke import revoke_dialog, revoke_picker
 from dashboard.certyfikaty.sunset import token_sunset
@@ -31,12 +33,24 @@ labels = [
     t("certyfikaty.tab.upload"),
     t("certyfikaty.tab.token"),
     t("certyfikaty.tab.sunset"),
+    t("certyfikaty.tab.enroll"),
+    t("certyfikaty.tab.calendar"),
 ]
-list_tab, upload_tab, token_tab, sunset_tab = st.tabs(labels, key="certyfikaty_tabs", on_change="rerun")
+list_tab, upload_tab, token_tab, sunset_tab, enroll_tab, calendar_tab_ = st.tabs(
+    labels, key="certyfikaty_tabs", on_change="rerun"
+)
 if list_tab.open:
     with list_tab:
+        # Offline certificates are their own kind (KOD II only), listed apart from the ways into KSeF.
+        offline = [c for c in items if c.is_offline]
+        authentication = [c for c in items if not c.is_offline]
+        if authentication:
+            credential_table(authentication, names, key="certyfikaty_table")
+        if offline:
+            st.subheader(t("certyfikaty.offline.title"))
+            st.caption(t("certyfikaty.offline.help"))
+            credential_table(offline, names, key="certyfikaty_offline_table")
         if items:
-            credential_table(items, names, key="certyfikaty_table")
             revoke_picker(PREFIX, items, names)
         else:
             st.info(t("certyfikaty.none"))
@@ -51,4 +65,10 @@ if token_tab.open:
 if sunset_tab.open:
     with sunset_tab:
         token_sunset(attempt(lambda: overview.client_table(actor=actor)) or [])
+if enroll_tab.open:
+    with enroll_tab:
+        enroll_form(actor, names)
+if calendar_tab_.open:
+    with calendar_tab_:
+        calendar_tab(actor)
 revoke_dialog(actor, PREFIX, items, names)

@@ -17,7 +17,7 @@ from dashboard.klient.credentials import credentials_section
 from dashboard.klient.doctor import rights_section, selftest_section
 from dashboard.klient.header import header, link_facts
 from dashboard.klient.link_actions import actions_section, connect_section, unlink_dialog
-from dashboard.klient.selection import picker
+from dashboard.klient.selection import forget_other_client_choices, picker
 from dashboard.klient.sync import sync_section
 
 actor = require_page(__file__)
@@ -26,6 +26,7 @@ if client is None:
     st.title(t("klient.title"))
     st.stop()
 chosen = client
+forget_other_client_choices(client.id)
 link = attempt(lambda: client_detail.link_details(actor=actor, client_id=chosen.id))
 header(client, link)
 show_flashes()

@@ -31,6 +31,7 @@ SCENARIOS = (
     "many_invoices",
     "no_invoices",
     "wrong_company_key",
+    "token_only",
 )
 INVOICE_COUNTS = {"many_invoices": 3000, "no_invoices": 0}
 OFFICE_PERMISSIONS = ("InvoiceRead", "InvoiceWrite")
@@ -102,7 +103,7 @@ def _seed_client(
     pending: list[Generation],
 ) -> SeededClient:
     sim.context(spec.nip, spec.name)
-    if spec.scenario != "rights_missing":
+    if spec.scenario not in ("rights_missing", "token_only"):
         permissions.add_grants(
             sim,
             kind="entity",

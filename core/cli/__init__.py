@@ -12,10 +12,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from core.cli import admin, clients, clientside, common, intake, invoices, ksef, reports, users
+from core.cli import admin, certificates, clients, clientside, common, intake, invoices, ksef, reports, users
 from core.texts import Text
 
-MODULES = [admin, users, clients, ksef, invoices, reports, intake, clientside]
+MODULES = [admin, users, clients, ksef, certificates, invoices, reports, intake, clientside]
 
 
 def build_parser() -> argparse.ArgumentParser:

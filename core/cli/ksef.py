@@ -78,6 +78,9 @@ def _register_link(commands: Any) -> None:
     connect.add_argument("--key", help="company key to verify (default: the client's current key)")
     connect.add_argument("--send", action="store_true", help="sending invoices is configured (needs InvoiceWrite)")
     connect.add_argument("--confirm-production", action="store_true")
+    connect.add_argument(
+        "--switch-linked", action="store_true", help="many: also try to switch clients whose link works (default: keep)"
+    )
     unlink = command(
         group, "unlink", lambda a: links.unlink_client(actor=acting_user(a), client_id=_client_id(a)), "unlink"
     )
@@ -183,7 +186,9 @@ def _link_connect(args: argparse.Namespace) -> Any:
         ids = [c.id for c in clients.list_clients(actor=actor).items]
     else:
         ids = [clients.find_client_by_nip(actor=actor, nip=n.strip()).id for n in args.nips.split(",") if n.strip()]
-    result = _run_bulk(actor, links.start_bulk_connect(actor=actor, client_ids=ids, request=_request(args)))
+    switch = bool(getattr(args, "switch_linked", False))
+    job_id = links.start_bulk_connect(actor=actor, client_ids=ids, request=_request(args), switch_linked=switch)
+    result = _run_bulk(actor, job_id)
     args.exit_code = 0 if result["status"] == "done" and not result["failed"] else 1
     return result
 

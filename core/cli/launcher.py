@@ -20,7 +20,7 @@ from core.logs import configure_logging
 from core.settings import get_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-UI_ENTRY = PROJECT_ROOT / "dashboard" / "app.py"
+UI_ENTRY = PROJECT_ROOT / "dashboard" / "server.py"  # Streamlit's app (app.py) plus the login cookie routes
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:

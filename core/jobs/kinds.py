@@ -40,6 +40,7 @@ class ClientImportPayload:
 class LinkConnectPayload:
     client_ids: tuple[int, ...]
     request: LinkRequest
+    switch_linked: bool = False  # False: a client whose link works keeps it; only the others are connected
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class HousekeepingResult:
     reaped: int
     rate_slots_deleted: int
     jobs_deleted: int
+    web_sessions_deleted: int = 0
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,38 @@ class ReportExportResult:
         return {"file_name": self.file_name, "rows": self.rows}
 
 
+@dataclass(frozen=True)
+class EnrollmentPayload:
+    """A certificate enrollment whose status is followed until the certificate is active (or refused)."""
+
+    enrollment_id: int
+
+
+@dataclass(frozen=True)
+class EnrollmentResult:
+    status: str
+    credential_id: int | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class TokenSwitchPayload:
+    """The campaign's bulk switch: these token clients onto this office certificate."""
+
+    office_id: int
+    client_ids: tuple[int, ...]
+    credential_id: int
+
+
+@dataclass(frozen=True)
+class TokenSwitchResult:
+    switched: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+
+    def audit(self) -> dict[str, Any]:
+        return {"switched": len(self.switched), "failed": len(self.failed)}
+
+
 # --- the kinds -----------------------------------------------------------------------------------------------------
 
 
@@ -234,6 +268,22 @@ USAGE_ROLLUP = JobSpec("usage_rollup", NoPayload, RollupResult, Permission.run_f
 NOTIFICATIONS = JobSpec(
     "notifications", OfficePayload, NotificationsResult, Permission.run_fleet_operations, dedup=_office
 )
+CERTIFICATE_ENROLLMENT = JobSpec(
+    "certificate_enrollment",
+    EnrollmentPayload,
+    EnrollmentResult,
+    Permission.manage_credentials,
+    RetryPolicy(8, TRANSIENT),  # a request KSeF still processes comes back later (5 s, 10 s, 20 s …)
+    dedup=lambda payload: f"enrollment:{payload.enrollment_id}",
+)
+TOKEN_SWITCH = JobSpec(
+    "token_switch",
+    TokenSwitchPayload,
+    TokenSwitchResult,
+    Permission.manage_credentials,
+    RetryPolicy(3, TRANSIENT),  # a rerun skips the clients already switched
+    dedup=lambda payload: f"office:{payload.office_id}",
+)
 
 SPECS: dict[str, JobSpec[Any, Any]] = {
     spec.kind: spec
@@ -252,5 +302,7 @@ SPECS: dict[str, JobSpec[Any, Any]] = {
         REPORT_EXPORT,
         USAGE_ROLLUP,
         NOTIFICATIONS,
+        CERTIFICATE_ENROLLMENT,
+        TOKEN_SWITCH,
     )
 }

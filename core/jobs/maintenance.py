@@ -8,10 +8,11 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from core.db import rowcount, session_scope
-from core.models import JobRun, RateSlot
+from core.models import JobRun, RateSlot, WebSession
 from core.types import JobStatus, utcnow
 
 FINISHED_JOBS_KEPT_DAYS = 30
+ENDED_WEB_SESSIONS_KEPT_DAYS = 1  # a login's story stays in the audit log; the row is only its cookie's hash
 
 
 def forget_old_rows() -> dict[str, int]:
@@ -26,4 +27,12 @@ def forget_old_rows() -> dict[str, int]:
                 )
             )
         )
-    return {"rate_slots_deleted": slots, "jobs_deleted": jobs}
+        ended = now - timedelta(days=ENDED_WEB_SESSIONS_KEPT_DAYS)
+        web = rowcount(
+            session.execute(
+                sa.delete(WebSession).where(
+                    sa.or_(col(WebSession.expires_at) < ended, col(WebSession.revoked_at) < ended)
+                )
+            )
+        )
+    return {"rate_slots_deleted": slots, "jobs_deleted": jobs, "web_sessions_deleted": web}

@@ -17,6 +17,8 @@ from core.jobs.kinds import (
     BulkLinkResult,
     ClientImportPayload,
     ClientImportResult,
+    EnrollmentPayload,
+    EnrollmentResult,
     HousekeepingResult,
     LinkConnectPayload,
     LinkHealthResult,
@@ -34,12 +36,16 @@ from core.jobs.kinds import (
     StatusScanResult,
     SyncPayload,
     SyncResult,
+    TokenSwitchPayload,
+    TokenSwitchResult,
 )
 from core.jobs.maintenance import forget_old_rows
 from core.jobs.registry import JobContext, JobFailed, task
 from core.jobs.spec import Progress
 from core.security import Actor
 from core.services import sending
+from core.services.campaign import tokens as campaign_tokens
+from core.services.certificates import enrollment
 from core.services.clients import importer
 from core.services.linking import health, links
 from core.services.notifications.delivery import run_notifications
@@ -91,8 +97,29 @@ def link_connect(context: JobContext[LinkConnectPayload]) -> BulkLinkResult:
         context,
         payload.client_ids,
         lambda ids, progress: links.bulk_connect(
-            actor=context.actor, client_ids=ids, request=payload.request, progress=progress
+            actor=context.actor,
+            client_ids=ids,
+            request=payload.request,
+            switch_linked=payload.switch_linked,
+            progress=progress,
         ),
+    )
+
+
+@task(kinds.CERTIFICATE_ENROLLMENT)
+def certificate_enrollment(context: JobContext[EnrollmentPayload]) -> EnrollmentResult:
+    followed = enrollment.follow_enrollment(actor=context.actor, enrollment_id=context.payload.enrollment_id)
+    return EnrollmentResult(followed.status, followed.credential_id, followed.message)
+
+
+@task(kinds.TOKEN_SWITCH)
+def token_switch(context: JobContext[TokenSwitchPayload]) -> TokenSwitchResult:
+    payload = context.payload
+    return campaign_tokens.switch_clients(
+        actor=context.actor,
+        client_ids=payload.client_ids,
+        credential_id=payload.credential_id,
+        progress=context.progress,
     )
 
 

@@ -19,6 +19,20 @@ from core.texts import Text
 from core.types import ProblemClass
 
 # 400 exceptionCodes that mean the credential itself is bad (PROTOCOL.md §13.2).
+# Certificate enrollment and revocation refusals (PROTOCOL.md §11, the OpenAPI's 25001–25011): none is retried.
+CERTIFICATE_CODES = {
+    25001: ProblemClass.invalid_credentials,
+    25002: ProblemClass.invalid_credentials,
+    25003: ProblemClass.invalid_credentials,
+    25004: ProblemClass.invalid_credentials,
+    25005: ProblemClass.invalid_credentials,
+    25006: ProblemClass.quota_exhausted,
+    25007: ProblemClass.quota_exhausted,
+    25008: ProblemClass.invalid_credentials,
+    25009: ProblemClass.invalid_credentials,
+    25010: ProblemClass.invalid_credentials,
+    25011: ProblemClass.invalid_credentials,
+}
 _CREDENTIAL_CODES = {21115, 21301, 9101, 9102, 9103, 9105, 21308}
 # Auth statuses with their own explanation in the catalogue (`ksef.auth_status.<code>`).
 _AUTH_STATUS_TEXTS = {415, 425, 450, 460, 470, 480}
@@ -148,6 +162,8 @@ def classify_http_error(error: KsefHttpError) -> KsefFailure:
         return KsefFailure(
             ProblemClass.invalid_credentials, Text("ksef.credential_refused", description=description), **raw
         )
+    if status == 400 and code in CERTIFICATE_CODES:
+        return KsefFailure(CERTIFICATE_CODES[code], Text(f"ksef.certificate.{code}"), **raw)
     if status == 400 and code == 21117:
         return KsefFailure(
             ProblemClass.wrong_company_key, Text("ksef.identifier_mismatch", description=description), **raw

@@ -24,7 +24,6 @@ DEFAULT_RETRY_AFTER_SECONDS = 1.0
 # A 429 is answered before KSeF does anything, so the same request may simply go again after Retry-After.
 MAX_429_RETRIES = 3
 MAX_TRANSPARENT_WAIT_SECONDS = 60.0
-KEEPALIVE_SECONDS = 3.0
 
 
 @cache
@@ -44,9 +43,7 @@ def shared_transport() -> httpx.HTTPTransport:
     """
     return httpx.HTTPTransport(
         verify=tls_context(),
-        # An idle connection is dropped before a server with a 5 s keep-alive (uvicorn's default, the simulator's)
-        # closes it: reusing one the server is closing loses the request ("server disconnected") and costs a retry.
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=100, keepalive_expiry=KEEPALIVE_SECONDS),
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
         proxy=os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy") or None,
     )
 

@@ -19,7 +19,7 @@ from core.models.clientside import (
     IntakeDocument,
     IntakeToken,
 )
-from core.models.credentials import Credential, KsefSession
+from core.models.credentials import CertificateEnrollment, Credential, KsefSession, TokenMigration
 from core.models.invoices import Invoice, InvoiceDocument, SyncState
 from core.models.jobs import JobRun, SchedulerLease
 from core.models.ksef import EnvironmentStatus, RateLease, RateLimit, RateSlot
@@ -29,9 +29,11 @@ from core.models.office import Office, Package
 from core.models.problems import Problem
 from core.models.usage import UsageDaily, UsageEvent, UsageOfficeDaily, UsagePeriod
 from core.models.users import User, UserCreate, UserPublic
+from core.models.web_sessions import WebSession
 
 __all__ = [
     "AuditEvent",
+    "CertificateEnrollment",
     "Client",
     "ClientAccess",
     "ClientCreate",
@@ -63,6 +65,7 @@ __all__ = [
     "SchedulerLease",
     "SmtpSettings",
     "SyncState",
+    "TokenMigration",
     "UsageDaily",
     "UsageEvent",
     "UsageOfficeDaily",
@@ -70,4 +73,5 @@ __all__ = [
     "User",
     "UserCreate",
     "UserPublic",
+    "WebSession",
 ]

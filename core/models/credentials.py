@@ -8,7 +8,14 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from core.models.base import created, enum_column, when
-from core.types import AuthMethod, CertificateType, CredentialSource, CredentialStatus
+from core.types import (
+    AuthMethod,
+    CertificateType,
+    CredentialSource,
+    CredentialStatus,
+    EnrollmentStatus,
+    MigrationStatus,
+)
 
 
 class Credential(SQLModel, table=True):
@@ -54,3 +61,45 @@ class KsefSession(SQLModel, table=True):
     refresh_valid_until: datetime | None = when()
     auth_reference: str = Field(default="", max_length=40)
     updated_at: datetime = created()
+
+
+class CertificateEnrollment(SQLModel, table=True):
+    """A KSeF certificate requested through the API (DESIGN.md §3 B.5): the CSR's private key is sealed in
+    `key_ciphertext` before the request leaves, and moves to the credential the certificate becomes."""
+
+    __tablename__ = "certificate_enrollment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    client_id: int | None = Field(default=None, foreign_key="client.id", index=True)  # None: the office's identity
+    identity_credential_id: int = Field(foreign_key="credential.id")  # the certificate that authenticated the request
+    certificate_name: str = Field(max_length=100)
+    certificate_type: CertificateType = enum_column(CertificateType, 16)
+    key_type: str = Field(default="EC", max_length=8)
+    status: EnrollmentStatus = enum_column(EnrollmentStatus, 12, EnrollmentStatus.prepared, index=True)
+    key_ciphertext: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    reference_number: str = Field(default="", max_length=64)
+    serial_number: str = Field(default="", max_length=64)
+    credential_id: int | None = Field(default=None, foreign_key="credential.id")  # the credential it became
+    message: str = Field(default="", max_length=500)  # why it failed (a catalogue text, never a secret)
+    requested_by: str = Field(default="", max_length=100)
+    created_at: datetime = created()
+    updated_at: datetime | None = when()
+
+
+class TokenMigration(SQLModel, table=True):
+    """One client's way off its KSeF token before the sunset (the "Wygaszanie tokenów" campaign, issue 12 #5)."""
+
+    __tablename__ = "token_migration"
+
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    client_id: int = Field(foreign_key="client.id", unique=True)
+    status: MigrationStatus = enum_column(MigrationStatus, 16, MigrationStatus.not_contacted)
+    switching: bool = False  # a switch was started and has not finished (a worker kill resumes from here)
+    fallback_credential_id: int | None = Field(default=None, foreign_key="credential.id")  # the token kept
+    rights_checked_at: datetime | None = when()
+    instruction_sent_at: datetime | None = when()
+    switched_at: datetime | None = when()
+    message: str = Field(default="", max_length=500)
+    updated_at: datetime | None = when()

@@ -53,3 +53,4 @@ class LinkOutcome:
     status: str
     problem_class: str = ""
     message: str = ""
+    kept: bool = False  # the attempt failed and the client's link stayed as it was (DESIGN.md §9)

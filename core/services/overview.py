@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, func, select
@@ -120,31 +121,56 @@ class ClientRow:
     usage_share: float  # of the package limit, this period
     last_sync: datetime | None
     open_problems: int
+    archived_at: datetime | None = None
 
 
-def client_table(*, actor: Actor, include_archived: bool = False, now: datetime | None = None) -> list[ClientRow]:
-    """One row per client with everything the Klienci table shows, in a handful of aggregate queries."""
-    actor.require(Permission.view)
-    package = office_package_usage(actor.office_id, now)
+@dataclass(frozen=True)
+class ClientTablePage:
+    """One page of the Klienci table and how many clients match the filters (the register is never sent whole)."""
+
+    items: list[ClientRow]
+    total: int
+
+
+@dataclass(frozen=True)
+class ClientTableFilter:
+    search: str = ""  # part of the name (any case) or of the NIP
+    link_statuses: tuple[str, ...] = ()
+    environment: str | None = None
+    include_archived: bool = False
+
+
+def _client_rows_query(
+    actor: Actor, package: PackageUsage, chosen: ClientTableFilter, ids: list[int] | None = None
+) -> sa.Select[Any]:
+    """The table's rows; with `ids` (one page of client ids) every aggregate reads only those clients' rows."""
     client, link, credential = columns(Client), columns(Link), columns(Credential)
     per_period, problem, state = columns(UsagePeriod), columns(Problem), columns(SyncState)
+
+    def only(column: Any) -> Any:
+        return column.in_(ids) if ids is not None else sa.true()
+
     active_link = (
-        sa.select(link.client_id, link.auth_method, link.credential_id).where(link.unlinked_at.is_(None)).subquery()
+        sa.select(link.client_id, link.auth_method, link.credential_id)
+        .where(link.unlinked_at.is_(None), only(link.client_id))
+        .subquery()
     )
     usage = (
         sa.select(per_period.client_id, func.sum(per_period.count).label("used"))
         .where(per_period.office_id == actor.office_id, per_period.period_start == package.period.start)
+        .where(only(per_period.client_id))
         .group_by(per_period.client_id)
         .subquery()
     )
     problems = (
         sa.select(problem.client_id, func.count().label("open"))
-        .where(problem.office_id == actor.office_id, problem.status == ProblemStatus.open)
+        .where(problem.office_id == actor.office_id, problem.status == ProblemStatus.open, only(problem.client_id))
         .group_by(problem.client_id)
         .subquery()
     )
     syncs = (
         sa.select(state.client_id, func.min(state.last_success_at).label("last_sync"))
+        .where(only(state.client_id))
         .group_by(state.client_id)
         .subquery()
     )
@@ -160,6 +186,7 @@ def client_table(*, actor: Actor, include_archived: bool = False, now: datetime 
             usage.c.used,
             syncs.c.last_sync,
             problems.c.open,
+            client.archived_at,
         )
         .select_from(client.id.table)
         .join(active_link, active_link.c.client_id == client.id, isouter=True)
@@ -167,27 +194,68 @@ def client_table(*, actor: Actor, include_archived: bool = False, now: datetime 
         .join(usage, usage.c.client_id == client.id, isouter=True)
         .join(problems, problems.c.client_id == client.id, isouter=True)
         .join(syncs, syncs.c.client_id == client.id, isouter=True)
-        .where(client.office_id == actor.office_id)
-        .order_by(func.lower(client.name))
     )
-    if not include_archived:
-        query = query.where(client.archived_at.is_(None))
+    return query.where(*_client_conditions(actor, chosen), only(client.id))
+
+
+def _client_conditions(actor: Actor, chosen: ClientTableFilter) -> list[Any]:
+    client = columns(Client)
+    conditions: list[Any] = [client.office_id == actor.office_id]
+    if not chosen.include_archived:
+        conditions.append(client.archived_at.is_(None))
+    if chosen.search.strip():
+        pattern = f"%{chosen.search.strip().lower()}%"
+        conditions.append(sa.or_(func.lower(client.name).like(pattern), client.nip.like(pattern)))
+    if chosen.link_statuses:
+        conditions.append(client.link_status.in_(list(chosen.link_statuses)))
+    if chosen.environment:
+        conditions.append(client.environment == chosen.environment)
+    return conditions
+
+
+def _client_row(r: Any, limit: int) -> ClientRow:
+    return ClientRow(
+        id=r[0],
+        nip=r[1],
+        name=r[2],
+        environment=r[3],
+        link_status=r[4],
+        auth_method=r[5] or "",
+        certificate_valid_to=r[6],
+        usage=int(r[7] or 0),
+        usage_share=int(r[7] or 0) / limit,
+        last_sync=r[8],
+        open_problems=int(r[9] or 0),
+        archived_at=r[10],
+    )
+
+
+def client_table(*, actor: Actor, include_archived: bool = False, now: datetime | None = None) -> list[ClientRow]:
+    """One row per client with everything the Klienci table shows, in a handful of aggregate queries."""
+    actor.require(Permission.view)
+    package = office_package_usage(actor.office_id, now)
+    query = _client_rows_query(actor, package, ClientTableFilter(include_archived=include_archived))
     with session_scope() as session:
-        rows = session.execute(query).all()
+        rows = session.execute(query.order_by(func.lower(Client.name))).all()
     limit = package.limit or 1
-    return [
-        ClientRow(
-            id=r[0],
-            nip=r[1],
-            name=r[2],
-            environment=r[3],
-            link_status=r[4],
-            auth_method=r[5] or "",
-            certificate_valid_to=r[6],
-            usage=int(r[7] or 0),
-            usage_share=int(r[7] or 0) / limit,
-            last_sync=r[8],
-            open_problems=int(r[9] or 0),
-        )
-        for r in rows
-    ]
+    return [_client_row(r, limit) for r in rows]
+
+
+def client_table_page(
+    *, actor: Actor, chosen: ClientTableFilter, limit: int, offset: int = 0, now: datetime | None = None
+) -> ClientTablePage:
+    """The Klienci table filtered, counted and paged in the database: the work and the answer stay one page."""
+    actor.require(Permission.view)
+    package = office_package_usage(actor.office_id, now)
+    client = columns(Client)
+    conditions = _client_conditions(actor, chosen)
+    count = sa.select(func.count()).select_from(client.id.table).where(*conditions)
+    # The page's ids first (an index-friendly query), then the aggregates for those clients only.
+    order = (func.lower(client.name), client.id)
+    page_ids = sa.select(client.id).where(*conditions).order_by(*order).limit(limit).offset(offset)
+    with session_scope() as session:
+        total = int(session.execute(count).scalar_one())
+        ids = [int(i) for i in session.execute(page_ids).scalars()]
+        rows = session.execute(_client_rows_query(actor, package, chosen, ids).order_by(*order)).all() if ids else []
+    share_of = package.limit or 1
+    return ClientTablePage(items=[_client_row(r, share_of) for r in rows], total=total)

@@ -18,6 +18,11 @@ TEXTS: dict[str, str] = {
     "sidebar.user": "Signed in: **{user}**  \nRole: {role}",
     "sidebar.logout": "Sign out",
     "access.denied": "You do not have access to this page.",
+    "access.not_found": "There is no such page. Choose a page from the menu on the left.",
+    "chrome.upload_button": "Choose a file",
+    "chrome.upload_limit": "Up to 200 MB per file",
+    "chrome.year_placeholder": "yyyy",
+    "klient.nip_unknown": "The register has no client with NIP {nip}.",
     "role.manager": "office manager",
     "role.support": "support",
     "role.analyst": "analyst",
@@ -391,6 +396,15 @@ TEXTS: dict[str, str] = {
     "common.no": "no",
     "common.cancel": "Cancel",
     "common.dismiss": "Close the result",
+    "common.choose": "Choose…",
+    "chip.yes": "yes",
+    "chip.no": "no",
+    "chip.ok": "passed",
+    "chip.failed": "failed",
+    "chip.transient": "usually clears by itself",
+    "chip.needs_person": "needs action",
+    "chip.expired": "expired",
+    "chip.expiring": "expires soon",
     "auth_method.ksef_token": "KSeF token",
     "auth_method.ksef_certificate": "KSeF certificate",
     "auth_method.qualified_signature": "qualified signature",
@@ -532,6 +546,7 @@ TEXTS: dict[str, str] = {
     "klient.signature.again": "Prepare a new request",
     "klient.signature.no_file": "Choose the signed XML file.",
     "klient.credentials.title": "Credentials",
+    "klient.credentials.offline": "**Offline certificate:** {status}",
     "klient.credentials.none": "The client has no credentials and the office has no certificate for every client.",
     "klient.rights.title": "Rights doctor",
     "klient.rights.help": (
@@ -593,6 +608,7 @@ TEXTS: dict[str, str] = {
     "history.credential_add": "credential added",
     "history.credential_revoke": "credential revoked",
     "history.credential_status": "certificate authorization status changed",
+    "history.link_change_refused": "a new way to link did not work — link unchanged",
     "history.link_connect": "connected to KSeF",
     "history.link_verify": "link verified",
     "history.link_use_current_key": "this company's key used",
@@ -603,6 +619,37 @@ TEXTS: dict[str, str] = {
     "history.signature_complete": "signed authentication",
     "history.sync_request": "sync on request",
     "history.sync_run": "invoice sync",
+    "history.detail.ok": "succeeded",
+    "history.detail.failure": "reason",
+    "history.detail.reason": "reason",
+    "history.detail.method": "method",
+    "history.detail.role": "role",
+    "history.detail.kind": "kind",
+    "history.detail.rows": "rows",
+    "history.detail.serial": "serial number",
+    "history.detail.previous": "before",
+    "history.detail.missing": "missing",
+    "history.detail.enabled": "enabled",
+    "history.detail.limit": "limit",
+    "history.detail.fields": "fields",
+    "history.detail.status": "status",
+    "history.detail.environment": "environment",
+    "history.detail.send_enabled": "sending",
+    "history.detail.credential_id": "credential",
+    "history.detail.nip": "NIP",
+    "history.failure.ok": "correct",
+    "history.failure.missing": "no key",
+    "history.failure.malformed": "malformed key",
+    "history.failure.other_office": "another office's key",
+    "history.failure.unknown_company": "unknown company",
+    "history.failure.archived": "company archived",
+    "history.failure.other_company": "another company's key",
+    "history.failure.context": "another NIP context",
+    "history.failure.revoked": "key revoked",
+    "history.actor.worker": "console (job worker)",
+    "history.actor.scheduler": "console (schedule)",
+    "history.actor.cli": "console (command line)",
+    "history.actor.system": "console",
     # the Połącz firmy page
     "polacz.title": "Connect companies",
     "polacz.intro": (
@@ -629,6 +676,14 @@ TEXTS: dict[str, str] = {
     "polacz.method.client_token": "each client's KSeF token",
     "polacz.method.office_certificate": "the office certificate",
     "polacz.method.client_certificate": "each client's certificate",
+    "polacz.linked": "Clients already linked",
+    "polacz.linked.keep": "keep their current method; connect only those not linked",
+    "polacz.linked.switch.one": "switch the linked ones too (will try to change {count} working link)",
+    "polacz.linked.switch.few": "switch the linked ones too (will try to change {count} working links)",
+    "polacz.linked.switch.many": "switch the linked ones too (will try to change {count} working links)",
+    "polacz.linked_help": (
+        "A link is switched only when the new way works; otherwise the client's link stays as it was."
+    ),
     "polacz.office_certificate": "Office certificate",
     "polacz.no_office_certificate": "The office has no certificate: upload it on “Certificates and tokens”.",
     "polacz.signature_note": "A qualified signature or the Trusted Profile is signed per company: the Client page.",
@@ -646,7 +701,7 @@ TEXTS: dict[str, str] = {
     "polacz.col.result": "Result",
     "polacz.col.message": "Message",
     "polacz.waiting": "⏳ waiting",
-    "polacz.ok": "✅ connected",
+    "polacz.ok": "connected",
     "polacz.input.no_token": "no token",
     "polacz.input.no_certificate": "no certificate",
     "polacz.input.input": "incomplete data",
@@ -659,7 +714,134 @@ TEXTS: dict[str, str] = {
     "polacz.job.broken": "The connect job broke off: {error}",
     "polacz.retry": "Retry the failed ({count})",
     # the Certyfikaty i tokeny page
+    "nav.wygaszanie": "Token sunset",
+    "wygaszanie.title": "Token sunset",
+    "wygaszanie.intro": (
+        "KSeF tokens stop working on 31.12.2026. Switch the clients that granted the office its rights to the office "
+        "certificate; send the others an instruction. The token stays as a fallback until the deadline."
+    ),
+    "wygaszanie.days": "Days to {date}",
+    "wygaszanie.remaining": "Clients still on tokens",
+    "wygaszanie.eligible": "Ready to switch",
+    "wygaszanie.switched": "Switched",
+    "wygaszanie.check": "Check the rights in KSeF",
+    "wygaszanie.checked": "Checked in KSeF: the office certificate can serve {eligible} of {remaining} clients.",
+    "wygaszanie.switch.one": "Switch {count} client to the office certificate",
+    "wygaszanie.switch.few": "Switch {count} clients to the office certificate",
+    "wygaszanie.switch.many": "Switch {count} clients to the office certificate",
+    "wygaszanie.switch_none": "No client is ready to switch",
+    "wygaszanie.send.one": "Send the instruction to {count} client",
+    "wygaszanie.send.few": "Send the instructions to {count} clients",
+    "wygaszanie.send.many": "Send the instructions to {count} clients",
+    "wygaszanie.send_none": "No client to instruct",
+    "wygaszanie.sent": (
+        "Instructions: sent {sent}, sent before {already}, no e-mail address {no_email}, errors {failed}."
+    ),
+    "wygaszanie.progress": "Switching clients",
+    "wygaszanie.job_done.one": "Switched {count} client to the office certificate.",
+    "wygaszanie.job_done.few": "Switched {count} clients to the office certificate.",
+    "wygaszanie.job_done.many": "Switched {count} clients to the office certificate.",
+    "wygaszanie.job_failed.one": (
+        "{count} client stayed on its token (switched {switched}); the reason is in the table."
+    ),
+    "wygaszanie.job_failed.few": (
+        "{count} clients stayed on tokens (switched {switched}); the reasons are in the table."
+    ),
+    "wygaszanie.job_failed.many": (
+        "{count} clients stayed on tokens (switched {switched}); the reasons are in the table."
+    ),
+    "wygaszanie.job_broken": "Switching stopped: {error}",
+    "wygaszanie.all_done": "No client depends on a KSeF token any more.",
+    "wygaszanie.eligible.yes": "yes",
+    "wygaszanie.eligible.no": "no — rights missing",
+    "wygaszanie.eligible.unknown": "not checked",
+    "wygaszanie.eligible.done": "switched",
+    "wygaszanie.col.client": "Client",
+    "wygaszanie.col.nip": "NIP",
+    "wygaszanie.col.link": "Link",
+    "wygaszanie.col.office_certificate": "Office certificate works",
+    "wygaszanie.col.status": "Step",
+    "wygaszanie.col.instruction": "Instruction sent",
+    "wygaszanie.col.why": "Why",
+    "wygaszanie.restore.title": "Go back to the kept token",
+    "wygaszanie.restore.button": "Go back to the token (once it is checked to work)",
+    "wygaszanie.restored": "Back to the token: {result}",
+    "wygaszanie.letter.title": "Instruction as a PDF",
+    "wygaszanie.letter.client": "Client",
+    "wygaszanie.letter.download": "Download the instruction (PDF)",
+    "migration_status.not_contacted": "not contacted",
+    "migration_status.instruction_sent": "instruction sent",
+    "migration_status.rights_granted": "rights granted",
+    "migration_status.switched": "switched",
+    "przeglad.sunset": "Token sunset: {days} days to {date}, {count} clients still on tokens.",
+    "przeglad.sunset_done": "Token sunset: no client depends on a token any more.",
+    "przeglad.sunset_open": "Open the campaign",
     "certyfikaty.title": "Certificates and tokens",
+    "certyfikaty.tab.enroll": "Request a certificate",
+    "certyfikaty.offline.title": "Offline certificates",
+    "certyfikaty.offline.help": (
+        "Offline certificates only sign the QR codes (KOD II) of offline invoices; they never log in."
+    ),
+    "enroll.help": (
+        "The office makes the request with its KSeF certificate. The private key is made in the console, encrypted "
+        "at once and never leaves it."
+    ),
+    "enroll.check_limits": "Check the limits in KSeF",
+    "enroll.limits_first": "Check the limits first: a request that would use up the limit is not sent.",
+    "enroll.requests_left": "Requests left",
+    "enroll.certificates_left": "Free certificate places",
+    "enroll.identity": "Identity: {label}",
+    "enroll.identity_pick": "Who makes the request (the certificate to authenticate with)",
+    "enroll.identity_default": "the office — its authentication certificate",
+    "enroll.subject": "Certificate data (from KSeF): {subject}",
+    "enroll.name": "Certificate name",
+    "enroll.name_placeholder": "e.g. Office – authentication 2027",
+    "enroll.type": "Certificate type",
+    "enroll.type.Authentication": "authentication",
+    "enroll.type.Offline": "offline",
+    "enroll.key": "Key",
+    "enroll.key.EC": "EC P-256 (recommended)",
+    "enroll.key.RSA": "RSA 2048",
+    "enroll.submit": "Send the request",
+    "enroll.sent": "Request “{name}” sent; the certificate appears in the list when KSeF issues it.",
+    "enroll.list": "Certificate requests",
+    "enroll.col.name": "Name",
+    "enroll.col.type": "Type",
+    "enroll.col.status": "Status",
+    "enroll.col.requested": "Requested",
+    "enroll.col.serial": "Serial number",
+    "enroll.col.message": "Message",
+    "certyfikaty.tab.calendar": "Calendar",
+    "calendar.help": "Every date of the office's credentials: certificate expiries, the token sunset and re-signing.",
+    "calendar.kinds": "Kinds",
+    "calendar.search": "Search (client, NIP, name)",
+    "calendar.within": "Within days",
+    "calendar.none": "No dates for the chosen filters.",
+    "calendar.download_csv": "Download CSV",
+    "calendar.download_xlsx": "Download XLSX",
+    "calendar.file": "credential-calendar",
+    "calendar.chart.title": "Credential dates",
+    "calendar.chart.today": "today",
+    "calendar.limits": "The office's certificate limits",
+    "calendar.col.day": "Date",
+    "calendar.col.kind": "Kind",
+    "calendar.col.owner": "Owner",
+    "calendar.col.nip": "NIP",
+    "calendar.col.label": "Name",
+    "calendar.col.status": "Status",
+    "calendar.col.days": "Days left",
+    "calendar.kind.certificate": "authentication certificate expires",
+    "calendar.kind.offline_certificate": "offline certificate expires",
+    "calendar.kind.token_sunset": "KSeF tokens end",
+    "calendar.kind.reauthorization": "re-signing due (session ends)",
+    "credential.cert.missing_here": "Upload a certificate here",
+    "credential.cert.missing_help": "Once the certificate is uploaded you can go on at once — your choices are kept.",
+    "credential.revoke.in_ksef": "Also revoke in KSeF",
+    "credential.revoke.in_ksef_help": "Revoking in KSeF cannot be undone: the certificate stops working everywhere.",
+    "credential.revoke.reason.here": "no — only stop using it in the console",
+    "credential.revoke.reason.Unspecified": "yes — no reason given",
+    "credential.revoke.reason.Superseded": "yes — superseded by a new certificate",
+    "credential.revoke.reason.KeyCompromise": "yes — the private key may have leaked",
     "certyfikaty.none": "No credentials. Upload a certificate or add a token.",
     "certyfikaty.tab.list": "List",
     "certyfikaty.tab.upload": "Upload a certificate",
@@ -803,6 +985,29 @@ TEXTS: dict[str, str] = {
     "ksef.unavailable": "KSeF is unavailable (HTTP {status}).",
     "ksef.credential_refused": "KSeF refused the credential: {description}",
     "ksef.identifier_mismatch": "The identifier does not match the context: {description}",
+    "ksef.certificate.25001": (
+        "KSeF gives no enrollment data after a token authentication: use a KSeF certificate or a signature "
+        "(code 25001)."
+    ),
+    "ksef.certificate.25002": (
+        "KSeF accepts no certificate enrollment after a token authentication: use a KSeF certificate or a "
+        "signature (code 25002)."
+    ),
+    "ksef.certificate.25003": "The CSR's data do not match the authenticated identity (code 25003).",
+    "ksef.certificate.25004": "KSeF refused the CSR: wrong format or signature (code 25004).",
+    "ksef.certificate.25005": "KSeF knows no certificate enrollment with this number (code 25005).",
+    "ksef.certificate.25006": (
+        "The identity reached its KSeF limit of certificate enrollments (code 25006); the next one is possible "
+        "only after the limit renews."
+    ),
+    "ksef.certificate.25007": (
+        "The identity reached its KSeF limit of active certificates (code 25007): revoke one it no longer needs "
+        "before enrolling."
+    ),
+    "ksef.certificate.25008": "KSeF knows no certificate with this serial number (code 25008).",
+    "ksef.certificate.25009": "The certificate is already revoked, blocked or expired (code 25009).",
+    "ksef.certificate.25010": "KSeF needs an RSA 2048 or EC P-256 key (code 25010).",
+    "ksef.certificate.25011": "KSeF does not accept this CSR's signature algorithm (code 25011).",
     "ksef.refused": "KSeF refused the request (HTTP {status}, code {code}): {description}",
     "ksef.rate_limit_wait": "The KSeF request limit for this client is used up; next attempt in {seconds:.0f} s.",
     "ksef.internal": "Internal error: {error}",
@@ -979,6 +1184,11 @@ TEXTS: dict[str, str] = {
     "mail.problem.auth_failed.subject": "Authentication in KSeF failed: {name} (NIP {nip})",
     "mail.problem.rights_missing.subject": "The office lacks permissions in KSeF: {name} (NIP {nip})",
     "mail.problem.sync_failing.subject": "Invoice sync is failing: {name} (NIP {nip})",
+    "mail.problem.certificate_failed.body": (
+        "Logging in to KSeF with a certificate failed: the certificate was uploaded wrongly (e.g. with another "
+        "certificate's key) or is invalid (expired or revoked). Upload a correct certificate or request a new one "
+        "on “Certificates and tokens”.\n\n{message}\n\nDetails and the fix: console → Support (problem no. {id})."
+    ),
     "mail.problem.body": "{message}\n\nDetails and the fix: console → Support (problem no. {id}).",
     "mail.package.subject": "KSeF package {percent:.0f}% used",
     "mail.package.body": (
@@ -1046,6 +1256,58 @@ TEXTS: dict[str, str] = {
     # --- core: linking clients (core/services/linking) ---
     "client.not_found": "There is no client number {id}.",
     "client.not_found_active": "There is no active client number {id}.",
+    "job.subject.enrollment": "certificate request “{name}”",
+    "enrollment.no_identity": (
+        "The office has no valid KSeF authentication certificate to make the request with: upload one on "
+        "“Certificates and tokens”."
+    ),
+    "enrollment.identity_not_authentication": "A request is made with a KSeF authentication certificate.",
+    "enrollment.limit_certificates": (
+        "Request refused before sending: the identity already has its limit of active KSeF certificates "
+        "({limit}). Revoke one it no longer needs."
+    ),
+    "enrollment.limit_requests": (
+        "Request refused before sending: {remaining} of {limit} certificate requests are left, and using up the "
+        "limit locks further requests in KSeF for 30 days."
+    ),
+    "enrollment.name_length": "The certificate name must have {low} to {high} characters.",
+    "enrollment.unknown_type": "Unknown certificate type {type}.",
+    "enrollment.unknown_key": "Unknown key type {key}: EC (P-256) or RSA (2048).",
+    "enrollment.unknown_reason": "Unknown revocation reason {reason}.",
+    "enrollment.not_a_certificate": "This credential is not a KSeF certificate.",
+    "enrollment.not_found": "There is no certificate request {id}.",
+    "enrollment.pending": "KSeF is still processing the certificate request.",
+    "enrollment.refused": "KSeF refused the certificate request (status {code}): {description}",
+    "enrollment_status.prepared": "prepared",
+    "enrollment_status.requested": "sent to KSeF",
+    "enrollment_status.active": "active",
+    "enrollment_status.failed": "failed",
+    "campaign.no_office_certificate": (
+        "The office has no valid KSeF authentication certificate: upload one or request one on "
+        "“Certificates and tokens”."
+    ),
+    "campaign.missing": "The office has no rights in KSeF yet: {missing}.",
+    "campaign.none_eligible": (
+        "None of the chosen clients has granted the office its rights yet; check the rights first."
+    ),
+    "campaign.no_fallback": "This client has no kept token to go back to.",
+    "campaign.after_sunset": "After 31.12.2026 KSeF tokens no longer work; there is no going back to them.",
+    "campaign.not_on_token": "The client no longer links by a token.",
+    "campaign.no_email": "The client has no e-mail address: download the instruction as a PDF.",
+    "campaign.letter.subject": "{client}: granting the office its KSeF rights before {sunset}",
+    "campaign.letter.body": (
+        "Hello,\n\n"
+        "On {sunset} logging in to KSeF with tokens ends. So that {office} can keep handling the invoices of "
+        "{client} (NIP {client_nip}), please grant the office its rights in KSeF:\n"
+        "1. Log in to the KSeF taxpayer application in your company's context "
+        "(NIP {client_nip}).\n"
+        "2. Choose “Permissions” → “Grant permissions to an entity”.\n"
+        "3. Enter the office's NIP: {office_nip} ({office}).\n"
+        "4. Tick:\n"
+        "{rights}\n"
+        "5. Confirm. The office checks the rights and switches the link itself; the token is no longer needed.\n\n"
+        "Thank you."
+    ),
     "job.subject.clients": "{count} clients",
     "link.nothing_to_fix": "The client has no link to fix.",
     "link.not_linked": "The client is not linked.",
@@ -1064,6 +1326,8 @@ TEXTS: dict[str, str] = {
     "link.certificate_expired": "The certificate expired on {valid_to}; upload a new certificate.",
     "link.no_invoice_read": "The office lacks the InvoiceRead permission in the context of {client} (NIP {nip}).",
     "link.works": "The link works.",
+    "link.kept": "The new way did not work, so the link was left unchanged. {message}",
+    "link.kept_current": "Linked — the current authentication method was kept.",
     "link.choose_clients": "Choose at least one client.",
     # --- core: company keys (core/services/linking/keys.py) ---
     "company_key.missing": "Client {client} has no valid company key; issue a new key on the client page.",
@@ -1090,8 +1354,8 @@ TEXTS: dict[str, str] = {
     "credential_status.accepted": "accepted, being authorized",
     "credential_status.authorized": "authorized",
     "credential_status.auth_failed": "authentication failed",
-    "credential_status.added": "added",
-    "credential_status.missing": "missing",
+    "credential_status.added": "added correctly",
+    "credential_status.missing": "no certificate",
     "credential_status.active": "active",
     "credential_status.revoked": "revoked",
     "credential_status.expired": "expired",

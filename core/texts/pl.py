@@ -22,6 +22,11 @@ TEXTS: dict[str, str] = {
     "sidebar.user": "Zalogowano: **{user}**  \nRola: {role}",
     "sidebar.logout": "Wyloguj",
     "access.denied": "Nie masz dostępu do tej strony.",
+    "access.not_found": "Nie ma takiej strony. Wybierz stronę z menu po lewej.",
+    "chrome.upload_button": "Wybierz plik",
+    "chrome.upload_limit": "Plik do 200 MB",
+    "chrome.year_placeholder": "rrrr",
+    "klient.nip_unknown": "Nie ma w rejestrze klienta o NIP {nip}.",
     "role.manager": "kierownik biura",
     "role.support": "wsparcie",
     "role.analyst": "analityk",
@@ -409,6 +414,15 @@ TEXTS: dict[str, str] = {
     "common.no": "nie",
     "common.cancel": "Anuluj",
     "common.dismiss": "Zamknij wynik",
+    "common.choose": "Wybierz…",
+    "chip.yes": "tak",
+    "chip.no": "nie",
+    "chip.ok": "udany",
+    "chip.failed": "nieudany",
+    "chip.transient": "zwykle mija samo",
+    "chip.needs_person": "wymaga działania",
+    "chip.expired": "wygasł",
+    "chip.expiring": "wygasa wkrótce",
     "auth_method.ksef_token": "token KSeF",
     "auth_method.ksef_certificate": "certyfikat KSeF",
     "auth_method.qualified_signature": "podpis kwalifikowany",
@@ -551,6 +565,7 @@ TEXTS: dict[str, str] = {
     "klient.signature.again": "Przygotuj nowe żądanie",
     "klient.signature.no_file": "Wybierz podpisany plik XML.",
     "klient.credentials.title": "Poświadczenia",
+    "klient.credentials.offline": "**Certyfikat offline:** {status}",
     "klient.credentials.none": "Klient nie ma poświadczeń, a biuro nie ma certyfikatu dla wszystkich klientów.",
     "klient.rights.title": "Doktor uprawnień",
     "klient.rights.help": "Pyta KSeF, co biuro może w kontekście klienta, i pisze klientowi gotową instrukcję.",
@@ -612,6 +627,7 @@ TEXTS: dict[str, str] = {
     "history.credential_add": "dodanie poświadczenia",
     "history.credential_revoke": "unieważnienie poświadczenia",
     "history.credential_status": "zmiana statusu autoryzacji certyfikatu",
+    "history.link_change_refused": "nowy sposób połączenia nie zadziałał — połączenie bez zmian",
     "history.link_connect": "połączenie z KSeF",
     "history.link_verify": "sprawdzenie połączenia",
     "history.link_use_current_key": "użycie klucza tej firmy",
@@ -622,6 +638,37 @@ TEXTS: dict[str, str] = {
     "history.signature_complete": "uwierzytelnienie podpisem",
     "history.sync_request": "synchronizacja na żądanie",
     "history.sync_run": "synchronizacja faktur",
+    "history.detail.ok": "udane",
+    "history.detail.failure": "przyczyna",
+    "history.detail.reason": "powód",
+    "history.detail.method": "metoda",
+    "history.detail.role": "rola",
+    "history.detail.kind": "rodzaj",
+    "history.detail.rows": "wiersze",
+    "history.detail.serial": "numer seryjny",
+    "history.detail.previous": "poprzednio",
+    "history.detail.missing": "brakuje",
+    "history.detail.enabled": "włączone",
+    "history.detail.limit": "limit",
+    "history.detail.fields": "pola",
+    "history.detail.status": "status",
+    "history.detail.environment": "środowisko",
+    "history.detail.send_enabled": "wysyłka",
+    "history.detail.credential_id": "poświadczenie",
+    "history.detail.nip": "NIP",
+    "history.failure.ok": "poprawny",
+    "history.failure.missing": "brak klucza",
+    "history.failure.malformed": "zły format klucza",
+    "history.failure.other_office": "klucz innego biura",
+    "history.failure.unknown_company": "nieznana firma",
+    "history.failure.archived": "firma w archiwum",
+    "history.failure.other_company": "klucz innej firmy",
+    "history.failure.context": "inny kontekst NIP",
+    "history.failure.revoked": "klucz unieważniony",
+    "history.actor.worker": "konsola (wykonawca zadań)",
+    "history.actor.scheduler": "konsola (harmonogram)",
+    "history.actor.cli": "konsola (wiersz poleceń)",
+    "history.actor.system": "konsola",
     # the Połącz firmy page
     "polacz.title": "Połącz firmy",
     "polacz.intro": (
@@ -648,6 +695,14 @@ TEXTS: dict[str, str] = {
     "polacz.method.client_token": "token KSeF każdego klienta",
     "polacz.method.office_certificate": "certyfikat biura",
     "polacz.method.client_certificate": "certyfikat każdego klienta",
+    "polacz.linked": "Klienci już połączeni",
+    "polacz.linked.keep": "zostaw obecny sposób; połącz tylko niepołączonych",
+    "polacz.linked.switch.one": "zmień sposób także u połączonych (spróbuje zmienić {count} działające połączenie)",
+    "polacz.linked.switch.few": "zmień sposób także u połączonych (spróbuje zmienić {count} działające połączenia)",
+    "polacz.linked.switch.many": "zmień sposób także u połączonych (spróbuje zmienić {count} działających połączeń)",
+    "polacz.linked_help": (
+        "Zmiana następuje tylko wtedy, gdy nowy sposób zadziała; jeśli nie, połączenie klienta zostaje bez zmian."
+    ),
     "polacz.office_certificate": "Certyfikat biura",
     "polacz.no_office_certificate": "Biuro nie ma certyfikatu: wgraj go na stronie „Certyfikaty i tokeny”.",
     "polacz.signature_note": "Podpis kwalifikowany i Profil Zaufany wymagają podpisu dla każdej firmy: strona Klient.",
@@ -665,7 +720,7 @@ TEXTS: dict[str, str] = {
     "polacz.col.result": "Wynik",
     "polacz.col.message": "Komunikat",
     "polacz.waiting": "⏳ czeka",
-    "polacz.ok": "✅ połączono",
+    "polacz.ok": "połączono",
     "polacz.input.no_token": "brak tokenu",
     "polacz.input.no_certificate": "brak certyfikatu",
     "polacz.input.input": "niepełne dane",
@@ -678,7 +733,132 @@ TEXTS: dict[str, str] = {
     "polacz.job.broken": "Zadanie łączenia przerwane: {error}",
     "polacz.retry": "Ponów nieudane ({count})",
     # the Certyfikaty i tokeny page
+    "nav.wygaszanie": "Wygaszanie tokenów",
+    "wygaszanie.title": "Wygaszanie tokenów",
+    "wygaszanie.intro": (
+        "Tokeny KSeF przestają działać 31.12.2026. Przełącz na certyfikat biura klientów, którzy nadali biuru "
+        "uprawnienia; pozostałym wyślij instrukcję. Token zostaje jako zapasowy do końca terminu."
+    ),
+    "wygaszanie.days": "Dni do {date}",
+    "wygaszanie.remaining": "Klienci nadal na tokenach",
+    "wygaszanie.eligible": "Gotowi do przełączenia",
+    "wygaszanie.switched": "Przełączeni",
+    "wygaszanie.check": "Sprawdź uprawnienia w KSeF",
+    "wygaszanie.checked": "Sprawdzono w KSeF: certyfikat biura może obsłużyć {eligible} z {remaining} klientów.",
+    "wygaszanie.switch.one": "Przełącz {count} klienta na certyfikat biura",
+    "wygaszanie.switch.few": "Przełącz {count} klientów na certyfikat biura",
+    "wygaszanie.switch.many": "Przełącz {count} klientów na certyfikat biura",
+    "wygaszanie.switch_none": "Brak klientów gotowych do przełączenia",
+    "wygaszanie.send.one": "Wyślij instrukcję {count} klientowi",
+    "wygaszanie.send.few": "Wyślij instrukcje {count} klientom",
+    "wygaszanie.send.many": "Wyślij instrukcje {count} klientom",
+    "wygaszanie.send_none": "Brak klientów do poinstruowania",
+    "wygaszanie.sent": (
+        "Instrukcje: wysłane {sent}, wysłane już wcześniej {already}, bez adresu e-mail {no_email}, błędy {failed}."
+    ),
+    "wygaszanie.progress": "Przełączanie klientów",
+    "wygaszanie.job_done.one": "Przełączono {count} klienta na certyfikat biura.",
+    "wygaszanie.job_done.few": "Przełączono {count} klientów na certyfikat biura.",
+    "wygaszanie.job_done.many": "Przełączono {count} klientów na certyfikat biura.",
+    "wygaszanie.job_failed.one": "{count} klient został na tokenie (przełączono {switched}); przyczyna jest w tabeli.",
+    "wygaszanie.job_failed.few": (
+        "{count} klientów zostało na tokenach (przełączono {switched}); przyczyny są w tabeli."
+    ),
+    "wygaszanie.job_failed.many": (
+        "{count} klientów zostało na tokenach (przełączono {switched}); przyczyny są w tabeli."
+    ),
+    "wygaszanie.job_broken": "Przełączanie przerwane: {error}",
+    "wygaszanie.all_done": "Żaden klient nie zależy już od tokenu KSeF.",
+    "wygaszanie.eligible.yes": "tak",
+    "wygaszanie.eligible.no": "nie — brak uprawnień",
+    "wygaszanie.eligible.unknown": "nie sprawdzono",
+    "wygaszanie.eligible.done": "przełączony",
+    "wygaszanie.col.client": "Klient",
+    "wygaszanie.col.nip": "NIP",
+    "wygaszanie.col.link": "Połączenie",
+    "wygaszanie.col.office_certificate": "Certyfikat biura działa",
+    "wygaszanie.col.status": "Etap",
+    "wygaszanie.col.instruction": "Instrukcja wysłana",
+    "wygaszanie.col.why": "Dlaczego",
+    "wygaszanie.restore.title": "Wróć do zachowanego tokenu",
+    "wygaszanie.restore.button": "Wróć do tokenu (po sprawdzeniu, że działa)",
+    "wygaszanie.restored": "Powrót do tokenu: {result}",
+    "wygaszanie.letter.title": "Instrukcja jako PDF",
+    "wygaszanie.letter.client": "Klient",
+    "wygaszanie.letter.download": "Pobierz instrukcję (PDF)",
+    "migration_status.not_contacted": "nieskontaktowany",
+    "migration_status.instruction_sent": "instrukcja wysłana",
+    "migration_status.rights_granted": "uprawnienia nadane",
+    "migration_status.switched": "przełączony",
+    "przeglad.sunset": "Wygaszanie tokenów: {days} dni do {date}, na tokenach nadal {count} klientów.",
+    "przeglad.sunset_done": "Wygaszanie tokenów: żaden klient nie zależy już od tokenu.",
+    "przeglad.sunset_open": "Otwórz kampanię",
     "certyfikaty.title": "Certyfikaty i tokeny",
+    "certyfikaty.tab.enroll": "Wniosek o certyfikat",
+    "certyfikaty.offline.title": "Certyfikaty offline",
+    "certyfikaty.offline.help": (
+        "Certyfikaty offline służą tylko do kodów QR (KOD II) faktur offline; nie logują do KSeF."
+    ),
+    "enroll.help": (
+        "Wniosek składa biuro swoim certyfikatem KSeF. Klucz prywatny powstaje w konsoli, jest od razu "
+        "zaszyfrowany i nigdy jej nie opuszcza."
+    ),
+    "enroll.check_limits": "Sprawdź limity w KSeF",
+    "enroll.limits_first": "Najpierw sprawdź limity: wniosek, który wyczerpałby limit, nie zostanie wysłany.",
+    "enroll.requests_left": "Pozostałe wnioski",
+    "enroll.certificates_left": "Wolne miejsca na certyfikaty",
+    "enroll.identity": "Tożsamość: {label}",
+    "enroll.identity_pick": "Kto składa wniosek (certyfikat, którym się uwierzytelnić)",
+    "enroll.identity_default": "biuro — jego certyfikat uwierzytelniający",
+    "enroll.subject": "Dane do certyfikatu (z KSeF): {subject}",
+    "enroll.name": "Nazwa certyfikatu",
+    "enroll.name_placeholder": "np. Biuro – uwierzytelnianie 2027",
+    "enroll.type": "Typ certyfikatu",
+    "enroll.type.Authentication": "uwierzytelniający",
+    "enroll.type.Offline": "offline",
+    "enroll.key": "Klucz",
+    "enroll.key.EC": "EC P-256 (zalecany)",
+    "enroll.key.RSA": "RSA 2048",
+    "enroll.submit": "Złóż wniosek",
+    "enroll.sent": "Wniosek „{name}” złożony; certyfikat pojawi się na liście, gdy KSeF go wyda.",
+    "enroll.list": "Wnioski certyfikacyjne",
+    "enroll.col.name": "Nazwa",
+    "enroll.col.type": "Typ",
+    "enroll.col.status": "Status",
+    "enroll.col.requested": "Złożony",
+    "enroll.col.serial": "Numer seryjny",
+    "enroll.col.message": "Komunikat",
+    "certyfikaty.tab.calendar": "Kalendarz",
+    "calendar.help": "Każdy termin poświadczeń biura: wygaśnięcia certyfikatów, koniec tokenów i ponowne podpisy.",
+    "calendar.kinds": "Rodzaje",
+    "calendar.search": "Szukaj (klient, NIP, nazwa)",
+    "calendar.within": "W ciągu dni",
+    "calendar.none": "Brak terminów dla wybranych filtrów.",
+    "calendar.download_csv": "Pobierz CSV",
+    "calendar.download_xlsx": "Pobierz XLSX",
+    "calendar.file": "kalendarz-poswiadczen",
+    "calendar.chart.title": "Terminy poświadczeń",
+    "calendar.chart.today": "dziś",
+    "calendar.limits": "Limity certyfikatów biura",
+    "calendar.col.day": "Termin",
+    "calendar.col.kind": "Rodzaj",
+    "calendar.col.owner": "Właściciel",
+    "calendar.col.nip": "NIP",
+    "calendar.col.label": "Nazwa",
+    "calendar.col.status": "Status",
+    "calendar.col.days": "Dni do terminu",
+    "calendar.kind.certificate": "wygaśnięcie certyfikatu uwierzytelniającego",
+    "calendar.kind.offline_certificate": "wygaśnięcie certyfikatu offline",
+    "calendar.kind.token_sunset": "koniec tokenów KSeF",
+    "calendar.kind.reauthorization": "ponowny podpis (koniec sesji)",
+    "credential.cert.missing_here": "Wgraj certyfikat tutaj",
+    "credential.cert.missing_help": "Po wgraniu certyfikatu możesz od razu kontynuować — wybór zostanie zachowany.",
+    "credential.revoke.in_ksef": "Unieważnij również w KSeF",
+    "credential.revoke.in_ksef_help": "Unieważnienie w KSeF jest nieodwracalne: certyfikat przestaje działać wszędzie.",
+    "credential.revoke.reason.here": "nie — tylko przestań go używać w konsoli",
+    "credential.revoke.reason.Unspecified": "tak — bez podania powodu",
+    "credential.revoke.reason.Superseded": "tak — zastąpiony nowym certyfikatem",
+    "credential.revoke.reason.KeyCompromise": "tak — klucz prywatny mógł wyciec",
     "certyfikaty.none": "Brak poświadczeń. Wgraj certyfikat albo dodaj token.",
     "certyfikaty.tab.list": "Lista",
     "certyfikaty.tab.upload": "Wgraj certyfikat",
@@ -819,6 +999,29 @@ TEXTS: dict[str, str] = {
     "ksef.unavailable": "KSeF jest niedostępny (HTTP {status}).",
     "ksef.credential_refused": "KSeF odrzucił poświadczenie: {description}",
     "ksef.identifier_mismatch": "Identyfikator nie pasuje do kontekstu: {description}",
+    "ksef.certificate.25001": (
+        "KSeF nie wydaje danych do wniosku certyfikacyjnego po uwierzytelnieniu tokenem: użyj certyfikatu KSeF "
+        "albo podpisu (kod 25001)."
+    ),
+    "ksef.certificate.25002": (
+        "KSeF nie przyjmuje wniosku certyfikacyjnego po uwierzytelnieniu tokenem: użyj certyfikatu KSeF albo "
+        "podpisu (kod 25002)."
+    ),
+    "ksef.certificate.25003": "Dane w CSR nie zgadzają się z danymi tożsamości, którą uwierzytelniono (kod 25003).",
+    "ksef.certificate.25004": "KSeF odrzucił CSR: niepoprawny format albo podpis (kod 25004).",
+    "ksef.certificate.25005": "KSeF nie zna wniosku certyfikacyjnego o tym numerze (kod 25005).",
+    "ksef.certificate.25006": (
+        "Osiągnięto limit wniosków certyfikacyjnych tej tożsamości w KSeF (kod 25006); kolejny wniosek będzie "
+        "możliwy dopiero po odnowieniu limitu."
+    ),
+    "ksef.certificate.25007": (
+        "Osiągnięto limit aktywnych certyfikatów tej tożsamości w KSeF (kod 25007): unieważnij niepotrzebny "
+        "certyfikat, zanim złożysz nowy wniosek."
+    ),
+    "ksef.certificate.25008": "KSeF nie zna certyfikatu o tym numerze seryjnym (kod 25008).",
+    "ksef.certificate.25009": "Certyfikat jest już unieważniony, zablokowany albo wygasł (kod 25009).",
+    "ksef.certificate.25010": "KSeF wymaga klucza RSA 2048 albo EC P-256 (kod 25010).",
+    "ksef.certificate.25011": "KSeF nie przyjmuje algorytmu podpisu tego CSR (kod 25011).",
     "ksef.refused": "KSeF odrzucił zapytanie (HTTP {status}, kod {code}): {description}",
     "ksef.rate_limit_wait": "Limit zapytań KSeF dla tego klienta jest wyczerpany; kolejna próba za {seconds:.0f} s.",
     "ksef.internal": "Błąd wewnętrzny: {error}",
@@ -994,6 +1197,12 @@ TEXTS: dict[str, str] = {
     "mail.problem.auth_failed.subject": "Uwierzytelnienie w KSeF nie powiodło się: {name} (NIP {nip})",
     "mail.problem.rights_missing.subject": "Brak uprawnień biura w KSeF: {name} (NIP {nip})",
     "mail.problem.sync_failing.subject": "Synchronizacja faktur nie działa: {name} (NIP {nip})",
+    "mail.problem.certificate_failed.body": (
+        "Logowanie do KSeF certyfikatem nie powiodło się: certyfikat został wgrany niepoprawnie (np. z kluczem innego "
+        "certyfikatu) albo jest nieważny (wygasł lub został unieważniony). Wgraj poprawny certyfikat albo złóż "
+        "wniosek o nowy na stronie „Certyfikaty i tokeny”.\n\n{message}\n\nSzczegóły i naprawa: konsola → "
+        "Wsparcie (problem nr {id})."
+    ),
     "mail.problem.body": "{message}\n\nSzczegóły i naprawa: konsola → Wsparcie (problem nr {id}).",
     "mail.package.subject": "Pakiet KSeF wykorzystany w {percent:.0f}%",
     "mail.package.body": (
@@ -1061,6 +1270,58 @@ TEXTS: dict[str, str] = {
     # --- core: linking clients (core/services/linking) ---
     "client.not_found": "Nie ma klienta o numerze {id}.",
     "client.not_found_active": "Nie ma aktywnego klienta o numerze {id}.",
+    "job.subject.enrollment": "wniosek certyfikacyjny „{name}”",
+    "enrollment.no_identity": (
+        "Biuro nie ma ważnego certyfikatu uwierzytelniającego KSeF, którym mogłoby złożyć wniosek: wgraj go na "
+        "stronie „Certyfikaty i tokeny”."
+    ),
+    "enrollment.identity_not_authentication": "Wniosek składa się certyfikatem uwierzytelniającym KSeF.",
+    "enrollment.limit_certificates": (
+        "Wniosek odrzucony przed wysłaniem: tożsamość ma już dopuszczalną liczbę aktywnych certyfikatów KSeF "
+        "({limit}). Unieważnij niepotrzebny certyfikat."
+    ),
+    "enrollment.limit_requests": (
+        "Wniosek odrzucony przed wysłaniem: zostało {remaining} z {limit} wniosków certyfikacyjnych, a wyczerpanie "
+        "limitu blokuje kolejne wnioski w KSeF na 30 dni."
+    ),
+    "enrollment.name_length": "Nazwa certyfikatu musi mieć od {low} do {high} znaków.",
+    "enrollment.unknown_type": "Nieznany typ certyfikatu {type}.",
+    "enrollment.unknown_key": "Nieznany typ klucza {key}: EC (P-256) albo RSA (2048).",
+    "enrollment.unknown_reason": "Nieznany powód unieważnienia {reason}.",
+    "enrollment.not_a_certificate": "To poświadczenie nie jest certyfikatem KSeF.",
+    "enrollment.not_found": "Nie ma wniosku certyfikacyjnego {id}.",
+    "enrollment.pending": "KSeF jeszcze przetwarza wniosek certyfikacyjny.",
+    "enrollment.refused": "KSeF odrzucił wniosek certyfikacyjny (status {code}): {description}",
+    "enrollment_status.prepared": "przygotowany",
+    "enrollment_status.requested": "złożony w KSeF",
+    "enrollment_status.active": "aktywny",
+    "enrollment_status.failed": "nieudany",
+    "campaign.no_office_certificate": (
+        "Biuro nie ma ważnego certyfikatu uwierzytelniającego KSeF: wgraj go albo złóż wniosek na stronie "
+        "„Certyfikaty i tokeny”."
+    ),
+    "campaign.missing": "Biuro nie ma jeszcze uprawnień w KSeF: {missing}.",
+    "campaign.none_eligible": (
+        "Żaden z wybranych klientów nie nadał jeszcze biuru uprawnień; najpierw sprawdź uprawnienia."
+    ),
+    "campaign.no_fallback": "Ten klient nie ma zachowanego tokenu, do którego można wrócić.",
+    "campaign.after_sunset": "Po 31.12.2026 tokeny KSeF nie działają; nie można do nich wrócić.",
+    "campaign.not_on_token": "Klient nie łączy się już tokenem.",
+    "campaign.no_email": "Klient nie ma adresu e-mail: pobierz instrukcję jako PDF.",
+    "campaign.letter.subject": "{client}: nadanie uprawnień biuru w KSeF przed {sunset}",
+    "campaign.letter.body": (
+        "Dzień dobry,\n\n"
+        "{sunset} kończy się możliwość logowania do KSeF tokenami. Aby {office} mogło dalej obsługiwać faktury firmy "
+        "{client} (NIP {client_nip}), prosimy o nadanie biuru uprawnień w KSeF:\n"
+        "1. Zaloguj się do Aplikacji Podatnika KSeF w kontekście swojej firmy "
+        "(NIP {client_nip}).\n"
+        "2. Wybierz „Uprawnienia” → „Nadaj uprawnienia podmiotowi”.\n"
+        "3. Wpisz identyfikator NIP biura: {office_nip} ({office}).\n"
+        "4. Zaznacz:\n"
+        "{rights}\n"
+        "5. Zatwierdź. Biuro samo sprawdzi uprawnienia i przełączy połączenie; token przestanie być potrzebny.\n\n"
+        "Dziękujemy."
+    ),
     "job.subject.clients": "{count} klientów",
     "link.nothing_to_fix": "Klient nie ma połączenia do poprawienia.",
     "link.not_linked": "Klient nie jest połączony.",
@@ -1079,6 +1340,8 @@ TEXTS: dict[str, str] = {
     "link.certificate_expired": "Certyfikat wygasł {valid_to}; wgraj nowy certyfikat.",
     "link.no_invoice_read": "Biuro nie ma uprawnienia InvoiceRead w kontekście {client} (NIP {nip}).",
     "link.works": "Połączenie działa.",
+    "link.kept": "Nowy sposób nie zadziałał, więc połączenie zostało bez zmian. {message}",
+    "link.kept_current": "Połączony — zostawiono obecny sposób uwierzytelnienia.",
     "link.choose_clients": "Wybierz co najmniej jednego klienta.",
     # --- core: company keys (core/services/linking/keys.py) ---
     "company_key.missing": "Klient {client} nie ma ważnego klucza firmy; wydaj nowy klucz na stronie klienta.",
@@ -1107,8 +1370,8 @@ TEXTS: dict[str, str] = {
     "credential_status.accepted": "przyjęty w trakcie autoryzacji",
     "credential_status.authorized": "autoryzowany pomyślnie",
     "credential_status.auth_failed": "uwierzytelnianie nieudane",
-    "credential_status.added": "dodany",
-    "credential_status.missing": "brak",
+    "credential_status.added": "poprawnie dodany",
+    "credential_status.missing": "brak certyfikatu",
     "credential_status.active": "aktywny",
     "credential_status.revoked": "unieważniony",
     "credential_status.expired": "wygasły",

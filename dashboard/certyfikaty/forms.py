@@ -160,3 +160,15 @@ def certificate_form(prefix: str, *, client_id: int | None = None, targets: Mapp
     )
     st.button(t("credential.cert.submit"), key=f"{prefix}_cert_submit", on_click=_upload, args=(prefix, client_id))
     show_kept_error(f"{prefix}_cert_error")
+
+
+def missing_certificate_form(prefix: str, *, client_id: int | None = None) -> None:
+    """Issue 12 #3: where an operation needs a certificate and finds none, the upload is offered right there (for
+    the office, or for `client_id`); after it succeeds the page runs again and the operation goes on with it."""
+    with st.expander(t("credential.cert.missing_here"), expanded=True, icon=":material/upload_file:"):
+        st.caption(t("credential.cert.missing_help"))
+        if client_id is None:
+            st.session_state.setdefault(f"{prefix}_cert_target", OFFICE)
+            certificate_form(prefix, targets={OFFICE: t("owner.office_all")})
+        else:
+            certificate_form(prefix, client_id=client_id)

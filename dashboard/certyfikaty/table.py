@@ -60,7 +60,7 @@ def credential_table(items: Sequence[CredentialPublic], client_names: Mapping[in
             columns["owner"]: owner_label(c, client_names),
             columns["valid_to"]: format_date(c.valid_to),
             columns["days_left"]: days_left(c),
-            columns["status"]: localised(status_name(c.status)),
+            columns["status"]: localised(status_name(c.shown_status)),
             columns["label"]: c.label,
             columns["serial"]: c.serial_number,
             columns["subject"]: c.subject or c.subject_identifier or c.context_nip,

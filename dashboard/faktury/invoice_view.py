@@ -168,7 +168,11 @@ def client_invoices(actor: Actor, client_id: int) -> None:
         for row in page.items
     }  # fmt: skip
     chosen = st.selectbox(
-        t("klient.invoices.pick"), options=list(by_id), format_func=labels.__getitem__, key=CLIENT_PICK
+        t("klient.invoices.pick"),
+        options=list(by_id),
+        format_func=labels.__getitem__,
+        key=CLIENT_PICK,
+        placeholder=t("common.choose"),
     )
     if page.total > len(page.items):
         st.caption(t("klient.invoices.more", shown=format_int(len(page.items)), total=format_int(page.total)))

@@ -20,6 +20,7 @@ from dashboard.auth import session_actor
 from dashboard.components.errors import attempt, attempt_in_callback, show_kept_error
 from dashboard.components.jobs import follow_job
 from dashboard.components.pickers import client_options
+from dashboard.components.plain import plain
 from dashboard.components.tables import show_table
 from dashboard.faktury.rows import download_buttons, ksef_number, notes, pick_label
 from dashboard.i18n import localised, t, tn
@@ -81,7 +82,13 @@ def send_form(actor: Actor) -> None:
         return
     if st.session_state.get(SEND_CLIENT) not in options:
         st.session_state[SEND_CLIENT] = next(iter(options))
-    st.selectbox(t("faktury.send.client"), options=list(options), format_func=options.__getitem__, key=SEND_CLIENT)
+    st.selectbox(
+        t("faktury.send.client"),
+        options=list(options),
+        format_func=options.__getitem__,
+        key=SEND_CLIENT,
+        placeholder=t("common.choose"),
+    )
     st.file_uploader(t("faktury.send.files"), type=["xml"], accept_multiple_files=True, key=uploader_key())
     st.button(
         t("faktury.send.submit"), key="faktury_send_submit", on_click=_submit, type="primary",
@@ -91,8 +98,10 @@ def send_form(actor: Actor) -> None:
 
 
 def show_refusals(rejected: dict[str, list[str]]) -> None:
+    """Validation messages quote XML and patterns (`</P_2>`, `\\d{7}`): shown as plain text, never as Markdown."""
     for name, problems in rejected.items():
-        st.error("\n".join([t("faktury.send.refused", file=name), *(f"- {localised(p)}" for p in problems)]))
+        st.error(t("faktury.send.refused", file=plain(name)))
+        st.text("\n".join(f"- {localised(p)}" for p in problems))
 
 
 def show_results(actor: Actor, job: JobProgress[SendResult], invoice_ids: list[int]) -> None:
@@ -126,6 +135,7 @@ def show_results(actor: Actor, job: JobProgress[SendResult], invoice_ids: list[i
         chosen = st.selectbox(
             t("faktury.download.pick"), options=list(with_upo), format_func=lambda i: pick_label(with_upo[i]),
             key=RESULT_PICK,
+            placeholder=t("common.choose"),
         )  # fmt: skip
         if chosen is not None:
             download_buttons(actor, with_upo[chosen], key_prefix="faktury_send_download")

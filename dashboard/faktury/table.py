@@ -70,6 +70,7 @@ def filters(actor: Actor) -> Filters:
             format_func=lambda cid: t("faktury.filter.all_clients") if cid is None else options[cid],
             key=relabelled(CLIENT),
             on_change=_first_page,
+            placeholder=t("common.choose"),
         )
     direction = direction_col.selectbox(
         t("faktury.filter.direction"),
@@ -77,6 +78,7 @@ def filters(actor: Actor) -> Filters:
         format_func=lambda d: t(f"faktury.direction.{d}") if d else t("faktury.filter.all"),
         key=relabelled(DIRECTION),
         on_change=_first_page,
+        placeholder=t("common.choose"),
     )
     date_from = from_col.date_input(
         t("faktury.filter.date_from"), value=None, format="DD.MM.YYYY", key=DATE_FROM, on_change=_first_page
@@ -150,7 +152,11 @@ def downloads(actor: Actor, shown: list[InvoiceRow]) -> None:
         st.session_state[PICK] = shown[0].id
     st.subheader(t("faktury.download.title"))
     chosen = st.selectbox(
-        t("faktury.download.pick"), options=list(by_id), format_func=lambda i: pick_label(by_id[i]), key=PICK
+        t("faktury.download.pick"),
+        options=list(by_id),
+        format_func=lambda i: pick_label(by_id[i]),
+        key=PICK,
+        placeholder=t("common.choose"),
     )
     if chosen is not None:
         download_buttons(actor, by_id[chosen], key_prefix="faktury_download")

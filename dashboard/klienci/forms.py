@@ -39,6 +39,7 @@ def _detail_fields(keys: dict[str, str]) -> None:
         options=ENVIRONMENTS,
         format_func=_environment_label,
         key=relabelled(keys["environment"]),
+        placeholder=t("common.choose"),
     )
     st.text_area(t("klienci.form.notes"), key=keys["notes"], max_chars=2000, height=80)
 
@@ -97,6 +98,7 @@ def pick_client(actor: Actor, shown: list[ClientRow]) -> ClientPublic | None:
         options=list(by_id),
         format_func=lambda client_id: f"{by_id[client_id].name} — NIP {by_id[client_id].nip}",
         key=EDIT_CLIENT,
+        placeholder=t("common.choose"),
     )
     if chosen is None:
         return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from core.formatting import format_datetime, format_int
@@ -63,6 +65,42 @@ def _action_text(action: str) -> str:
     return action if text == key else text
 
 
+# Families of codes an audit detail may hold, tried in order: a value found in one is shown by its label.
+_VALUE_FAMILIES = ("auth_method", "link_status", "credential_status", "role", "history.failure", "history.reason")
+
+
+def _detail_value(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return t("common.yes") if value else t("common.no")
+    if isinstance(value, list | tuple):
+        return ", ".join(_detail_value(item) for item in value)
+    for family in _VALUE_FAMILIES:
+        key = f"{family}.{value}"
+        text = t(key)
+        if text != key:
+            return text
+    return str(value)
+
+
+def detail_text(details: dict[str, Any]) -> str:
+    """An audit event's details by their labels ("udane: nie, przyczyna: klucz innego biura"), never raw codes."""
+    parts = []
+    for name, value in details.items():
+        key = f"history.detail.{name}"
+        label = t(key)
+        parts.append(f"{name if label == key else label}: {_detail_value(value)}")
+    return ", ".join(parts)
+
+
+def actor_text(actor: str) -> str:
+    """Who did it: a person's login, or the console itself in words ("worker" → "konsola (wykonawca zadań)")."""
+    key = f"history.actor.{actor.split(':', 1)[0]}"
+    text = t(key)
+    return actor if text == key else text
+
+
 def history_section(actor: Actor, client: ClientPublic) -> None:
     st.subheader(t("klient.history.title"))
     entries = attempt(lambda: client_detail.client_history(actor=actor, client_id=client.id))
@@ -72,14 +110,11 @@ def history_section(actor: Actor, client: ClientPublic) -> None:
         return
     rows = {
         t("klient.history.col.at"): [format_datetime(entry.at) for entry in entries],
-        t("klient.history.col.actor"): [entry.actor for entry in entries],
+        t("klient.history.col.actor"): [actor_text(entry.actor) for entry in entries],
         t("klient.history.col.what"): [
             t("klient.history.problem_closed") if entry.kind == "problem" else _action_text(entry.action)
             for entry in entries
         ],
-        t("klient.history.col.details"): [
-            localised(entry.text) or ", ".join(f"{name}: {value}" for name, value in entry.details.items())
-            for entry in entries
-        ],
+        t("klient.history.col.details"): [localised(entry.text) or detail_text(entry.details) for entry in entries],
     }
     st.dataframe(rows, hide_index=True, width="stretch", key="klient_history_table")

@@ -5,11 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from core.models import ClientPublic
+from core.models.links import LinkOutcome
 from core.security import Actor, Permission
 from core.services.linking import keys as company_keys
+from core.services.linking import links
 from dashboard.auth import session_actor
 from dashboard.components.confirm import ask, confirmation
 from dashboard.components.errors import attempt, attempt_in_callback, show_kept_error
+from dashboard.components.outcome import outcome_lines
 from dashboard.i18n import localised, t
 
 CHECK_INPUT = "klient_key_check"
@@ -77,11 +80,12 @@ def reissue_dialog(actor: Actor, client: ClientPublic) -> None:
         question=t("klient.key.reissue_question", name=client.name, nip=client.nip),
         confirm_label=t("klient.key.reissue_confirm"),
         key="klient_key_reissue",
-        run=lambda current: company_keys.reissue_company_key(actor=current, client_id=client.id),
-        done=lambda _key: _after_reissue(client),
+        run=lambda current: links.reissue_key(actor=current, client_id=client.id),
+        done=lambda result: _after_reissue(client, result[1]),
     )
 
 
-def _after_reissue(client: ClientPublic) -> str:
+def _after_reissue(client: ClientPublic, outcome: LinkOutcome | None) -> str:
     st.session_state.pop(CHECK_RESULT, None)  # a check of the old key no longer says anything
-    return t("klient.key.reissued", name=client.name)
+    done = t("klient.key.reissued", name=client.name)
+    return done if outcome is None else " ".join([done, *outcome_lines(outcome)])

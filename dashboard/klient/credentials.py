@@ -8,6 +8,7 @@ import streamlit as st
 from core.models import ClientPublic
 from core.security import Actor, Permission
 from core.services.linking import credentials
+from core.types import CredentialStatus
 from dashboard.certyfikaty.forms import certificate_form, token_form
 from dashboard.certyfikaty.revoke import revoke_dialog, revoke_picker
 from dashboard.certyfikaty.table import credential_table
@@ -21,10 +22,18 @@ def credentials_section(actor: Actor, client: ClientPublic) -> None:
     st.subheader(t("klient.credentials.title"))
     items = attempt(lambda: credentials.list_credentials(actor=actor, client_id=client.id)) or []
     names = {client.id: f"{client.name} (NIP {client.nip})"}
-    if items:
-        credential_table(items, names, key="klient_credentials_table")
+    ways_in = [c for c in items if not c.is_offline]
+    offline = [c for c in items if c.is_offline]
+    if ways_in:
+        credential_table(ways_in, names, key="klient_credentials_table")
     else:
         st.info(t("klient.credentials.none"))
+    # Offline certificates are their own kind (KOD II of offline invoices), shown apart with their own status.
+    working = any(c.shown_status == CredentialStatus.added for c in offline)
+    offline_status = CredentialStatus.added if working else CredentialStatus.missing
+    st.markdown(t("klient.credentials.offline", status=t(f"credential_status.{offline_status}")))
+    if offline:
+        credential_table(offline, names, key="klient_offline_table")
     if not actor.can(Permission.manage_credentials) or client.archived_at is not None:
         return
     revoke_picker(PREFIX, items, names)

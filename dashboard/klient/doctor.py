@@ -14,6 +14,8 @@ from core.services.linking.rights import RightsReport, permission_name
 from core.services.linking.selftest import SelfTestReport
 from dashboard.auth import session_actor
 from dashboard.components.errors import attempt_in_callback, show_kept_error
+from dashboard.components.status import outcome_css
+from dashboard.components.tables import chip_table
 from dashboard.i18n import localised, t
 
 RIGHTS = "klient_rights"  # (client id, RightsReport)
@@ -74,9 +76,10 @@ def rights_section(client: ClientPublic) -> None:
         t("klient.rights.col.configured"): [
             t("common.yes") if need.configured else t("common.no") for need in report.needs
         ],
-        t("klient.rights.col.satisfied"): ["✅" if need.satisfied else "❌" for need in report.needs],
+        t("klient.rights.col.satisfied"): [t("chip.yes") if need.satisfied else t("chip.no") for need in report.needs],
     }
-    st.dataframe(rows, hide_index=True, width="stretch", key="klient_rights_table")
+    satisfied = [outcome_css(need.satisfied) for need in report.needs]
+    chip_table(rows, {t("klient.rights.col.satisfied"): satisfied}, key="klient_rights_table")
     if report.missing:
         missing = ", ".join(_permission(p) for p in report.missing)
         st.warning(t("klient.rights.missing", missing=missing))
@@ -98,11 +101,12 @@ def selftest_section(client: ClientPublic) -> None:
         return
     rows = {
         t("klient.selftest.col.step"): [localised(step.name) for step in report.steps],
-        t("klient.selftest.col.result"): ["✅" if step.ok else "❌" for step in report.steps],
+        t("klient.selftest.col.result"): [t("chip.ok") if step.ok else t("chip.failed") for step in report.steps],
         t("klient.selftest.col.time"): [f"{format_decimal(step.milliseconds, 0)} ms" for step in report.steps],
         t("klient.selftest.col.message"): [localised(step.message) for step in report.steps],
     }
-    st.dataframe(rows, hide_index=True, width="stretch", key="klient_selftest_table")
+    results = [outcome_css(step.ok) for step in report.steps]
+    chip_table(rows, {t("klient.selftest.col.result"): results}, key="klient_selftest_table")
     failure = report.first_failure
     if failure is None:
         st.success(t("klient.selftest.ok"))

@@ -7,8 +7,9 @@ import streamlit as st
 from core.formatting import format_date, format_datetime
 from core.models import ClientPublic
 from core.services.linking.detail import LinkDetails
-from dashboard.components.status import method_label, status_badge
-from dashboard.i18n import t
+from core.services.linking.rights import permission_name
+from dashboard.components.status import expiry_badge, method_label, status_badge
+from dashboard.i18n import localised, t
 
 
 def header(client: ClientPublic, link: LinkDetails | None) -> None:
@@ -54,11 +55,11 @@ def link_facts(link: LinkDetails | None) -> None:
         t("klient.link.method"): method_label(link.auth_method),
         t("klient.link.environment"): link.environment,
         t("klient.link.credential"): link.credential_label or "—",
-        t("klient.link.credential_valid_to"): format_date(link.credential_valid_to) or "—",
+        t("klient.link.credential_valid_to"): expiry_badge(link.credential_valid_to),
         t("klient.link.send_enabled"): t("common.yes") if link.send_enabled else t("common.no"),
         t("klient.link.last_success"): format_datetime(link.last_success_at) or "—",
         t("klient.link.last_attempt"): format_datetime(link.last_attempt_at) or "—",
         t("klient.link.key_verified"): format_datetime(link.key_verified_at) or "—",
-        t("klient.link.permissions"): ", ".join(link.permissions) or "—",
+        t("klient.link.permissions"): ", ".join(localised(permission_name(p)) for p in link.permissions) or "—",
     }
     st.markdown("\n".join(f"- **{name}:** {value}" for name, value in rows.items()))

@@ -13,6 +13,7 @@ from core.services.linking import credentials, links
 from core.services.linking.detail import LinkDetails
 from core.types import AuthMethod, CertificateType, KsefEnvironment
 from dashboard.auth import session_actor
+from dashboard.certyfikaty.forms import missing_certificate_form
 from dashboard.components.confirm import ask, confirmation
 from dashboard.components.errors import attempt, show_kept_error
 from dashboard.components.outcome import report_outcome
@@ -27,6 +28,7 @@ SEND = "klient_connect_send"
 CONFIRM_PROD = "klient_connect_prod"
 ERROR = "klient_link_error"
 UNLINK_ID = "klient_unlink_id"
+LOADED_FOR = "klient_connect_client"  # the client whose link filled the connect fields
 SIGNATURE_METHODS = (AuthMethod.qualified_signature, AuthMethod.trusted_profile)
 
 
@@ -76,11 +78,20 @@ def connect_section(actor: Actor, client: ClientPublic, link: LinkDetails | None
     if client.archived_at is not None:
         st.caption(t("klient.connect.archived"))
         return
-    if link is not None and METHOD not in st.session_state:
-        st.session_state[METHOD] = link.auth_method
-        st.session_state[SEND] = link.send_enabled
+    if st.session_state.get(LOADED_FOR) != client.id:
+        # Another client: its own link fills the fields; nothing chosen for the previous client carries over.
+        for key in (METHOD, CREDENTIAL, ENVIRONMENT, SEND, CONFIRM_PROD, ERROR):
+            st.session_state.pop(key, None)
+        if link is not None:
+            st.session_state[METHOD] = link.auth_method
+            st.session_state[SEND] = link.send_enabled
+        st.session_state[LOADED_FOR] = client.id
     method = st.selectbox(
-        t("klient.connect.method"), options=list(AuthMethod), format_func=method_label, key=relabelled(METHOD)
+        t("klient.connect.method"),
+        options=list(AuthMethod),
+        format_func=method_label,
+        key=relabelled(METHOD),
+        placeholder=t("common.choose"),
     )
     if method in SIGNATURE_METHODS:  # a signature always authenticates in the client's own environment
         if client.environment == KsefEnvironment.PROD:
@@ -93,13 +104,22 @@ def connect_section(actor: Actor, client: ClientPublic, link: LinkDetails | None
         options=["", *KsefEnvironment],
         format_func=lambda env: env or t("klient.connect.environment_client", environment=client.environment),
         key=relabelled(ENVIRONMENT),
+        placeholder=t("common.choose"),
     )
     if (environment or client.environment) == KsefEnvironment.PROD:
         st.checkbox(t("connect.confirm_prod"), key=CONFIRM_PROD)
     options = _credential_options(actor, client, str(method))
+    if method == AuthMethod.ksef_certificate and len(options) == 1 and actor.can(Permission.manage_credentials):
+        missing_certificate_form("klient_missing", client_id=client.id)  # no certificate yet: upload it here
     if st.session_state.get(CREDENTIAL) not in options:
         st.session_state.pop(CREDENTIAL, None)
-    st.selectbox(t("klient.connect.credential"), options=list(options), format_func=options.__getitem__, key=CREDENTIAL)
+    st.selectbox(
+        t("klient.connect.credential"),
+        options=list(options),
+        format_func=options.__getitem__,
+        key=CREDENTIAL,
+        placeholder=t("common.choose"),
+    )
     st.checkbox(t("connect.send_enabled"), key=SEND, help=t("connect.send_enabled_help"))
     st.button(t("klient.connect.submit"), key="klient_connect", on_click=_connect, args=(client.id,), type="primary")
     show_kept_error(ERROR)

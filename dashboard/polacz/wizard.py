@@ -20,11 +20,13 @@ from core.services.linking import credentials, links
 from core.services.overview import ClientRow
 from core.types import AuthMethod, CertificateType, JobStatus, KsefEnvironment, LinkStatus
 from dashboard.auth import idle_expired, session_actor
+from dashboard.certyfikaty.forms import missing_certificate_form
 from dashboard.certyfikaty.table import credential_label
 from dashboard.components.errors import attempt, attempt_in_callback, show_kept_error
 from dashboard.components.jobs import draw_progress
 from dashboard.components.outcome import report_outcome
-from dashboard.components.status import problem_title, status_text
+from dashboard.components.status import chip_css, outcome_css, problem_title, status_text
+from dashboard.components.tables import chip_table
 from dashboard.i18n import localised, relabelled, t, tn
 
 SHOW = "polacz_show"
@@ -35,6 +37,7 @@ CONFIRM_PROD = "polacz_prod"
 METHOD = "polacz_method"
 OFFICE_CERTIFICATE = "polacz_office_certificate"
 SEND = "polacz_send"
+LINKED = "polacz_linked"  # what to do with chosen clients whose link works: keep (default) or switch
 ERROR = "polacz_error"
 JOB = "polacz_job"  # the bulk job being followed
 INPUT_CODES = ("no_token", "no_certificate", "input")  # core.services.linking.links.input_failure
@@ -47,6 +50,8 @@ FILTERS: dict[str, set[str] | None] = {
     "all": None,
 }
 METHODS = ("client_token", "office_certificate", "client_certificate")
+LINKED_CHOICES = ("keep", "switch")
+WORKING = {LinkStatus.linked, LinkStatus.degraded}
 
 
 # --- choosing --------------------------------------------------------------------------------------------------------
@@ -125,6 +130,7 @@ def choose_how(actor: Actor, chosen: Sequence[ClientRow]) -> bool:
         options=["", *KsefEnvironment],
         format_func=lambda env: env or t("polacz.environment_own"),
         key=relabelled(ENVIRONMENT),
+        placeholder=t("common.choose"),
     )
     method = method_col.radio(
         t("polacz.method"),
@@ -141,11 +147,21 @@ def choose_how(actor: Actor, chosen: Sequence[ClientRow]) -> bool:
                 options=list(certificates),
                 format_func=certificates.__getitem__,
                 key=OFFICE_CERTIFICATE,
+                placeholder=t("common.choose"),
             )
         else:
             method_col.warning(t("polacz.no_office_certificate"))
+            missing_certificate_form("polacz")  # upload in place; the choice then continues with it
             usable = False
     st.caption(t("polacz.signature_note"))
+    working = sum(1 for row in chosen if row.link_status in WORKING)
+    st.radio(
+        t("polacz.linked"),
+        options=LINKED_CHOICES,
+        format_func=lambda name: t(f"polacz.linked.{name}") if name == "keep" else tn("polacz.linked.switch", working),
+        key=relabelled(LINKED),
+        help=t("polacz.linked_help"),
+    )
     st.checkbox(t("connect.send_enabled"), key=SEND, help=t("connect.send_enabled_help"))
     production = environment == KsefEnvironment.PROD or (
         not environment and any(row.environment == KsefEnvironment.PROD for row in chosen)
@@ -170,14 +186,19 @@ def _request() -> LinkRequest:
 # --- running ---------------------------------------------------------------------------------------------------------
 
 
-def _start_job(actor: Actor, client_ids: list[int], request: LinkRequest) -> None:
+def _switch_linked() -> bool:
+    return bool(st.session_state.get(LINKED, LINKED_CHOICES[0]) == "switch")
+
+
+def _start_job(actor: Actor, client_ids: list[int], request: LinkRequest, switch: bool) -> None:
     job_id = attempt_in_callback(
-        lambda: links.start_bulk_connect(actor=actor, client_ids=client_ids, request=request), error_key=ERROR
+        lambda: links.start_bulk_connect(actor=actor, client_ids=client_ids, request=request, switch_linked=switch),
+        error_key=ERROR,
     )
     if job_id is not None:
         st.session_state[JOB] = job_id
         st.session_state[JOB_CLIENTS] = client_ids
-        st.session_state[JOB_REQUEST] = asdict(request)
+        st.session_state[JOB_REQUEST] = {**asdict(request), "switch_linked": switch}
 
 
 def _connect(names: Mapping[int, str]) -> None:
@@ -192,18 +213,23 @@ def _connect(names: Mapping[int, str]) -> None:
     elif len(client_ids) == 1:
         client_id = client_ids[0]
         who = names.get(client_id, "")
+        switch = _switch_linked()
         report_outcome(
-            lambda: links.connect_client(actor=actor, client_id=client_id, request=request), error_key=ERROR, who=who
+            lambda: links.connect_or_keep(actor=actor, client_id=client_id, request=request, switch_linked=switch),
+            error_key=ERROR,
+            who=who,
         )
     else:
-        _start_job(actor, client_ids, request)
+        _start_job(actor, client_ids, request, _switch_linked())
 
 
 def _retry_failed(failed: list[int]) -> None:
     actor = session_actor()
     request = st.session_state.get(JOB_REQUEST)
     if actor is not None and request is not None:
-        _start_job(actor, failed, LinkRequest(**request))
+        choices = dict(request)
+        switch = bool(choices.pop("switch_linked", False))
+        _start_job(actor, failed, LinkRequest(**choices), switch)
 
 
 def _dismiss() -> None:
@@ -230,7 +256,7 @@ def result_rows(
         if result is None:
             values += [t("polacz.waiting"), "", ""]
         else:
-            verdict = t("polacz.ok") if result.ok else f"❌ {_failure_title(result.problem_class)}"
+            verdict = t("polacz.ok") if result.ok else _failure_title(result.problem_class)
             values += [status_text(result.status), verdict, localised(result.message or "")]
         for column, value in zip(columns, values, strict=True):
             columns[column].append(value)
@@ -242,9 +268,20 @@ def _failure_title(code: str) -> str:
     return t(f"polacz.input.{code}") if code in INPUT_CODES else problem_title(code)
 
 
+def result_chips(job: JobProgress[BulkLinkResult], client_ids: Sequence[int]) -> dict[str, list[str]]:
+    """Status and result as chips: the link status's colour, the outcome green or red (waiting rows plain)."""
+    results = job.result.clients if job.result is not None else {}
+    status, outcome = [], []
+    for client_id in client_ids:
+        result = results.get(client_id)
+        status.append(chip_css(result.status) if result else "")
+        outcome.append(outcome_css(result.ok) if result else "")
+    return {t("polacz.col.status"): status, t("polacz.col.result"): outcome}
+
+
 def _draw(job: JobProgress[BulkLinkResult], client_ids: Sequence[int], rows: Mapping[int, ClientRow]) -> None:
     draw_progress(job, t("polacz.progress"))  # a bulk job does not fail per client, so it never waits for a retry
-    st.dataframe(result_rows(job, client_ids, rows), hide_index=True, width="stretch", key="polacz_results")
+    chip_table(result_rows(job, client_ids, rows), result_chips(job, client_ids), key="polacz_results")
 
 
 @st.fragment(run_every=1.0)

@@ -12,8 +12,9 @@ from datetime import timedelta
 import streamlit as st
 
 from core.formatting import format_date, format_datetime, format_int, format_percent, warsaw_today
-from core.security import Actor
+from core.security import Actor, Permission
 from core.services import overview
+from core.services.campaign import tokens as token_campaign
 from core.services.overview import Kpis
 from core.services.usage.package import PackageUsage
 from core.types import LinkStatus, ProblemClass, utcnow
@@ -21,6 +22,7 @@ from dashboard import charts
 from dashboard.auth import idle_expired, session_actor
 from dashboard.components.errors import attempt
 from dashboard.i18n import t
+from dashboard.nav import spec_for
 from dashboard.przeglad.alerts import Alert, environment_alerts, package_alerts
 
 REFRESH_SECONDS = 60
@@ -91,6 +93,26 @@ def chart_grid(actor: Actor, kpis: Kpis) -> None:
     st.plotly_chart(charts.problems_chart(problems, first=first, last=today, t=t), key="przeglad_chart_problems")
 
 
+def sunset(actor: Actor) -> None:
+    """The token-sunset countdown: days left and clients remaining, going to zero (issue 12 #5)."""
+    remaining = attempt(lambda: token_campaign.remaining_count(actor=actor))
+    if remaining is None:
+        return
+    with st.container(border=True, key="przeglad_sunset"):
+        text_col, link_col = st.columns([4, 1], vertical_alignment="center")
+        if remaining:
+            date = format_date(token_campaign.SUNSET)
+            text_col.markdown(
+                f":material/timer: {t('przeglad.sunset', days=token_campaign.days_left(), date=date, count=remaining)}"
+            )
+        else:
+            text_col.markdown(f":material/check_circle: {t('przeglad.sunset_done')}")
+        if actor.can(Permission.manage_credentials):
+            link_col.page_link(
+                spec_for("wygaszanie.py").path, label=t("przeglad.sunset_open"), icon=":material/arrow_forward:"
+            )
+
+
 @st.fragment(run_every=REFRESH_SECONDS)
 def board() -> None:
     # A timer tick is not user activity; an idle or disabled user goes back through app.py's gate.
@@ -103,6 +125,7 @@ def board() -> None:
         return
     for alert in [*environment_alerts(kpis.environments), *package_alerts(kpis.package)]:
         show_alert(alert)
+    sunset(actor)
     tiles(kpis)
     chart_grid(actor, kpis)
     st.caption(t("przeglad.refreshed", time=format_datetime(utcnow(), seconds=True), seconds=REFRESH_SECONDS))

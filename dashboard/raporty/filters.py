@@ -70,6 +70,7 @@ def chooser(actor: Actor) -> Choice:
         options=list(ReportKind),
         format_func=lambda k: t(f"report.title.{k}"),
         key=relabelled(KIND),
+        placeholder=t("common.choose"),
     )
     st.session_state.setdefault(FORMAT, "xlsx")
     format_col.radio(

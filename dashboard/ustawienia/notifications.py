@@ -95,6 +95,7 @@ def smtp_form(view: SmtpView) -> None:
             options=list(SECURITY_OPTIONS),
             format_func=lambda s: t(f"ustawienia.smtp.security.{s}"),
             key=relabelled(SECURITY),
+            placeholder=t("common.choose"),
         )
         sender_col, user_col, password_col = st.columns(3)
         sender_col.text_input(t("ustawienia.smtp.sender"), key=SENDER, max_chars=254)

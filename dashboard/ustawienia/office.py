@@ -92,6 +92,7 @@ def office_tab(view: OfficeView) -> None:
             format_func=lambda env: t(f"environment.{env}"),
             key=relabelled(ENVIRONMENT),
             help=t("ustawienia.office.environment_help"),
+            placeholder=t("common.choose"),
         )
         st.form_submit_button(
             t("ustawienia.save"), key="ustawienia_office_submit", on_click=_save_office, type="primary"

@@ -131,6 +131,7 @@ def add_form() -> None:
         role_col.selectbox(
             t("ustawienia.users.role"), options=[str(r) for r in OFFICE_ROLES], format_func=lambda r: t(f"role.{r}"),
             key=relabelled(ADD["role"]),
+            placeholder=t("common.choose"),
         )  # fmt: skip
         password_col.text_input(
             t("ustawienia.users.password"), type="password", key=ADD["password"], autocomplete="new-password"
@@ -151,6 +152,7 @@ def change_form(found: list[UserPublic]) -> None:
     username = pick_col.selectbox(
         t("ustawienia.users.pick"), options=list(active),
         format_func=lambda u: f"{u} — {t(f'role.{active[u].role}')}", key=PICK,
+        placeholder=t("common.choose"),
     )  # fmt: skip
     if username is not None and (NEW_ROLE not in st.session_state or st.session_state.get(ROLE_FOR) != username):
         st.session_state[NEW_ROLE] = str(active[username].role)  # the picked user's role, once per pick
@@ -158,6 +160,7 @@ def change_form(found: list[UserPublic]) -> None:
     role_col.selectbox(
         t("ustawienia.users.new_role"), options=[str(r) for r in OFFICE_ROLES], format_func=lambda r: t(f"role.{r}"),
         key=relabelled(NEW_ROLE),
+        placeholder=t("common.choose"),
     )  # fmt: skip
     role_button, disable_button = st.columns(2)
     role_button.button(t("ustawienia.users.set_role"), key="ustawienia_user_set_role", on_click=_set_role)

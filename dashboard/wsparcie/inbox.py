@@ -25,7 +25,7 @@ from dashboard.components.errors import attempt, attempt_in_callback, show_kept_
 from dashboard.components.flash import flash
 from dashboard.components.jobs import follow_job
 from dashboard.components.outcome import report_outcome
-from dashboard.components.status import problem_title
+from dashboard.components.status import problem_badge, problem_title
 from dashboard.i18n import localised, t, tn
 from dashboard.klient.activity import bundle_button
 from dashboard.klient.selection import open_client
@@ -164,6 +164,7 @@ def _group(actor: Actor, problem_class: str, group: list[ProblemView]) -> None:
     explanation = explain(problem_class)
     with st.container(border=True, key=f"wsparcie_group_{problem_class}"):
         st.subheader(f"{problem_title(problem_class)} ({format_int(len(group))})")
+        st.markdown(problem_badge(problem_class))
         if explanation is not None:
             st.markdown(
                 t("problem.cause", cause=localised(explanation.cause))

@@ -48,11 +48,17 @@ async def _replay(base_url: str, sequences: list[list[dict[str, Any]]], concurre
         async def run(sequence: list[dict[str, Any]]) -> None:
             async with gate:  # one client's requests one after another, as one worker thread sends them
                 for request in sequence:
-                    response = await client.request(
-                        request["method"], request["path"], headers=request["headers"],
-                        content=base64.b64decode(request["body"]),
-                    )  # fmt: skip
-                    await response.aread()
+                    for attempt in range(3):  # a connection the loaded server dropped: send it again
+                        try:
+                            response = await client.request(
+                                request["method"], request["path"], headers=request["headers"],
+                                content=base64.b64decode(request["body"]),
+                            )  # fmt: skip
+                            await response.aread()
+                            break
+                        except httpx.TransportError:
+                            if attempt == 2:
+                                raise
                     statuses.append(response.status_code)
 
         started = time.perf_counter()
@@ -77,10 +83,16 @@ def replay_threads(base_url: str, sequences: list[list[dict[str, Any]]], concurr
 
         def run(sequence: list[dict[str, Any]]) -> None:
             for request in sequence:
-                response = client.request(
-                    request["method"], request["path"], headers=request["headers"],
-                    content=base64.b64decode(request["body"]),
-                )  # fmt: skip
+                for attempt in range(3):  # a connection the loaded server dropped: send it again
+                    try:
+                        response = client.request(
+                            request["method"], request["path"], headers=request["headers"],
+                            content=base64.b64decode(request["body"]),
+                        )  # fmt: skip
+                        break
+                    except httpx.TransportError:
+                        if attempt == 2:
+                            raise
                 statuses.append(response.status_code)
 
         started = time.perf_counter()

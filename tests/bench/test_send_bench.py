@@ -17,6 +17,7 @@ import os
 import time
 
 import httpx
+import pytest
 from ksef_client.services.batch import encrypt_batch_parts
 from ksef_client.services.crypto import build_encryption_data
 from ksef_client.utils.zip_utils import build_zip
@@ -92,6 +93,7 @@ async def _bare_send(base_url: str, token: str, files: dict[str, bytes], certifi
         return time.perf_counter() - started, uploaded
 
 
+@pytest.mark.timeout(3600)
 def test_month_end_send_of_five_thousand_invoices(console):
     sim, admin = console
     actor, ids = _office_with_clients(admin, 1)

@@ -180,3 +180,111 @@ def test_days_left_counts_from_today(sim, signed_in, office):
     )
     frame = frame_with(open_tab(signed_in("support"), LIST), "Dni do końca")
     assert frame["Dni do końca"].tolist() == [12]
+
+
+def test_expired_and_revoked_read_as_such_offline_apart_and_sorted_by_expiry(sim, signed_in, office):
+    import sqlalchemy as sa
+
+    from core import db
+    from core.models import Credential
+
+    seeded = seed_clients(sim, office, ["healthy"])
+    nip = seeded.nips["healthy"]
+    added = []
+    for name, kind in (("Późny", "Authentication"), ("Wczesny", "Authentication"), ("Offline", "Offline")):
+        material = sim.create_certificate(subject_nip=nip, common_name=name, certificate_type=kind)
+        added.append(
+            credentials.add_certificate(
+                actor=office.manager,
+                client_id=seeded.ids["healthy"],
+                label=name,
+                certificate=material["certificatePem"].encode(),
+                private_key=material["privateKeyPem"].encode(),
+                for_authentication=kind == "Authentication",
+            )
+        )
+    _late, early, _offline = added
+    with db.session_scope(write=True) as session:  # "Wczesny" expired two days ago
+        session.execute(
+            sa.update(Credential).where(Credential.id == early.id).values(valid_to=utcnow() - timedelta(days=2))
+        )
+    at = open_tab(signed_in("manager"), LIST)
+    frame, offline_frame = [d.value for d in at.dataframe if "Dni do końca" in d.value.columns]
+    assert frame["Nazwa"].tolist() == ["Wczesny", "Późny"]  # sorted by expiry
+    assert frame["Status"].tolist() == ["wygasły", "przesłany do autoryzacji"]
+    assert offline_frame["Rodzaj"].tolist() == ["certyfikat offline"]
+    assert offline_frame["Status"].tolist() == ["poprawnie dodany"]
+
+
+def test_a_certificate_is_requested_from_the_page_after_the_limits(sim, signed_in, office):
+    from core.jobs.worker import drain
+
+    seeded = seed_clients(sim, office, ["healthy"])
+    office_certificate(seeded)
+    at = open_tab(signed_in("manager"), "Wniosek o certyfikat")
+    assert at.button(key="enroll_submit").disabled  # limits first
+    at.button(key="enroll_check_limits").click().run()
+    assert not at.error, values(at.error)
+    assert [m.value for m in at.metric] == ["300 / 300", "99 / 100"]
+    assert any("Dane do certyfikatu (z KSeF): " in c and "5265877635" in c for c in values(at.caption))
+    at.text_input(key="enroll_name").input("Biuro uwierzytelnianie 2027")
+    at.button(key="enroll_submit").click().run()
+    assert not at.error, values(at.error)
+    assert values(at.success) == [
+        "Wniosek „Biuro uwierzytelnianie 2027” złożony; certyfikat pojawi się na liście, gdy KSeF go wyda."
+    ]
+    drain("test-worker")
+    at.run()
+    table = frame_with(at, "Komunikat")
+    assert table["Status"].tolist() == ["aktywny"]
+    at = open_tab(at, LIST)
+    assert "Biuro uwierzytelnianie 2027" in frame_with(at, "Dni do końca")["Nazwa"].tolist()
+
+
+def test_the_credential_calendar_shows_every_date_filters_and_exports(sim, signed_in, office):
+    from core.services.certificates import calendar as credential_calendar
+
+    seeded = seed_clients(sim, office, ["healthy", "healthy"])
+    link_with_token(seeded, "healthy")
+    office_certificate(seeded)
+    material = sim.create_certificate(subject_nip=seeded.nips["healthy2"], certificate_type="Offline")
+    credentials.add_certificate(
+        actor=office.manager, client_id=seeded.ids["healthy2"], label="Offline klienta",
+        certificate=material["certificatePem"].encode(), private_key=material["privateKeyPem"].encode(),
+        for_authentication=False,
+    )  # fmt: skip
+    at = open_tab(signed_in("manager"), "Kalendarz")
+    frame = frame_with(at, "Dni do terminu")
+    assert sorted(frame["Rodzaj"].tolist()) == sorted(
+        ["wygaśnięcie certyfikatu uwierzytelniającego", "wygaśnięcie certyfikatu offline", "koniec tokenów KSeF"]
+    )
+    assert frame.loc[frame["Rodzaj"] == "koniec tokenów KSeF", "Termin"].tolist() == ["31.12.2026"]
+    assert frame.loc[frame["Rodzaj"] == "koniec tokenów KSeF", "Właściciel"].tolist() == ["Firma healthy"]
+    assert len(at.get("plotly_chart")) == 1
+    at.multiselect(key="calendar_kinds").set_value(["offline_certificate"]).run()
+    assert frame_with(at, "Dni do terminu")["Nazwa"].tolist() == ["Offline klienta"]
+
+    events = credential_calendar.credential_calendar(actor=office.manager)
+    data = credential_calendar.export_calendar(actor=office.manager, events=events, fmt="csv")
+    text = data.decode("utf-8")
+    assert text.startswith("\ufeffTermin;Rodzaj;") and "31.12.2026;koniec tokenów KSeF;Firma healthy" in text
+    assert "PRIVATE" not in text
+
+
+def test_a_certificate_is_revoked_in_ksef_with_its_reason(sim, signed_in, office):
+    from core.jobs.worker import drain
+    from core.services.certificates import enrollment
+
+    seeded = seed_clients(sim, office, ["healthy"])
+    office_certificate(seeded)
+    started = enrollment.enroll(actor=office.manager, name="Do unieważnienia")
+    drain("test-worker")
+    (done,) = enrollment.list_enrollments(actor=office.manager)
+    at = open_tab(signed_in("manager"), LIST)
+    at.selectbox(key="certyfikaty_revoke_pick").select(done.credential_id).run()
+    at.selectbox(key="certyfikaty_revoke_reason").select("Superseded").run()
+    at.button(key="certyfikaty_revoke").click().run()
+    at.button(key="certyfikaty_revoke_confirm").click().run()
+    assert not at.error, values(at.error)
+    in_ksef = {c["certificateSerialNumber"]: c["status"] for c in enrollment.query_in_ksef(actor=office.manager)}
+    assert in_ksef[done.serial_number] == "Revoked" and started.id == done.id

@@ -149,9 +149,10 @@ def test_refused_files_are_named_at_once_and_nothing_is_queued(on_faktury, offic
     )
     at.run()
     at.button(key="faktury_send_submit").click().run()
-    errors = values(at.error)
-    assert errors[0].startswith("Plik zly.xml odrzucony przed wysłaniem:\n- wiersz 1:")
-    assert errors[1].startswith("Plik obcy.xml odrzucony przed wysłaniem:\n- fakturę wystawił NIP 1111111111")
+    errors, texts = values(at.error), values(at.text)
+    assert errors[:2] == ["Plik zly\\.xml odrzucony przed wysłaniem:", "Plik obcy\\.xml odrzucony przed wysłaniem:"]
+    assert texts[0].startswith("- wiersz 1:")
+    assert texts[1].startswith("- fakturę wystawił NIP 1111111111")
     assert "Nic nie wysłano: żaden plik nie przeszedł sprawdzenia." in values(at.warning)
     assert queue.get_job(1) is None
     assert at.file_uploader(key="faktury_send_files_1").value in (None, [])  # a fresh, empty uploader
@@ -196,7 +197,7 @@ def test_support_sends_an_invoice_and_sees_its_ksef_number_and_upo(on_faktury, s
     )
     at.run()
     at.button(key="faktury_send_submit").click().run()
-    assert values(at.error)[0].startswith("Plik zla.xml odrzucony przed wysłaniem:")
+    assert values(at.error)[0] == "Plik zla\\.xml odrzucony przed wysłaniem:"
     assert drain() == 1
     at.run()
     assert values(at.success) == ["przyjęta: 1 faktura"]
@@ -280,3 +281,15 @@ def test_the_picked_invoice_reads_as_a_document_with_its_qr_code_and_pdf(on_fakt
     rejected = next(row.id for row in _rows(office) if row.invoice_number == "FS/NO")
     at.selectbox(key="faktury_pick").select(rejected).run()
     assert not at.get("image") and "Faktura nie ma numeru KSeF, więc nie ma kodu weryfikacyjnego." in values(at.caption)
+
+
+def test_validation_messages_are_shown_as_the_characters_they_are():
+    from streamlit.testing.v1 import AppTest
+
+    script = (
+        "from dashboard.faktury.send import show_refusals\n"
+        "show_refusals({'f_1_.xml': ['element </P_2,> nie pasuje do wzorca 1-9\\\\d{7}']})\n"
+    )
+    at = AppTest.from_string(script, default_timeout=30).run()
+    assert values(at.text) == ["- element </P_2,> nie pasuje do wzorca 1-9\\d{7}"]
+    assert values(at.error) == ["Plik f\\_1\\_\\.xml odrzucony przed wysłaniem:"]

@@ -129,7 +129,7 @@ def test_every_key_core_asks_for_exists():
 
 def _dynamic_keys() -> dict[str, set[str]]:
     """Every key core builds from a code, by the f-string that builds it."""
-    from core.ksef.errors import _AUTH_STATUS_TEXTS
+    from core.ksef.errors import _AUTH_STATUS_TEXTS, CERTIFICATE_CODES
     from core.security import Permission
     from core.services.linking.selftest import STEPS
     from core.types import CredentialStatus, KsefEnvironment, NotificationKind, ProblemClass
@@ -151,6 +151,7 @@ def _dynamic_keys() -> dict[str, set[str]]:
             "cli.users.col.{name}", name=("login", "role", "full_name", "email", "disabled")
         ),
         "ksef.auth_status.{code}": expand("ksef.auth_status.{code}", code=_AUTH_STATUS_TEXTS),
+        "ksef.certificate.{code}": expand("ksef.certificate.{code}", code=CERTIFICATE_CODES),
         "ksef.network.{kind}": expand("ksef.network.{kind}", kind=("dns", "connect", "tls", "timeout", "dropped")),
         "permission.{permission}": expand("permission.{permission}", permission=Permission),
         "permission.{spec.permission}": expand("permission.{permission}", permission=Permission),

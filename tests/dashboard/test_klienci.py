@@ -53,7 +53,7 @@ def test_the_table_has_polish_headers_and_values(signed_in, office):
     at = signed_in("analyst")
     frame = table(at)
     assert list(frame.columns) == HEADERS
-    assert frame.iloc[0].tolist() == [nip, "Firma 001", "SIM", "⚪ niepołączony", "", "", 0.0, "", 0]
+    assert frame.iloc[0].tolist() == [nip, "Firma 001", "SIM", "niepołączony", "", "", 0.0, "", 0]
     assert "Klienci 1–1 z 1" in values(at.caption)
 
 
@@ -148,7 +148,7 @@ def test_manager_archives_after_confirming_in_a_dialog(signed_in, office):
     assert "Brak klientów spełniających kryteria." in values(at.info)
     at.checkbox(key="klienci_archived").check().run()
     frame = table(at)
-    assert frame["NIP"].tolist() == [nip] and frame["Status połączenia"].tolist() == ["⚫ rozłączony"]
+    assert frame["NIP"].tolist() == [nip] and frame["Status połączenia"].tolist() == ["rozłączony"]
     assert frame["Zarchiwizowano"].iloc[0].count(".") == 2  # DD.MM.RRRR
 
 
@@ -242,7 +242,7 @@ def test_english_headers(signed_in, office):
     at.selectbox(key="lang_switch").select("en").run()
     assert list(table(at).columns)[:5] == ["NIP", "Name", "Environment", "Link status", "Method"]
     assert list(table(at).columns)[5:] == ["Certificate valid until", "Package usage", "Last sync", "Open problems"]
-    assert table(at)["Link status"].tolist() == ["⚪ not linked"]
+    assert table(at)["Link status"].tolist() == ["not linked"]
 
 
 def _id(office, nip: str) -> int:
@@ -272,8 +272,8 @@ def test_the_table_shows_each_client_s_link_method_and_open_problems(sim, signed
     credentials.add_ksef_token(actor=office.support, client_id=revoked, token=seeded.token("token_revoked"))
     links.connect_client(actor=office.support, client_id=revoked, request=TOKEN)
     frame = table(signed_in("analyst")).set_index("Nazwa")
-    assert frame.loc["Firma healthy", "Status połączenia"] == "🟢 połączony"
-    assert frame.loc["Firma token_revoked", "Status połączenia"] == "🔴 wymaga działania"
+    assert frame.loc["Firma healthy", "Status połączenia"] == "połączony"
+    assert frame.loc["Firma token_revoked", "Status połączenia"] == "wymaga działania"
     assert frame["Metoda"].tolist() == ["token KSeF", "token KSeF"]
     assert frame["Otwarte problemy"].tolist() == [0, 1]
 
@@ -285,3 +285,16 @@ def test_the_import_offers_its_template(signed_in, office):
     csv = at.download_button(key="klienci_template_csv")
     assert (xlsx.label, csv.label) == ("Pobierz wzór XLSX", "Pobierz wzór CSV")
     assert any(text.startswith("Kolumny, które czyta import") for text in values(at.caption))
+
+
+def test_statuses_are_chips_with_text_and_colour_and_no_emoji(signed_in, office):
+    from tests import seeding
+
+    ids = seeding.add_clients(office, 2)
+    seeding.set_link_status(ids[0], "error")
+    at = open_page(signed_in("analyst"), KLIENCI)
+    frame = table(at)
+    assert frame["Status połączenia"].tolist() == ["błąd", "niepołączony"]
+    styles = str(at.dataframe[0].proto.arrow_data.styler)
+    assert "background-color: #fde1e1" in styles and "background-color: #eceff1" in styles
+    assert not any(ch in "".join(frame["Status połączenia"]) for ch in "⚪⚫🟢🟡🔴")

@@ -163,13 +163,13 @@ def test_connect_verify_rights_and_self_test(sim, signed_in, office):
     at = open_client(at, client_id, tab="Uprawnienia i autotest")
     at.button(key="klient_rights_check").click().run()
     needs = frame_with(at, "Spełnione")
-    assert needs["Spełnione"].tolist()[:2] == ["✅", "✅"]
+    assert needs["Spełnione"].tolist()[:2] == ["tak", "tak"]
     assert "Biuro ma wszystkie potrzebne uprawnienia." in values(at.success)
     assert values(at.code) == ["Biuro ma wszystkie potrzebne uprawnienia; klient nie musi nic robić."]
 
     at.button(key="klient_selftest_run").click().run()
     steps = frame_with(at, "Krok")
-    assert steps["Krok"].tolist()[0] == "DNS i TLS" and set(steps["Wynik"]) == {"✅"}
+    assert steps["Krok"].tolist()[0] == "DNS i TLS" and set(steps["Wynik"]) == {"udany"}
     assert all(re.fullmatch(r"\d[\d ]* ms", time) for time in steps["Czas"])
     assert "Wszystkie kroki autotestu przeszły." in values(at.success)
 
@@ -289,6 +289,62 @@ def test_the_invoices_tab_shows_a_stored_invoice_as_a_document(signed_in, office
     assert at.download_button(key="klient_invoice_pdf").label == "Pobierz PDF"
 
 
+def test_a_failing_new_method_on_the_klient_page_keeps_the_working_link_and_says_so(sim, signed_in, office):
+    from tests.linking import office_certificate
+
+    seeded = seed_clients(sim, office, ["rights_missing"])
+    client_id = seeded.ids["rights_missing"]
+    token = sim.create_token(seeded.nips["rights_missing"], ["InvoiceRead", "InvoiceWrite"])["token"]
+    credentials.add_ksef_token(actor=office.support, client_id=client_id, token=token)
+    at = open_client(signed_in("support"), client_id)
+    at.button(key="klient_connect").click().run()
+    assert values(at.success) == ["połączenie działa (status: połączony)."]
+
+    certificate = office_certificate(seeded)  # the client never granted the office its rights
+    at.selectbox(key="klient_connect_method").select(AuthMethod.ksef_certificate).run()
+    at.selectbox(key="klient_connect_credential").select(certificate).run()
+    at.button(key="klient_connect").click().run()
+    shown = "\n".join(values(at.error))
+    assert "status: połączony" in shown and "połączenie zostało bez zmian" in shown
+    assert "**Metoda:** token KSeF" in markdown(at)
+    assert clients.get_client(actor=office.manager, client_id=client_id).link_status == LinkStatus.linked
+
+
+def test_the_offline_certificate_has_its_own_line_added_or_missing(sim, signed_in, office):
+    seeded = seed_clients(sim, office, ["healthy"])
+    client_id = seeded.ids["healthy"]
+    at = open_client(signed_in("support"), client_id, tab="Poświadczenia")
+    assert "**Certyfikat offline:** brak certyfikatu" in markdown(at)
+    material = sim.create_certificate(subject_nip=seeded.nips["healthy"], certificate_type="Offline")
+    credentials.add_certificate(
+        actor=office.support, client_id=client_id, label="Offline",
+        certificate=material["certificatePem"].encode(), private_key=material["privateKeyPem"].encode(),
+        for_authentication=False,
+    )  # fmt: skip
+    at.run()
+    assert "**Certyfikat offline:** poprawnie dodany" in markdown(at)
+    assert frame_with(at, "Dni do końca")["Rodzaj"].tolist() == ["certyfikat offline"]
+
+
+def test_the_address_names_the_client_both_ways(signed_in, office):
+    first, second = add_clients(office, 2)
+    nips = {c.id: c.nip for c in clients.list_clients(actor=office.manager).items}
+    at = signed_in("analyst")
+    at.query_params["nip"] = nips[second]
+    at = open_page(at, "klient")
+    assert values(at.title) == ["Firma 2"] and at.session_state["klient_selected"] == second
+    at.selectbox(key="klient_pick").select(first).run()
+    assert values(at.title) == ["Firma 1"] and at.query_params["nip"] == nips[first]
+
+
+def test_an_unknown_nip_in_the_address_is_named_in_polish(signed_in, office):
+    add_clients(office, 1)
+    at = signed_in("support")
+    at.query_params["nip"] = "1234567890"
+    at = open_page(at, "klient")
+    assert "Nie ma w rejestrze klienta o NIP 1234567890." in values(at.warning)
+
+
 def test_a_sync_waiting_for_its_retry_says_when_and_runs_now_on_request(sim, signed_in, office):
     seeded = seed_clients(sim, office, ["healthy"])
     link_with_token(seeded, "healthy")
@@ -309,3 +365,25 @@ def test_a_sync_waiting_for_its_retry_says_when_and_runs_now_on_request(sim, sig
     assert drain() == 1
     at.run()
     assert values(at.success)[-1].startswith("Synchronizacja zakończona: nowe faktury: ")
+
+
+def test_a_missing_client_certificate_is_uploaded_in_place_and_the_connect_goes_on(sim, signed_in, office):
+    seeded = seed_clients(sim, office, ["healthy"])
+    client_id = seeded.ids["healthy"]
+    material = sim.create_certificate(subject_nip=seeded.nips["healthy"], common_name="Klient")
+    at = open_client(signed_in("support"), client_id)
+    at.selectbox(key="klient_connect_method").select(AuthMethod.ksef_certificate).run()
+    files = (
+        ("certificate", "klient.pem", material["certificatePem"]),
+        ("key", "klient.key", material["privateKeyPem"]),
+    )
+    for name, file_name, content in files:
+        (uploader,) = [u for u in at.file_uploader if u.key.startswith(f"klient_missing_cert_{name}_")]
+        uploader.upload(file_name, content.encode(), "application/octet-stream")
+    at.run()
+    at.button(key="klient_missing_cert_submit").click().run()
+    assert not at.error, values(at.error)
+    assert at.selectbox(key="klient_connect_method").value == AuthMethod.ksef_certificate  # the choice was kept
+    assert not [u for u in at.file_uploader if u.key.startswith("klient_missing_cert_")]  # no longer missing
+    at.button(key="klient_connect").click().run()
+    assert values(at.success)[-1] == "połączenie działa (status: połączony)."

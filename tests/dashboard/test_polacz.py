@@ -11,11 +11,12 @@ from core.jobs.worker import drain, run_job
 from core.models import ClientCreate, ClientUpdate, LinkOutcome
 from core.services import jobs
 from core.services.clients import register as clients
-from core.services.linking import credentials
+from core.services.linking import credentials, links
+from core.services.linking.detail import link_details
 from core.types import LinkStatus
 from tests.dashboard.conftest import frame_with, open_page, values
 from tests.factories import valid_nips
-from tests.linking import office_certificate
+from tests.linking import TOKEN, office_certificate
 from tests.simulated import seed_clients
 
 
@@ -55,15 +56,15 @@ def test_bulk_runs_as_a_job_with_a_status_column_and_retries_the_failed(sim, sig
     (bar,) = at.get("progress")
     assert bar.text == "Łączenie firm: 1 z 3"
     results = frame_with(at, "Wynik").set_index("Klient")
-    assert results.loc["Firma healthy", "Wynik"] == "✅ połączono"
+    assert results.loc["Firma healthy", "Wynik"] == "połączono"
     assert results.loc["Firma token_revoked", "Status połączenia"] == "⏳ czeka"
 
     run_job(job, "test-worker")  # the worker that claimed it finishes the job
     at.run()
     results = frame_with(at, "Wynik").set_index("Klient")
-    assert results.loc["Firma token_revoked", "Wynik"] == "❌ Nieważne poświadczenie"
-    assert results.loc["Firma token_revoked", "Status połączenia"] == "🔴 wymaga działania"
-    assert results.loc["Firma healthy2", "Status połączenia"] == "🟢 połączony"
+    assert results.loc["Firma token_revoked", "Wynik"] == "Nieważne poświadczenie"
+    assert results.loc["Firma token_revoked", "Status połączenia"] == "wymaga działania"
+    assert results.loc["Firma healthy2", "Status połączenia"] == "połączony"
     assert values(at.warning) == ["Nie udało się połączyć 1 klienta (udane: 2). Przyczyny są w tabeli."]
     retry = at.button(key="polacz_retry")
     assert retry.label == "Ponów nieudane (1)"
@@ -84,8 +85,8 @@ def test_the_office_certificate_links_clients_that_granted_rights(sim, signed_in
     drain()
     at.run()
     results = frame_with(at, "Wynik").set_index("Klient")
-    assert results.loc["Firma healthy", "Status połączenia"] == "🟢 połączony"
-    assert results.loc["Firma rights_missing", "Wynik"] == "❌ Brak uprawnień"
+    assert results.loc["Firma healthy", "Status połączenia"] == "połączony"
+    assert results.loc["Firma rights_missing", "Wynik"] == "Brak uprawnień"
 
 
 def test_without_an_office_certificate_the_method_cannot_start(signed_in, office):
@@ -125,6 +126,53 @@ def test_the_filter_narrows_the_choice(signed_in, office):
     assert len(at.multiselect(key="polacz_clients").options) == 1
 
 
+def test_by_default_a_linked_client_keeps_its_method_and_a_switch_says_how_many_it_will_try(sim, signed_in, office):
+    seeded = with_tokens(sim, office, ["healthy", "healthy"])
+    linked = seeded.ids["healthy"]
+    assert links.connect_client(actor=office.support, client_id=linked, request=TOKEN).ok
+    certificate = office_certificate(seeded)
+    at = open_page(signed_in("manager"), "polacz")
+    at.segmented_control(key="polacz_show").set_value("all").run()
+    at.button(key="polacz_select_all").click().run()
+    at.radio(key="polacz_method").set_value("office_certificate").run()
+    choice = at.radio(key="polacz_linked")
+    assert choice.value == "keep"
+    assert choice.options == [
+        "zostaw obecny sposób; połącz tylko niepołączonych",
+        "zmień sposób także u połączonych (spróbuje zmienić 1 działające połączenie)",
+    ]
+    at.button(key="polacz_start").click().run()
+    drain("test-worker")
+    at.run()
+    results = frame_with(at, "Wynik").set_index("Klient")
+    assert results.loc["Firma healthy", "Komunikat"] == "Połączony — zostawiono obecny sposób uwierzytelnienia."
+    details = link_details(actor=office.manager, client_id=linked)
+    assert details is not None and details.credential_id != certificate
+    assert link_details(actor=office.manager, client_id=linked).auth_method == "ksef_token"
+
+
+def test_a_missing_office_certificate_is_uploaded_in_place_and_the_connect_goes_on(sim, signed_in, office):
+    seeded = seed_clients(sim, office, ["healthy"])
+    material = seeded.office_certificate
+    at = open_page(signed_in("manager"), "polacz")
+    at.multiselect(key="polacz_clients").select(seeded.ids["healthy"]).run()
+    at.radio(key="polacz_method").set_value("office_certificate").run()
+    assert at.button(key="polacz_start").disabled
+    assert "Biuro nie ma certyfikatu" in values(at.warning)[0]
+    files = (("certificate", "biuro.pem", material["certificatePem"]), ("key", "biuro.key", material["privateKeyPem"]))
+    for name, file_name, content in files:
+        (uploader,) = [u for u in at.file_uploader if u.key.startswith(f"polacz_cert_{name}_")]
+        uploader.upload(file_name, content.encode(), "application/octet-stream")
+    at.run()
+    at.button(key="polacz_cert_submit").click().run()
+    assert not at.error, values(at.error)
+    assert values(at.success)[0].startswith("Wgrano certyfikat ")
+    assert at.selectbox(key="polacz_office_certificate").value is not None
+    assert at.multiselect(key="polacz_clients").value == [seeded.ids["healthy"]]  # the choice was kept
+    at.button(key="polacz_start").click().run()
+    assert values(at.success)[-1] == "Firma healthy: połączenie działa (status: połączony)."
+
+
 def test_a_client_without_a_token_is_named_so_not_an_internal_error(sim, signed_in, office):
     seeded = with_tokens(sim, office, ["healthy"])
     nip = valid_nips(3, seed=97)[-1]
@@ -135,5 +183,5 @@ def test_a_client_without_a_token_is_named_so_not_an_internal_error(sim, signed_
     drain()
     at.run()
     results = frame_with(at, "Wynik").set_index("Klient")
-    assert results.loc["Firma bez tokenu", "Wynik"] == "❌ brak tokenu"
-    assert results.loc["Firma healthy", "Wynik"] == "✅ połączono"
+    assert results.loc["Firma bez tokenu", "Wynik"] == "brak tokenu"
+    assert results.loc["Firma healthy", "Wynik"] == "połączono"

@@ -31,6 +31,8 @@ def test_problems_are_grouped_with_cause_and_fix(broken, signed_in, office):
     at = open_page(signed_in("support"), "wsparcie")
     assert not at.exception
     assert values(at.subheader) == ["Brak uprawnień (1)", "Niepoprawny klucz firmy (1)"]
+    # Each group carries a chip: text on a colour, not a colour or an emoji alone.
+    assert [m for m in values(at.markdown) if "-badge[" in m] == [":red-badge[wymaga działania]"] * 2
     text = "\n".join(values(at.markdown))
     assert "**Przyczyna:** Klient nie nadał biuru uprawnień w KSeF albo je odebrał." in text
     assert "**Co zrobić:** Użyj klucza tej firmy (strona Klient → Klucz firmy)" in text

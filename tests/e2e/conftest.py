@@ -1,4 +1,4 @@
-"""End to end: `streamlit run dashboard/app.py` (and a worker) as subprocesses on a temporary SQLite database,
+"""End to end: `streamlit run dashboard/server.py` (and a worker) as subprocesses on a temporary SQLite database,
 driven in the Debian chromium by Playwright.
 
 Chromium comes from Debian (/usr/bin/chromium), never from `playwright install`. Missing → these tests are skipped,
@@ -73,7 +73,7 @@ def ui_url(chromium, office, tmp_path) -> Iterator[str]:
     """The UI served against the `office` fixture's database; its log is printed when a test fails."""
     port = free_port()
     log = tmp_path / "streamlit.log"
-    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py")]
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "server.py")]
     command += ["--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"]
     command += ["--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     process = _start(command, log)

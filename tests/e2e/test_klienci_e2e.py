@@ -79,3 +79,29 @@ def test_ticking_a_row_opens_the_client_and_the_register_stays_reachable(page, u
     expect(page.get_by_text("Klienci 1–3 z 3")).to_be_visible()
     settled(page)
     expect(page.get_by_role("heading", name="Klienci")).to_be_visible()
+
+
+def test_at_1440x900_twenty_rows_and_every_column_fit_without_scrolling_sideways(page, ui_url, office, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from tests import seeding
+
+    ids = seeding.add_clients(office, 30, prefix="Przedsiębiorstwo Handlowo-Usługowe Długa Nazwa")
+    seeding.add_certificate(office, ids[0], valid_to=datetime.now(UTC) - timedelta(days=2), label="stary")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    sign_in(page, ui_url, "kierownik", office.passwords["kierownik"])
+    open_page(page, "Klienci")
+    grid = page.get_by_test_id("stDataFrame")
+    expect(grid).to_be_visible()
+    settled(page)
+    page.screenshot(path=str(tmp_path / "klienci-1440x900.png"))
+    page.screenshot(path="/tmp/uicore_klienci.png")
+    box = grid.bounding_box()
+    assert box is not None
+    visible_rows = (min(box["y"] + box["height"], 900) - box["y"] - 28) // 28  # the header and rows are 28 px
+    assert visible_rows >= 20, f"only {visible_rows} rows visible at 1440×900 (table top at {box['y']:.0f} px)"
+    scroller = grid.locator(".dvn-scroller").first
+    overflow = scroller.evaluate("e => e.scrollWidth - e.clientWidth")
+    assert overflow <= 1, f"the table scrolls sideways by {overflow} px"
+    for header in ("NIP", "Nazwa", "Status połączenia", "Metoda", "Certyfikat ważny do", "Wykorzystanie pakietu"):
+        expect(grid.locator("th", has_text=header)).to_have_count(1)

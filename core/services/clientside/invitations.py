@@ -24,6 +24,7 @@ from core.security import Actor, Permission
 from core.services.clientside.binding import office_client
 from core.services.notifications.delivery import deliver
 from core.services.notifications.rules import Notice
+from core.services.scope import require_client
 from core.services.users import create_user
 from core.settings import get_settings
 from core.texts import Text
@@ -147,6 +148,7 @@ def revoke(*, actor: Actor, invitation_id: int) -> InvitationView:
 
 def list_invitations(*, actor: Actor, client_id: int | None = None) -> list[InvitationView]:
     actor.require(Permission.manage_clients)
+    require_client(actor, client_id)  # another office's client is not found, not an empty list
     with session_scope() as session:
         query = select(ClientInvitation).where(ClientInvitation.office_id == actor.office_id)
         if client_id is not None:

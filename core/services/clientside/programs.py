@@ -18,6 +18,7 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.models import ClientProgram, IntakeAck, IntakeDocument, IntakeToken, Problem
 from core.security import Actor, Permission, hash_password
 from core.services.clientside.binding import office_client
+from core.services.scope import require_client
 from core.services.users import MIN_PASSWORD_LENGTH
 from core.texts import Text
 from core.types import ProblemStatus, utcnow
@@ -99,6 +100,7 @@ def remove_program(*, actor: Actor, program_id: int) -> ProgramView:
 
 def list_programs(*, actor: Actor, client_id: int | None = None) -> list[ProgramView]:
     actor.require(Permission.view)
+    require_client(actor, client_id)  # another office's client is not found, not an empty list
     with session_scope() as session:
         query = select(ClientProgram).where(ClientProgram.office_id == actor.office_id)
         if client_id is not None:

@@ -30,6 +30,16 @@ def status_name(status: str) -> str:
     return Text(f"credential_status.{status}") if status in set(CredentialStatus) else status
 
 
+def derived_status(row: Credential | CredentialPublic, now: datetime | None = None) -> CredentialStatus:
+    """The status a person should read (issue 11 §5): revoked and expired win over the last authorization step,
+    so an expired certificate never reads "przesłany do autoryzacji"."""
+    if row.status == CredentialStatus.revoked or getattr(row, "revoked_at", None) is not None:
+        return CredentialStatus.revoked
+    if row.valid_to is not None and row.valid_to < (now or utcnow()):
+        return CredentialStatus.expired
+    return CredentialStatus(row.status)
+
+
 @dataclass(frozen=True)
 class CredentialPublic:
     id: int
@@ -48,6 +58,16 @@ class CredentialPublic:
     valid_to: datetime | None
     last_used_at: datetime | None
     created_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def is_offline(self) -> bool:
+        """An offline certificate (KOD II only): its own kind, never used to authenticate."""
+        return self.certificate_type == CertificateType.Offline
+
+    @property
+    def shown_status(self) -> CredentialStatus:
+        return derived_status(self)
 
     @classmethod
     def of(cls, row: Credential) -> CredentialPublic:
@@ -69,6 +89,7 @@ class CredentialPublic:
             valid_to=row.valid_to,
             last_used_at=row.last_used_at,
             created_at=row.created_at,
+            revoked_at=row.revoked_at,
         )
 
 
@@ -215,7 +236,9 @@ def list_credentials(
     if not include_revoked:
         query = query.where(col(Credential.revoked_at).is_(None))
     with session_scope() as session:
-        rows = session.exec(query.order_by(col(Credential.valid_to), col(Credential.id))).all()
+        rows = session.exec(
+            query.order_by(col(Credential.valid_to).is_(None), col(Credential.valid_to), col(Credential.id))
+        ).all()
         return [CredentialPublic.of(r) for r in rows]
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import replace
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import audit
 from core.db import session_scope
@@ -25,6 +26,7 @@ from core.ksef.transcript import Transcript
 from core.models import Client, Credential, Link, LinkOutcome, LinkRequest, Office
 from core.security import Actor, Permission
 from core.services import problems
+from core.services.linking import keys as company_keys
 from core.services.linking.connection import LinkFacts, link_facts, open_ksef
 from core.services.linking.credentials import wrong_client_message
 from core.services.linking.keys import check_key, require_key
@@ -40,12 +42,45 @@ BULK_CONCURRENCY = 16
 
 
 def connect_client(*, actor: Actor, client_id: int, request: LinkRequest) -> LinkOutcome:
+    """Connect a client, or change how it is connected (DESIGN.md §9: a failed attempt never replaces working state).
+
+    A client without a link gets one and the attempt's outcome (a problem when it fails). A client that has a link is
+    first tried with the new method, credential and key, and the link is changed only when that works; when it fails,
+    the link stays exactly as it was and the failure comes back beside it (`kept=True`)."""
     actor.require(Permission.run_operations)
     _check_request(request)
     with session_scope(write=True) as session:
-        facts = _prepare_link(session, actor, client_id, request)
+        candidate, has_link = _candidate(session, actor, client_id, request)
         audit.record(session, actor, "link.connect", f"client:{client_id}", method=request.auth_method)
-    return _attempt(facts, actor)
+    if not has_link:
+        with session_scope(write=True) as session:
+            facts = _write_link(session, candidate)
+        return _attempt(facts, actor)
+    return _try_then_switch(candidate, actor)
+
+
+def _try_then_switch(candidate: LinkFacts, actor: Actor) -> LinkOutcome:
+    failure, permissions, transcript = _try(candidate, actor)
+    if failure is None:
+        with session_scope(write=True) as session:
+            facts = _write_link(session, candidate)
+        return _record(facts, None, permissions, transcript)
+    with session_scope(write=True) as session:
+        client = session.get(Client, candidate.client_id)
+        status = client.link_status if client is not None else LinkStatus.not_linked
+        # The kept link's history says a new way was tried and why it did not replace the current one.
+        audit.record(
+            session, actor, "link.change_refused", f"client:{candidate.client_id}",
+            method=candidate.auth_method, problem=failure.problem_class,
+        )  # fmt: skip
+    return LinkOutcome(
+        candidate.client_id,
+        False,
+        status,
+        failure.problem_class,
+        Text("link.kept", message=failure.message),
+        kept=True,
+    )
 
 
 def verify_link(*, actor: Actor, client_id: int) -> LinkOutcome:
@@ -64,17 +99,32 @@ def verify_link(*, actor: Actor, client_id: int) -> LinkOutcome:
 
 
 def use_current_key(*, actor: Actor, client_id: int) -> LinkOutcome:
-    """The fix for a wrong company key: put this client's own current key on its link and verify again."""
+    """The fix for a wrong company key, and the step after a key reissue: try the link with this client's own
+    current key and put the key on the link only when it works."""
     actor.require(Permission.run_operations)
     with session_scope(write=True) as session:
         link = active_link(session, client_id)
         client, office = session.get(Client, client_id), session.get(Office, actor.office_id)
         if link is None or client is None or office is None or client.office_id != actor.office_id:
             raise NotFound(Text("link.nothing_to_fix"))
-        link.company_key = require_key(session, client, office)
-        session.add(link)
+        try:
+            current = link_facts(session, client_id)
+        except KsefFailure as failure:
+            raise NotFound(Text("link.nothing_to_fix")) from failure
+        candidate = replace(current, company_key=require_key(session, client, office))
         audit.record(session, actor, "link.use_current_key", f"client:{client_id}")
-    return verify_link(actor=actor, client_id=client_id)
+    return _try_then_switch(candidate, actor)
+
+
+def reissue_key(*, actor: Actor, client_id: int) -> tuple[str, LinkOutcome | None]:
+    """Reissue the client's company key (the old one stops at once) and, when the client has a link, try the link
+    with the new key; it goes on the link only when that works (`use_current_key`)."""
+    key = company_keys.reissue_company_key(actor=actor, client_id=client_id)
+    with session_scope() as session:
+        linked = active_link(session, client_id) is not None
+    if not linked or not actor.can(Permission.run_operations):
+        return key, None
+    return key, use_current_key(actor=actor, client_id=client_id)
 
 
 def unlink_client(*, actor: Actor, client_id: int) -> str:
@@ -111,7 +161,8 @@ def _check_request(request: LinkRequest) -> None:
         parse_company_key(request.company_key)  # a malformed key is nobody's key: refused before anything is written
 
 
-def _prepare_link(session: Session, actor: Actor, client_id: int, request: LinkRequest) -> LinkFacts:
+def _candidate(session: Session, actor: Actor, client_id: int, request: LinkRequest) -> tuple[LinkFacts, bool]:
+    """The link the request asks for, not yet written, and whether the client already has a link to protect."""
     client = client_in_office(session, actor, client_id)
     office = session.get(Office, actor.office_id)
     if office is None or client.archived_at is not None:
@@ -127,17 +178,40 @@ def _prepare_link(session: Session, actor: Actor, client_id: int, request: LinkR
         checked = check_key(session, office=office, client=client, raw_key=request.company_key, context_nip=None)
         if not checked.ok:
             raise InvalidInput(Text("link.key_refused", message=checked.message, fix=checked.fix))
+    has_link = link is not None and link.credential_id is not None
+    assert client.id is not None and credential.id is not None
+    facts = LinkFacts(
+        office_id=client.office_id,
+        client_id=client.id,
+        client_name=client.name,
+        nip=client.nip,
+        environment=environment,
+        link_id=link.id if link is not None and link.id is not None else 0,
+        auth_method=method,
+        credential_id=credential.id,
+        company_key=request.company_key or (link.company_key if link else "") or require_key(session, client, office),
+        send_enabled=link.send_enabled if request.send_enabled is None and link else bool(request.send_enabled),
+    )
+    return facts, has_link
+
+
+def _write_link(session: Session, facts: LinkFacts) -> LinkFacts:
+    """Put the candidate on the client's link (a new link when it has none) and return the link's facts."""
+    link = active_link(session, facts.client_id)
     if link is None:
-        link = Link(client_id=client_id, environment=environment, auth_method=method)
-    link.environment = environment
-    link.auth_method = method
-    link.credential_id = credential.id
-    link.company_key = request.company_key or link.company_key or require_key(session, client, office)
-    if request.send_enabled is not None:
-        link.send_enabled = request.send_enabled
+        link = Link(
+            client_id=facts.client_id,
+            environment=KsefEnvironment(facts.environment),
+            auth_method=AuthMethod(facts.auth_method),
+        )
+    link.environment = KsefEnvironment(facts.environment)
+    link.auth_method = AuthMethod(facts.auth_method)
+    link.credential_id = facts.credential_id
+    link.company_key = facts.company_key
+    link.send_enabled = facts.send_enabled
     session.add(link)
     session.flush()
-    return link_facts(session, client_id)
+    return link_facts(session, facts.client_id)
 
 
 def _pick_credential(session: Session, actor: Actor, client: Client, request: LinkRequest) -> Credential:
@@ -195,7 +269,8 @@ def _system(facts: LinkFacts) -> Actor:
     return Actor.system("worker", facts.office_id)
 
 
-def _attempt(facts: LinkFacts, actor: Actor) -> LinkOutcome:
+def _try(facts: LinkFacts, actor: Actor) -> tuple[KsefFailure | None, list[str], Transcript]:
+    """Check the link locally, authenticate and ask KSeF for the rights; nothing is written about the link."""
     with session_scope() as session:
         failure = _local_check(session, facts)
     transcript = Transcript()
@@ -209,6 +284,11 @@ def _attempt(facts: LinkFacts, actor: Actor) -> LinkOutcome:
             failure = error
     if failure is None:
         failure = _rights_failure(facts, permissions)
+    return failure, permissions, transcript
+
+
+def _attempt(facts: LinkFacts, actor: Actor) -> LinkOutcome:
+    failure, permissions, transcript = _try(facts, actor)
     return _record(facts, failure, permissions, transcript)
 
 
@@ -265,13 +345,36 @@ def _record(
 # --- many clients at once: a job -----------------------------------------------------------------------------------
 
 
-def start_bulk_connect(*, actor: Actor, client_ids: list[int], request: LinkRequest) -> int:
+WORKING = frozenset({LinkStatus.linked, LinkStatus.degraded})
+
+
+def working_links(client_ids: Sequence[int]) -> set[int]:
+    """Of these clients, those whose link works now (linked or degraded): what a method switch would change."""
+    with session_scope() as session:
+        rows = session.exec(select(Client.id, Client.link_status).where(col(Client.id).in_(list(client_ids)))).all()
+    return {client_id for client_id, status in rows if client_id is not None and status in WORKING}
+
+
+def connect_or_keep(*, actor: Actor, client_id: int, request: LinkRequest, switch_linked: bool = False) -> LinkOutcome:
+    """The connect wizard's rule: by default a client whose link works keeps its method and is not touched; switching
+    it is an explicit choice, and even then the switch happens only when the new way works (`connect_client`)."""
+    actor.require(Permission.run_operations)
+    with session_scope() as session:
+        status = client_in_office(session, actor, client_id).link_status
+    if not switch_linked and working_links([client_id]):
+        return LinkOutcome(client_id, True, status, message=Text("link.kept_current"))
+    return connect_client(actor=actor, client_id=client_id, request=request)
+
+
+def start_bulk_connect(
+    *, actor: Actor, client_ids: list[int], request: LinkRequest, switch_linked: bool = False
+) -> int:
     """Queue the connect wizard's work; the page follows the job's progress and per-client results."""
     actor.require(Permission.run_operations)
     _check_request(request)
     if not client_ids:
         raise InvalidInput(Text("link.choose_clients"))
-    payload = LinkConnectPayload(client_ids=tuple(client_ids), request=request)
+    payload = LinkConnectPayload(client_ids=tuple(client_ids), request=request, switch_linked=switch_linked)
     with session_scope(write=True) as session:
         clients_in_office(session, actor, client_ids)
         _request_credential_in_office(session, actor, request)
@@ -333,7 +436,12 @@ def input_failure(error: InvalidInput | NotFound) -> str:
 
 
 def bulk_connect(
-    *, actor: Actor, client_ids: Sequence[int], request: LinkRequest, progress: Progress = no_progress
+    *,
+    actor: Actor,
+    client_ids: Sequence[int],
+    request: LinkRequest,
+    switch_linked: bool = False,
+    progress: Progress = no_progress,
 ) -> BulkLinkResult:
     """The bulk connect job's body: `connect_client` for each client, each checked and audited on its own."""
     actor.require(Permission.run_operations)
@@ -341,7 +449,7 @@ def bulk_connect(
 
     def attempt(client_id: int) -> LinkOutcome:
         try:
-            return connect_client(actor=actor, client_id=client_id, request=request)
+            return connect_or_keep(actor=actor, client_id=client_id, request=request, switch_linked=switch_linked)
         except (InvalidInput, NotFound) as error:
             with session_scope(write=True) as session:
                 status = refresh_link_status(session, client_id)

@@ -3,7 +3,7 @@ configured operation needs, what is missing, and a ready instruction for the cli
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from core import audit
@@ -109,3 +109,37 @@ def check_rights(*, actor: Actor, client_id: int) -> RightsReport:
         audit.record(session, actor, "rights.check", f"client:{client_id}", missing=missing)
         instruction = instruction_for_client(office=office, facts=facts, missing=missing)
     return RightsReport(client_id, sorted(held), needs, missing, instruction, utcnow(), error)
+
+
+@dataclass(frozen=True)
+class OfficeRights:
+    """Whether the office certificate can already serve a client: what KSeF says the office holds in the client's
+    context when it authenticates there with that certificate (nothing about the client's link is changed)."""
+
+    client_id: int
+    held: list[str]
+    missing: list[str]
+    error: str = ""
+    problem_class: str = ""
+
+    @property
+    def sufficient(self) -> bool:
+        return not self.missing and not self.error
+
+
+def office_certificate_rights(*, actor: Actor, client_id: int, credential_id: int) -> OfficeRights:
+    """Ask KSeF, not memory: authenticate in the client's context with the office certificate and read the grants."""
+    actor.require(Permission.run_operations)
+    facts = facts_for(actor.office_id, client_id)
+    probe = replace(facts, auth_method=AuthMethod.ksef_certificate, credential_id=credential_id)
+    needed = [READ] + ([WRITE] if facts.send_enabled else [])
+    try:
+        with open_ksef(probe, actor) as call:
+            held = call.run(call.permissions)
+    except KsefFailure as failure:
+        if failure.problem_class == ProblemClass.missing_rights:
+            return OfficeRights(client_id, [], needed)
+        return OfficeRights(client_id, [], needed, failure.message, failure.problem_class)
+    if "Owner" in held:
+        return OfficeRights(client_id, sorted(held), [])
+    return OfficeRights(client_id, sorted(held), [p for p in needed if p not in held])

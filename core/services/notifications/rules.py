@@ -101,8 +101,16 @@ def _problem_notices(session: Session, office_id: int) -> list[Notice]:
             continue
         subject = Text(f"mail.problem.{kind}.subject", name=client.name, nip=client.nip)
         body = Text("mail.problem.body", message=problem.message, id=problem.id)
+        if kind == NotificationKind.auth_failed and _on_certificate(session, client.id):
+            # Issue 12 #6: a certificate that fails to log in was uploaded wrongly or is invalid; say so.
+            body = Text("mail.problem.certificate_failed.body", message=problem.message, id=problem.id)
         notices.append(Notice(kind, f"{kind}:problem:{problem.id}", subject, body))
     return notices
+
+
+def _on_certificate(session: Session, client_id: int | None) -> bool:
+    link = session.exec(select(Link).where(Link.client_id == client_id, col(Link.unlinked_at).is_(None))).first()
+    return link is not None and link.auth_method == AuthMethod.ksef_certificate
 
 
 def _package_notices(office_id: int, now: datetime) -> list[Notice]:

@@ -21,7 +21,7 @@ from tests.factories import valid_nips
 from tests.seeding import add_certificate, add_invoice, add_problem, set_link_status
 
 # Options that name a row of an office: every command taking one is walked below.
-ID_OPTIONS = {"--id", "--nip", "--nips", "--ksef", "--credential-id", "credential", "username"}
+ID_OPTIONS = {"--id", "--nip", "--nips", "--ksef", "--credential-id", "credential", "username", "--identity"}
 CREATING = {"client add", "user add", "office init"}  # their NIP or login names a new row, not an existing one
 
 
@@ -90,6 +90,13 @@ def foreign_commands(t: Target, folder: Path) -> list[list[str]]:
         ["invoice", "xml", "--ksef", t.ksef_number, "--out", out],
         ["upo", "get", "--ksef", t.ksef_number, "--out", out],
         ["user", "disable", t.username], ["user", "set-role", t.username, "analyst"],
+        ["certificate", "limits", "--identity", str(t.credential_id)],
+        ["certificate", "enroll", "--name", "Przejęty", "--identity", str(t.credential_id)],
+        ["certificate", "list", "--ksef", "--identity", str(t.credential_id)],
+        ["certificate", "revoke", str(t.credential_id)],
+        ["campaign", "tokens", "instructions", "--nip", n],
+        ["campaign", "tokens", "instructions", "--nip", n, "--pdf", out],
+        ["campaign", "tokens", "restore", "--nip", n],
         ["invite", "add", "--nip", n, "--email", "obcy@firma.pl"], ["invite", "list", "--nip", n],
         ["access", "show", "--nip", n], ["access", "set", "--nip", n, "--view-documents", "on"],
         ["program", "add", "--nip", n, "--name", "Obcy", "--password-stdin"], ["program", "list", "--nip", n],
@@ -148,13 +155,13 @@ def cli_walk(mine: OfficeActors, foreign: OfficeActors, folder: Path, monkeypatc
 
 def test_every_id_taking_command_is_walked(tmp_path):
     target = Target(1, "5265877635", 1, 1, "x", "u")
-    walked = {" ".join(argv[:2]) if argv[0] in _groups() else argv[0] for argv in foreign_commands(target, tmp_path)}
-    taking_ids = {name for name, options in _leaf_commands().items() if options & ID_OPTIONS}
+    leaves = _leaf_commands()
+    walked = {
+        next(" ".join(argv[:depth]) for depth in (3, 2, 1) if " ".join(argv[:depth]) in leaves)
+        for argv in foreign_commands(target, tmp_path)
+    }
+    taking_ids = {name for name, options in leaves.items() if options & ID_OPTIONS}
     assert taking_ids - walked - CREATING == set()
-
-
-def _groups() -> set[str]:
-    return {name.split()[0] for name in _leaf_commands() if " " in name}
 
 
 def test_no_command_reaches_another_offices_rows(office, tmp_path, monkeypatch, capsys):

@@ -27,11 +27,12 @@ from tests.seeding import add_certificate, add_invoice, add_problem, set_link_st
 # Arguments that name a row of an office: walked with the other office's values.
 ID_PARAMS = {
     "client_id", "client_ids", "invoice_id", "invoice_ids", "problem_id", "credential_id", "job_id", "ksef_number",
-    "nip", "username",
+    "nip", "username", "invitation_id", "program_id",
 }  # fmt: skip
 # Internal plumbing, not called with a person's ids: they take rows or facts already resolved within an office.
 NOT_WALKED = {
     "core.services.scope",  # the helpers themselves (tested directly)
+    "core.services.clientside.binding",  # the client side's own resolving helpers (built on scope)
     # The steps of send_batch (walked itself), which resolves the client and its invoices within the office first.
     "core.services.sending_outcomes",
     "core.services.sending_batch",
@@ -51,6 +52,8 @@ class Foreign:
     ksef_number: str
     nip: str
     username: str
+    invitation_id: int
+    program_id: int
 
 
 def _samples(foreign: Foreign) -> dict[str, Any]:
@@ -71,6 +74,9 @@ def _samples(foreign: Foreign) -> dict[str, Any]:
         "payload": ReportExportPayload(kind="usage", format="csv", file_name="x.csv"),
         "role": "support",
         "fmt": "csv",
+        "email": "obcy@firma.pl",
+        "name": "Program",
+        "password": "Bardzo-Dlugie-Haslo-1",
     }
 
 
@@ -117,7 +123,14 @@ def _foreign_office() -> Foreign:
     set_link_status(client_id, "linked")
     job_id, _ = request_sync(actor=other.manager, client_id=client_id)
     assert credential_id is not None and problem_id is not None
-    return Foreign(client_id, invoice_id, problem_id, credential_id, job_id, ksef_number, nip, other.support.username)
+    from core.services.clientside import invitations, programs
+
+    invitation = invitations.invite(actor=other.manager, client_id=client_id, email="osoba@obca.pl").invitation
+    program = programs.add_program(actor=other.manager, client_id=client_id, name="Obcy", password="Obce-Haslo-12345")
+    return Foreign(
+        client_id, invoice_id, problem_id, credential_id, job_id, ksef_number, nip, other.support.username,
+        invitation.id, program.id,
+    )  # fmt: skip
 
 
 def db_now_plus_year() -> Any:
@@ -138,6 +151,8 @@ def _call(function: Callable[..., Any], actor: Actor, foreign: Foreign) -> Any:
         elif name in ID_PARAMS:
             value = getattr(foreign, name.removesuffix("s"))
             arguments[name] = [value] if name.endswith("_ids") else value
+        elif parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            continue
         elif parameter.default is inspect.Parameter.empty:
             assert name in samples, f"{function.__module__}.{function.__name__}: add a sample for {name!r}"
             arguments[name] = samples[name]

@@ -179,3 +179,30 @@ def test_the_smtp_password_is_sealed_kept_and_removable(office, configured):
     assert blob.startswith(b"k1") and b"tajne-haslo" not in blob
     assert notification_settings.update_smtp(actor=office.manager, **arguments, password=None).has_password
     assert not notification_settings.update_smtp(actor=office.manager, **arguments, password="").has_password
+
+
+def test_a_certificate_that_fails_to_log_in_is_mailed_once_as_uploaded_wrongly_or_invalid(office, configured, sim):
+    from core.models import KsefSession
+    from core.services.linking import credentials, links
+    from core.services.linking.links import LinkRequest
+    from tests.simulated import seed_clients
+
+    inbox = configured
+    seeded = seed_clients(sim, office, ["healthy"])
+    client_id = seeded.ids["healthy"]
+    material = sim.create_certificate(subject_nip=seeded.nips["healthy"], common_name="Klient")
+    credentials.add_certificate(
+        actor=office.support, client_id=client_id,
+        certificate=material["certificatePem"].encode(), private_key=material["privateKeyPem"].encode(),
+    )  # fmt: skip
+    assert links.connect_client(
+        actor=office.support, client_id=client_id, request=LinkRequest(auth_method="ksef_certificate")
+    ).ok
+    sim.revoke_certificate(material["serialNumber"])
+    with db.session_scope(write=True) as session:
+        session.execute(sa.delete(KsefSession))
+    assert not links.verify_link(actor=office.support, client_id=client_id).ok
+    _run(office)
+    _run(office)
+    (mail,) = [m for _, m in inbox.messages if "Uwierzytelnienie w KSeF" in str(m["Subject"])]
+    assert "wgrany niepoprawnie" in mail.get_body().get_content()

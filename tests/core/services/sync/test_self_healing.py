@@ -15,7 +15,7 @@ from core.jobs.worker import drain
 from core.ksef.errors import KsefFailure
 from core.models import Client, Invoice, JobRun, Problem
 from core.services import problems
-from core.services.sync.request import request_sync
+from core.services.sync.request import request_sync, syncable_client_ids
 from core.types import JobStatus, LinkStatus, ProblemClass, ProblemStatus
 from tests.linking import link_with_token
 from tests.simulated import seed_clients
@@ -74,6 +74,7 @@ def test_a_transient_failure_keeps_the_client_in_the_schedule_and_the_next_succe
     assert problem.problem_class in TRANSIENT and problem.operation == "sync"
     assert _status(client_id) == LinkStatus.error
 
+    assert syncable_client_ids(actor=office.manager) == [client_id]  # `ksef-console sync --all` keeps it too
     schedules.enqueue_due_syncs()  # the schedule retries the dead sync: the client is not dropped
     jobs = _sync_jobs(client_id)
     assert len(jobs) == 2 and jobs[-1].status == JobStatus.pending and jobs[-1].period.startswith("retry:")
