@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+import uvicorn  # at the top: the worker preloads every module of core, and lazy imports race in its threads
+
 from core.settings import get_settings
 
 
@@ -18,8 +20,6 @@ def register(commands: Any) -> None:
 
 
 def _serve(args: argparse.Namespace) -> None:
-    import uvicorn
-
     from core.intake.app import create_app
     from core.logs import configure_logging
 

@@ -1,7 +1,10 @@
-"""`python -m core.intake [--port N]`: the same as `ksef-console intake serve` (how `make run` starts it)."""
+"""`python -m core.intake [--port N]`: the same as `ksef-console intake serve` (how `make run` starts it).
+
+Guarded: the worker imports every module of `core` before it starts (core.jobs.worker.preload)."""
 
 import sys
 
 from core.cli import main
 
-sys.exit(main(["intake", "serve", *sys.argv[1:]]))
+if __name__ == "__main__":
+    sys.exit(main(["intake", "serve", *sys.argv[1:]]))

@@ -33,3 +33,10 @@ def test_configure_set_password_test_and_remove(tmp_path):
     assert _connect(config, "remove").returncode == 0 and not config.exists()
     missing = _connect(config, "sync-now")
     assert missing.returncode != 0 and "configure" in missing.stderr
+
+
+def test_importing_the_intake_entry_point_starts_nothing():
+    """The worker imports every module of core before it starts; `core.intake.__main__` must not serve on import."""
+    import importlib
+
+    importlib.import_module("core.intake.__main__")
