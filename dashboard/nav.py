@@ -97,19 +97,20 @@ def _unknown_address(known: set[str]) -> list[st.Page]:
 
 def pages_for(actor: Actor) -> list[st.Page]:
     """The role's pages; a page the role may not open answers "no access" at its own address (hidden)."""
-    pages = [st.Page(spec.path, title=t(spec.title_key), icon=spec.icon) for spec in allowed(actor)]
+    mine = allowed(actor)
+    pages = [st.Page(spec.path, title=t(spec.title_key), icon=spec.icon) for spec in mine]
     pages += [
         st.Page(_message("access.denied"), title=t(spec.title_key), url_path=spec.path.stem, visibility="hidden")
-        for spec in PAGES
-        if not actor.can(spec.permission)
+        for spec in (*PAGES, *CLIENT_PAGES)
+        if spec not in mine
     ]
-    landing = allowed(actor)[0].path if allowed(actor) else None
+    landing = mine[0].path if mine else None
     if landing is not None:
         # A bookmarked login page after signing in: go where the user lands anyway.
         pages.append(
             st.Page(lambda: st.switch_page(landing), title=t("login.title"), url_path=LOGIN_PATH, visibility="hidden")
         )
-    return pages + _unknown_address({spec.path.stem for spec in PAGES} | {LOGIN_PATH})
+    return pages + _unknown_address({spec.path.stem for spec in (*PAGES, *CLIENT_PAGES)} | {LOGIN_PATH})
 
 
 def signed_out_pages(login_page: Callable[[], None], extra: Sequence[st.Page] = ()) -> list[st.Page]:

@@ -68,3 +68,13 @@ def test_invite_activate_and_the_client_user_sees_only_its_company(catcher, page
     expect(visitor.get_by_text(re.compile("Firma Obca"))).to_have_count(0)
     # Its one page: Streamlit draws no menu at all, so no office page is even named.
     expect(visitor.get_by_test_id("stSidebarNav")).to_have_count(0)
+    # A reload and its own page's address keep the client user on its page; an office page's address says "no
+    # access" (not an error).
+    visitor.reload()
+    expect(visitor.get_by_role("heading", name="Moja firma")).to_be_visible()
+    visitor.goto(f"{ui_url.rstrip('/')}/moja_firma")
+    expect(visitor.get_by_role("heading", name="Moja firma")).to_be_visible()
+    expect(visitor.get_by_text(re.compile("Firma Własna"))).to_be_visible()
+    visitor.goto(f"{ui_url.rstrip('/')}/klienci")
+    expect(visitor.get_by_text("Nie masz dostępu do tej strony.")).to_be_visible()
+    expect(visitor.get_by_text(re.compile("StreamlitAPIException"))).to_have_count(0)
