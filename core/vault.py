@@ -14,6 +14,7 @@ SECRET_COLUMNS: list[tuple[str, str]] = [
     ("ksef_session", "access_ciphertext"),
     ("ksef_session", "refresh_ciphertext"),
     ("smtp_settings", "password_ciphertext"),
+    ("certificate_enrollment", "key_ciphertext"),  # a requested certificate's private key until it is retrieved
 ]
 
 

@@ -11,12 +11,13 @@ from sqlmodel import SQLModel, select
 from core import crypto, db
 from core.cli import main
 from core.crypto import SecretError
-from core.models import ClientCreate, Credential, KsefSession, SmtpSettings
+from core.models import CertificateEnrollment, ClientCreate, Credential, KsefSession, SmtpSettings
 from core.services import master_key
 from core.services.clients.register import add_client
 from core.services.linking import credentials
 from core.services.notifications.settings import update_smtp
 from core.settings import get_settings
+from core.types import CertificateType
 from core.vault import SECRET_COLUMNS, seal, unseal
 from tests.core.test_bad_input import SHAPED_TOKEN, certificate_files
 from tests.factories import valid_nips
@@ -48,6 +49,17 @@ def secrets_of_every_kind(office, clients: int = 3) -> Sealed:
             seal(row, "access_ciphertext", f"{MARK}-access-{index}")
             seal(row, "refresh_ciphertext", f"{MARK}-refresh-{index}")
             session.add(row)
+            certificate = session.exec(
+                select(Credential).where(Credential.client_id == client_id, Credential.id != token.id)
+            ).one()
+            enrollment = CertificateEnrollment(
+                office_id=office.office_id, client_id=client_id, identity_credential_id=certificate.id,
+                certificate_name=f"Wniosek {index}", certificate_type=CertificateType.Authentication,
+            )  # fmt: skip
+            session.add(enrollment)
+            session.flush()
+            seal(enrollment, "key_ciphertext", f"{MARK}-enrollment-key-{index}")
+            session.add(enrollment)
     update_smtp(
         actor=office.manager, host="smtp.example.com", port=587, security="starttls", sender="biuro@example.com",
         username="biuro", password=f"{MARK}-smtp",
@@ -59,7 +71,8 @@ def opened(keyring: crypto.Keyring) -> dict[tuple[str, int, str], bytes]:
     found = {}
     with db.session_scope() as session:
         for model, column in ((Credential, "secret_ciphertext"), (KsefSession, "access_ciphertext"),
-                              (KsefSession, "refresh_ciphertext"), (SmtpSettings, "password_ciphertext")):  # fmt: skip
+                              (KsefSession, "refresh_ciphertext"), (SmtpSettings, "password_ciphertext"),
+                              (CertificateEnrollment, "key_ciphertext")):  # fmt: skip
             for row in session.exec(select(model)).all():
                 if getattr(row, column) is not None:
                     found[(model.__tablename__, row.id, column)] = unseal(row, column, keyring)
