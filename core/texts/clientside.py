@@ -112,6 +112,12 @@ PL: dict[str, str] = {
     "programy.access.saved": "Zapisano uprawnienia klienta.",
     "programy.programs": "Programy klienta",
     "programy.no_programs": "Klient nie ma jeszcze połączonego programu.",
+    "programy.office_programs": "Programy wszystkich klientów",
+    "programy.office_hint": (
+        "Wybierz klienta, aby zaprosić jego osoby, ustalić, na co biuro pozwala, i zarządzać programami."
+    ),
+    "programy.office_none": "Żaden klient nie ma jeszcze połączonego programu.",
+    "programy.col.client": "Klient",
     "programy.col.program": "Program",
     "programy.col.last_contact": "Ostatni kontakt",
     "programy.col.pushed": "Wysłane dokumenty",
@@ -251,6 +257,10 @@ EN: dict[str, str] = {
     "programy.access.saved": "The client's allowances were saved.",
     "programy.programs": "The client's programs",
     "programy.no_programs": "The client has no linked program yet.",
+    "programy.office_programs": "Programs of all clients",
+    "programy.office_hint": "Choose a client to invite its people, set what the office allows and manage its programs.",
+    "programy.office_none": "No client has a linked program yet.",
+    "programy.col.client": "Client",
     "programy.col.program": "Program",
     "programy.col.last_contact": "Last contact",
     "programy.col.pushed": "Documents pushed",

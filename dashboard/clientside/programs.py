@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.formatting import format_datetime
 from core.security import Actor
+from core.services.clients import register as clients
 from core.services.clientside import access, invitations, programs
 from dashboard.components.errors import attempt, attempt_in_callback, show_kept_error
 from dashboard.components.flash import flash, show_flashes
@@ -37,6 +38,31 @@ PROGRAM_HEADERS = {
     "errors": "programy.col.errors",
     "state": "programy.col.link_state",
 }
+
+
+def office_programs(actor: Actor) -> None:
+    """Before a client is chosen: every program link of the office, so a newcomer sees what is connected."""
+    st.caption(t("programy.office_hint"))
+    st.subheader(t("programy.office_programs"))
+    rows = attempt(lambda: programs.list_programs(actor=actor)) or []
+    if not rows:
+        st.caption(t("programy.office_none"))
+        return
+    names: dict[int, str] = {}
+    for client_id in {row.client_id for row in rows}:  # programs are few: one read per client that has one
+        found = attempt(lambda: clients.get_client(actor=actor, client_id=client_id))  # noqa: B023 (called at once)
+        names[client_id] = found.name if found is not None else "—"
+    show_table(
+        [{"client": names[row.client_id], **_program_row(row)} for row in rows],
+        {"client": "programy.col.client", **PROGRAM_HEADERS},
+        key="programy_office_table",
+    )
+
+
+def _program_row(row: programs.ProgramView) -> dict[str, object]:
+    state = "removed" if row.removed_at else ("locked" if row.locked_until else "active")
+    return {"name": row.name, "last_contact": format_datetime(row.last_contact_at) or "—", "pushed": row.pushed,
+            "pulled": row.pulled, "errors": row.open_errors, "state": t(f"programy.state.{state}")}  # fmt: skip
 
 
 def programs_page(actor: Actor, client_id: int, client_name: str) -> None:
@@ -153,17 +179,7 @@ def _programs(actor: Actor, client_id: int) -> None:
     st.subheader(t("programy.programs"))
     rows = attempt(lambda: programs.list_programs(actor=actor, client_id=client_id)) or []
     if rows:
-        show_table(
-            [
-                {"name": row.name, "last_contact": format_datetime(row.last_contact_at) or "—", "pushed": row.pushed,
-                 "pulled": row.pulled, "errors": row.open_errors,
-                 "state": t("programy.state.removed") if row.removed_at else (
-                     t("programy.state.locked") if row.locked_until else t("programy.state.active"))}
-                for row in rows
-            ],
-            PROGRAM_HEADERS,
-            key="programy_programs_table",
-        )  # fmt: skip
+        show_table([_program_row(row) for row in rows], PROGRAM_HEADERS, key="programy_programs_table")
         for row in rows:
             if row.last_error and row.removed_at is None:
                 st.caption(t("programy.program.last_error", name=row.name))

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from core.services.clientside import access, invitations, programs
 from dashboard import nav
 from tests.clientside import Inbox
-from tests.dashboard.conftest import APP, open_page, registered_pages, sign_in, values
+from tests.dashboard.conftest import APP, frame_with, open_page, registered_pages, sign_in, values
 
 
 def _client_user(office, inbox: Inbox, client_id: int) -> str:
@@ -65,6 +65,16 @@ def test_programy_klientow_invites_allows_and_links_a_program(office, inbox, two
     assert at.session_state["programy_add_password"] == ""  # the password does not stay in session state
     listed = programs.list_programs(actor=office.manager)
     assert [p.name for p in listed] == ["ERP"]
+
+
+def test_programy_klientow_lists_every_clients_programs_before_a_client_is_chosen(office, two_clients):
+    programs.add_program(actor=office.manager, client_id=two_clients.own, name="ERP", password="haslo-programu-1")
+    at = sign_in(AppTest.from_file(APP, default_timeout=30).run(), "wsparcie", office.passwords["wsparcie"])
+    open_page(at, str(nav.spec_for("programy.py").path))
+    assert not at.exception, at.exception
+    assert values(at.title)[0] == "Programy klientów"
+    shown = frame_with(at, "Program")
+    assert shown["Klient"].tolist() == ["Firma Własna"] and shown["Program"].tolist() == ["ERP"]
 
 
 def test_a_refused_push_is_in_the_support_inbox_with_cause_and_fix(office, linked, signed_in):
