@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import uvicorn  # at the top: the worker preloads every module of core, and lazy imports race in its threads
-
 from core.settings import get_settings
 
 
@@ -20,6 +18,9 @@ def register(commands: Any) -> None:
 
 
 def _serve(args: argparse.Namespace) -> None:
+    # Imported here: only this program needs a web server, not every CLI command nor the worker's preload.
+    import uvicorn
+
     from core.intake.app import create_app
     from core.logs import configure_logging
 
