@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
+from pydantic_core import PydanticUndefined
 from sqlmodel import Field, SQLModel
 
 from core.types import EnumText, UtcDateTime, utcnow
@@ -34,3 +37,26 @@ def enum_column(enum: type[StrEnum], length: int, default: StrEnum | None = None
     if default is None:
         return Field(sa_type=EnumText(enum, length), **kwargs)
     return Field(default=default, sa_type=EnumText(enum, length), **kwargs)
+
+
+@cache
+def _defaults(model: type[SQLModel]) -> tuple[dict[str, Any], tuple[tuple[str, Callable[[], Any]], ...]]:
+    static: dict[str, Any] = {}
+    factories: list[tuple[str, Callable[[], Any]]] = []
+    for name, field in model.model_fields.items():
+        if name == "id":
+            continue
+        if field.default_factory is not None:
+            factories.append((name, field.default_factory))  # type: ignore[arg-type]
+        elif field.default is not PydanticUndefined:
+            static[name] = field.default
+    return static, tuple(factories)
+
+
+def new_row(model: type[SQLModel], **values: Any) -> dict[str, Any]:
+    """The column values of a new row, as `model(**values).model_dump(exclude={"id"})` gives them, for bulk INSERTs
+    of hot paths. Building a table model validates it, and pydantic inspects every default factory's signature for
+    every instance: about half of storing a synced page went there (tests/bench/profile_sync.py). The caller passes
+    values already of the column's type and length, as the hot paths' builders do."""
+    static, factories = _defaults(model)
+    return {**static, **{name: make() for name, make in factories if name not in values}, **values}

@@ -59,9 +59,13 @@ def main(count: int = 30) -> None:
             f"{stats['requests'] / count:.1f} requests per client, simulator own time "
             f"p50 {stats['ownTime'].get('p50Ms')} ms"
         )
+        if os.environ.get("PROFILE_OUT"):  # for pstats or snakeviz
+            profiler.dump_stats(os.environ["PROFILE_OUT"])
         table = pstats.Stats(profiler)
         table.sort_stats("cumulative").print_stats(45)
         table.sort_stats("tottime").print_stats(25)
+        if os.environ.get("PROFILE_CALLERS"):  # e.g. PROFILE_CALLERS="compile|ipaddress"
+            table.print_callers(os.environ["PROFILE_CALLERS"])
 
 
 if __name__ == "__main__":

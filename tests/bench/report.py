@@ -113,10 +113,10 @@ def replay_threads(base_url: str, sequences: list[list[dict[str, Any]]], concurr
 
 def floor(
     base_url: str, sequences: list[list[dict[str, Any]]], concurrency: int, before_each: Callable[[], None]
-) -> dict[str, tuple[float, int]]:
+) -> dict[str, tuple[float, int, float]]:
     """Both bare replays, each in a fresh process of its own after `before_each()` (clean rate-limit windows):
-    {"async": (wall, 429s), "threads": (wall, 429s)}."""
-    results: dict[str, tuple[float, int]] = {}
+    {"async": (wall, 429s, CPU seconds of the bare client), "threads": (…)}."""
+    results: dict[str, tuple[float, int, float]] = {}
     with tempfile.NamedTemporaryFile("w", suffix=".json") as file:
         json.dump({"url": base_url, "sequences": sequences, "concurrency": concurrency}, file)
         file.flush()
@@ -124,8 +124,8 @@ def floor(
             before_each()
             command = [sys.executable, "-m", "tests.bench.report", kind, file.name]
             out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-            wall, refused = json.loads(out.strip().splitlines()[-1])
-            results[kind] = (float(wall), int(refused))
+            wall, refused, cpu = json.loads(out.strip().splitlines()[-1])
+            results[kind] = (float(wall), int(refused), float(cpu))
     return results
 
 
@@ -133,7 +133,9 @@ def _main(kind: str, path: str) -> None:
     with open(path) as file:
         job = json.load(file)
     run = replay if kind == "async" else replay_threads
-    print(json.dumps(run(job["url"], job["sequences"], job["concurrency"])))
+    before = time.process_time()
+    wall, refused = run(job["url"], job["sequences"], job["concurrency"])
+    print(json.dumps([wall, refused, time.process_time() - before]))
 
 
 if __name__ == "__main__":

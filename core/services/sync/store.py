@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from core.db import session_scope
 from core.ksef.gateway import parse_ksef_datetime
 from core.models import Invoice, InvoiceDocument, SyncState, UsageEvent
+from core.models.base import new_row
 from core.types import InvoiceStatus, SubjectType, UsageKind, utcnow
 
 T = TypeVar("T")
@@ -57,12 +58,14 @@ def known_numbers(client_id: int, numbers: list[str]) -> set[str]:
     return {n for n in found if n}
 
 
-def invoice_from_metadata(client_id: int, subject_type: SubjectType, meta: dict[str, Any]) -> Invoice:
+def invoice_from_metadata(client_id: int, subject_type: SubjectType, meta: dict[str, Any]) -> dict[str, Any]:
+    """A received invoice's new row (column values) from its KSeF metadata."""
     seller = meta.get("seller") or {}
     buyer = meta.get("buyer") or {}
     buyer_identifier = buyer.get("identifier") or {}
     issue = meta.get("issueDate")
-    return Invoice(
+    return new_row(
+        Invoice,
         client_id=client_id,
         subject_type=subject_type,
         status=InvoiceStatus.received,
@@ -135,10 +138,7 @@ def _store_received(
                 existing.add(meta["ksefNumber"])
                 fresh.append((meta, xml))
         if fresh:
-            rows = [
-                invoice_from_metadata(client_id, subject_type, meta).model_dump(exclude={"id"}, warnings=False)
-                for meta, _ in fresh
-            ]
+            rows = [invoice_from_metadata(client_id, subject_type, meta) for meta, _ in fresh]
             table = Invoice.__table__  # type: ignore[attr-defined]
             ids = (
                 session.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
@@ -149,14 +149,16 @@ def _store_received(
                 sa.insert(InvoiceDocument.__table__),  # type: ignore[attr-defined]
                 [{"invoice_id": invoice_id, "xml": xml} for invoice_id, (_meta, xml) in zip(ids, fresh, strict=True)],
             )
-            usage = [
-                UsageEvent(office_id=office_id, client_id=client_id, invoice_id=i, kind=UsageKind.invoice_received)
-                for i in ids
-            ]
             session.execute(
                 sa.insert(UsageEvent.__table__),  # type: ignore[attr-defined]
-                [event.model_dump(exclude={"id"}) for event in usage],
-            )
+                [
+                    new_row(
+                        UsageEvent, office_id=office_id, client_id=client_id, invoice_id=i,
+                        kind=UsageKind.invoice_received,
+                    )
+                    for i in ids
+                ],
+            )  # fmt: skip
         added = len(fresh)
         if new_hwm is not None:
             state = sync_state(session, client_id, subject_type)
