@@ -718,6 +718,8 @@ TEXTS: dict[str, str] = {
     "polacz.retry": "Retry the failed ({count})",
     # the Certyfikaty i tokeny page
     "nav.wygaszanie": "Token sunset",
+    "wygaszanie.count": "Clients {first}–{last} of {total}",
+    "wygaszanie.page": "Page",
     "wygaszanie.title": "Token sunset",
     "wygaszanie.intro": (
         "KSeF tokens stop working on 31.12.2026. Switch the clients that granted the office its rights to the office "

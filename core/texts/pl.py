@@ -737,6 +737,8 @@ TEXTS: dict[str, str] = {
     "polacz.retry": "Ponów nieudane ({count})",
     # the Certyfikaty i tokeny page
     "nav.wygaszanie": "Wygaszanie tokenów",
+    "wygaszanie.count": "Klienci {first}–{last} z {total}",
+    "wygaszanie.page": "Strona",
     "wygaszanie.title": "Wygaszanie tokenów",
     "wygaszanie.intro": (
         "Tokeny KSeF przestają działać 31.12.2026. Przełącz na certyfikat biura klientów, którzy nadali biuru "
