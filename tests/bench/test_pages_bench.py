@@ -84,6 +84,7 @@ def _picker(page: Page):  # type: ignore[no-untyped-def]
 
 
 READY = {"klienci": "table", "klient": "client", "polacz": "client picker"}
+TITLES = {"klienci": "Klienci", "klient": "Klient", "polacz": "Połącz firmy"}
 
 
 def test_klienci_and_klient_pages_at_ten_thousand_clients_against_fifty(page, ui_url, office):
@@ -109,7 +110,7 @@ def test_klienci_and_klient_pages_at_ten_thousand_clients_against_fifty(page, ui
     other.close()
     for name, (small_ms, large_ms) in results.items():
         sentence = (
-            f"\n{name.capitalize()} page: {large_ms:.0f} ms at 10,000 clients, {small_ms:.0f} ms at 50 "
+            f"\n{TITLES[name]} page: {large_ms:.0f} ms at 10,000 clients, {small_ms:.0f} ms at 50 "
             f"(median of {LOADS} alternating loads in chromium, time to the "
             f"{READY[name]} visible)"
         )
