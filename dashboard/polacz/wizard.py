@@ -2,6 +2,11 @@
 
 The bulk job's per-client results fill in while it runs (a fragment polls it every second); failures never stop the
 rest, and "Ponów nieudane" starts a new job with only the failed clients and the same choices.
+
+The picker offers one page of the clients matching the filter, read from the database (`overview.client_table_page`);
+the chosen clients are ids in session state, kept across pages and filters; "choose every matching client" is one id
+query (`overview.client_ids`), and only the chosen clients' rows are read (`overview.client_choices`): neither the
+page nor the browser ever holds the whole register.
 """
 
 from __future__ import annotations
@@ -143,8 +148,7 @@ def pick_clients(actor: Actor, chosen_rows: Sequence[ClientChoice]) -> list[int]
     shown = found.items if found is not None else []
     total = found.total if found is not None else 0
     labels = {row.id: _label(row) for row in shown}
-    chosen = [row.id for row in chosen_rows]
-    st.session_state[CHOSEN] = chosen
+    chosen = chosen_ids()  # kept as it is when its rows could not be read (the error is shown)
     if len(chosen) <= CHOSEN_LISTED:
         labels = {**{row.id: _label(row) for row in chosen_rows}, **labels}
     offered = list(labels)
