@@ -866,7 +866,9 @@ TEXTS: dict[str, str] = {
     "certyfikaty.sunset.left.many": "{count} clients still link by a token; move them to a certificate before {date}.",
     "certyfikaty.sunset.col.name": "Client",
     "certyfikaty.sunset.col.nip": "NIP",
-    "certyfikaty.sunset.more": "The first {shown} of {total} are shown (by name); the full list is on the “Token sunset” page.",
+    "certyfikaty.sunset.more": (
+        "The first {shown} of {total} are shown (by name); the full list is on the “Token sunset” page."
+    ),
     "certyfikaty.sunset.col.status": "Link status",
     # the Wsparcie page
     "wsparcie.title": "Support",

@@ -886,7 +886,9 @@ TEXTS: dict[str, str] = {
     ),
     "certyfikaty.sunset.col.name": "Klient",
     "certyfikaty.sunset.col.nip": "NIP",
-    "certyfikaty.sunset.more": "Pokazano pierwszych {shown} z {total} (według nazwy); pełna lista jest na stronie „Wygaszanie tokenów”.",
+    "certyfikaty.sunset.more": (
+        "Pokazano pierwszych {shown} z {total} (według nazwy); pełna lista jest na stronie „Wygaszanie tokenów”."
+    ),
     "certyfikaty.sunset.col.status": "Status połączenia",
     # the Wsparcie page
     "wsparcie.title": "Wsparcie",
