@@ -1,12 +1,21 @@
 """What every benchmark shares: the machine-readable line, and the transport floor (the same HTTP requests replayed
-by a bare async httpx client at the same concurrency against the same simulator)."""
+by a bare async httpx client at the same concurrency against the same simulator).
+
+The replay runs in a process of its own (`floor`), as the console's workers do: in the benchmark's process it would
+share one interpreter lock with the simulator (which runs in a thread there) and measure its own CPU, not the
+transport's."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import json
+import subprocess
+import sys
+import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -100,3 +109,32 @@ def replay_threads(base_url: str, sequences: list[list[dict[str, Any]]], concurr
             list(pool.map(run, sequences))
         wall = time.perf_counter() - started
     return wall, sum(1 for status in statuses if status == 429)
+
+
+def floor(
+    base_url: str, sequences: list[list[dict[str, Any]]], concurrency: int, before_each: Callable[[], None]
+) -> dict[str, tuple[float, int]]:
+    """Both bare replays, each in a fresh process of its own after `before_each()` (clean rate-limit windows):
+    {"async": (wall, 429s), "threads": (wall, 429s)}."""
+    results: dict[str, tuple[float, int]] = {}
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as file:
+        json.dump({"url": base_url, "sequences": sequences, "concurrency": concurrency}, file)
+        file.flush()
+        for kind in ("async", "threads"):
+            before_each()
+            command = [sys.executable, "-m", "tests.bench.report", kind, file.name]
+            out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+            wall, refused = json.loads(out.strip().splitlines()[-1])
+            results[kind] = (float(wall), int(refused))
+    return results
+
+
+def _main(kind: str, path: str) -> None:
+    with open(path) as file:
+        job = json.load(file)
+    run = replay if kind == "async" else replay_threads
+    print(json.dumps(run(job["url"], job["sequences"], job["concurrency"])))
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1], sys.argv[2])

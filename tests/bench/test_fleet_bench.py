@@ -42,7 +42,8 @@ from core.settings import reload_settings
 from core.types import AuthMethod, utcnow
 from simulator.invoicegen import random_nip
 from simulator.testing import SimAdmin, SimProcess
-from tests.bench.report import bench, by_client, replay, replay_threads
+from tests.bench.report import bench, by_client
+from tests.bench.report import floor as floor_replays
 
 OFFICE_NIP = "5265877635"
 WORKER_PROCESSES = int(os.environ.get("KSEF_BENCH_WORKERS", "1"))  # SQLite: one writer process does best
@@ -106,6 +107,15 @@ class Workers:
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for _ in range(count)
         ]  # fmt: skip
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the worker processes have used so far, from /proc."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for process in self.processes:
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        return total
 
     def stop(self) -> None:
         for process in self.processes:
@@ -198,18 +208,28 @@ def _set_up_fleet(admin: SimAdmin, size: int, workers: int = WORKER_PROCESSES) -
 
 
 def _fleet_run(admin: SimAdmin, actor: Actor, nips: dict, period: str, workers: int) -> tuple[float, dict, list]:
-    """One measured fleet sync of every client with new invoices: wall, simulator stats, recorded requests."""
+    """One measured fleet sync of every client with new invoices: wall, simulator stats, recorded requests; and where
+    the CPU went (the workers' processes, and this process, which hosts the simulator in a thread)."""
     _new_invoices(admin, list(nips.values()))
     _clean_windows(admin)
     admin.reset_stats()
     admin.record_requests(True)
     running = Workers(workers)
     try:
+        time.sleep(3)  # the workers' start-up (imports) is not the sync's CPU
+        idle, here = running.cpu_seconds(), time.process_time()
         wall, _ = _wait_for(_syncs(actor, list(nips), period), sample=0.2, limit=7200)
+        console_cpu, simulator_cpu = running.cpu_seconds() - idle, time.process_time() - here
     finally:
         running.stop()
     admin.record_requests(False)
-    return wall, admin.stats(), admin.recorded_requests()
+    stats = admin.stats()
+    _say(f"[cpu] {len(nips)} clients, {workers} worker(s): wall {wall:.2f} s; console workers {console_cpu:.2f} s CPU "
+         f"({console_cpu / len(nips) * 1000:.1f} ms a client), simulator process {simulator_cpu:.2f} s CPU "
+         f"({simulator_cpu / max(1, stats['requests']) * 1000:.2f} ms a request); {os.cpu_count()} cores, so the "
+         f"wall cannot go below {(console_cpu + simulator_cpu) / (os.cpu_count() or 1):.2f} s "
+         f"nor below either side's CPU")  # fmt: skip
+    return wall, stats, admin.recorded_requests()
 
 
 def _fleet_sync_bench(console: tuple[SimProcess, SimAdmin], size: int) -> None:
@@ -220,12 +240,10 @@ def _fleet_sync_bench(console: tuple[SimProcess, SimAdmin], size: int) -> None:
     _say(f"\n[sync] {size} clients: fleet wall {wall:.2f} s, {stats['requests']} requests, "
          f"{stats['tooManyRequests']} × 429")  # fmt: skip
     sequences, unreplayed = by_client(recorded)
-    admin.reset_rate_limits()
-    floor, floor_429 = replay(sim.url, sequences, concurrency)
-    admin.reset_rate_limits()
-    threaded, threaded_429 = replay_threads(sim.url, sequences, concurrency)
-    _say(f"[sync] bare replays: async {floor:.2f} s ({floor_429} × 429), threads {threaded:.2f} s "
-         f"({threaded_429} × 429); the floor is the faster")  # fmt: skip
+    replays = floor_replays(sim.url, sequences, concurrency, admin.reset_rate_limits)
+    (floor, floor_429), (threaded, threaded_429) = replays["async"], replays["threads"]
+    _say(f"[sync] bare replays, each in a process of its own: async {floor:.2f} s ({floor_429} × 429), threads "
+         f"{threaded:.2f} s ({threaded_429} × 429); the floor is the faster")  # fmt: skip
     floor, floor_429 = min((floor, floor_429), (threaded, threaded_429))
 
     sample = ids[: min(size, SEQUENTIAL_SAMPLE)]

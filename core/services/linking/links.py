@@ -6,6 +6,7 @@ KSeF what the office may do there, record the outcome (problem opened or closed)
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
@@ -35,6 +36,8 @@ from core.services.scope import client_in_office, clients_in_office, credential_
 from core.texts import Text
 from core.types import AuthMethod, KsefEnvironment, LinkStatus, ProblemClass, utcnow
 from core.vault import unseal_text
+
+log = logging.getLogger(__name__)
 
 OPERATION = "link"
 SYNC_OPERATION = "sync"  # core.services.sync.outcome.OPERATION (the sync package imports this one)
@@ -178,7 +181,8 @@ def _candidate(session: Session, actor: Actor, client_id: int, request: LinkRequ
         checked = check_key(session, office=office, client=client, raw_key=request.company_key, context_nip=None)
         if not checked.ok:
             raise InvalidInput(Text("link.key_refused", message=checked.message, fix=checked.fix))
-    has_link = link is not None and link.credential_id is not None
+    # A link never attempted (its writer was killed before trying it) protects nothing: the retry is its first try.
+    has_link = link is not None and link.credential_id is not None and link.last_attempt_at is not None
     assert client.id is not None and credential.id is not None
     facts = LinkFacts(
         office_id=client.office_id,
@@ -423,9 +427,28 @@ def _run_bulk(client_ids: Sequence[int], attempt: Callable[[int], LinkOutcome], 
             try:
                 results[client_id] = future.result()
             except Exception as error:  # an unexpected bug for one client must not stop the others
-                results[client_id] = LinkOutcome(client_id, False, "error", ProblemClass.internal, str(error)[:300])
+                results[client_id] = _unexpected(client_id, error)
             progress(len(results), len(client_ids), result=BulkLinkResult(dict(results)))
     return BulkLinkResult(results)
+
+
+def _unexpected(client_id: int, error: Exception) -> LinkOutcome:
+    """An attempt that ended in an unexpected error is a problem of the client's link like any other: it shows in the
+    inbox and, being transient, the link-retry schedule tries it again. Only the error's type is kept (its text may
+    quote anything)."""
+    failure = KsefFailure(ProblemClass.internal, Text("ksef.internal", error=type(error).__name__))
+    try:
+        with session_scope(write=True) as session:
+            client = session.get(Client, client_id)
+            if client is not None:
+                problems.record_failure(
+                    session, office_id=client.office_id, client_id=client_id, operation=OPERATION, failure=failure
+                )
+            status = refresh_link_status(session, client_id)
+    except Exception:  # the database itself failing: the job's result still tells the attempt failed
+        log.exception("recording the failed attempt of client %s", client_id)
+        status = LinkStatus.error
+    return LinkOutcome(client_id, False, status, ProblemClass.internal, failure.message)
 
 
 def input_failure(error: InvalidInput | NotFound) -> str:

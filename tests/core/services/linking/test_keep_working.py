@@ -122,3 +122,25 @@ def test_reissuing_the_key_moves_the_link_to_the_new_key_only_when_it_works(sim,
         sim.clear_faults()
     assert outcome is not None and outcome.kept
     assert _link(client_id)[2] == key  # the link was not switched to a key that could not be verified
+
+
+def test_a_link_whose_first_attempt_was_cut_off_is_tried_as_new(sim, office):
+    """A worker killed between writing a link and trying it leaves a link never attempted. The resumed connect is its
+    first real attempt: a transient failure then opens a problem (which the link-retry schedule follows), instead of
+    being reported as "kept" beside a link that never worked and then forgotten (issue 10, crash soak: 99 of 100)."""
+    seeded = seed_clients(sim, office, ["healthy"])
+    client_id = seeded.ids["healthy"]
+    credentials.add_ksef_token(actor=office.support, client_id=client_id, token=seeded.token("healthy"))
+    with db.session_scope(write=True) as session:  # what the killed worker wrote before its attempt
+        candidate, has_link = links._candidate(session, office.support, client_id, TOKEN)
+        assert not has_link
+        links._write_link(session, candidate)
+    sim.set_faults(seeded.nips["healthy"], errorRate=1.0, errorStatus=503)
+
+    outcome = links.connect_client(actor=office.support, client_id=client_id, request=TOKEN)
+
+    assert not outcome.ok and not outcome.kept
+    assert _open_problems(client_id) == [outcome.problem_class]
+    sim.clear_faults()
+    assert links.verify_link(actor=office.support, client_id=client_id).ok  # what the link-retry schedule runs
+    assert _open_problems(client_id) == []

@@ -381,3 +381,32 @@ def test_signatures_for_many_clients_at_once(sim, office):
     outcomes = signature.complete_signatures(actor=office.support, method=AuthMethod.qualified_signature, files=files)
     assert [o.status for n, o in outcomes.items() if n != "obcy.xml"] == [LinkStatus.linked] * 3
     assert "nie jest podpisany" in outcomes["obcy.xml"]
+
+
+def test_an_unexpected_error_in_a_bulk_connect_opens_a_problem_the_retries_follow(sim, office, monkeypatch):
+    """One client's attempt ending in a bug is recorded as that client's (transient) link problem, so it shows in the
+    inbox and the link-retry schedule tries it again; the other clients are connected as usual (issue 10)."""
+    from core.models import Problem
+
+    seeded = seed_clients(sim, office, ["healthy", "healthy"])
+    ids = sorted(seeded.ids.values())
+    for name, client_id in seeded.ids.items():
+        credentials.add_ksef_token(actor=office.support, client_id=client_id, token=seeded.token(name))
+    real = links.connect_or_keep
+
+    def flaky(*, actor, client_id, request, switch_linked=False):
+        if client_id == ids[0]:
+            raise RuntimeError("secret-looking detail that must not be kept")
+        return real(actor=actor, client_id=client_id, request=request, switch_linked=switch_linked)
+
+    monkeypatch.setattr(links, "connect_or_keep", flaky)
+    result = links.bulk_connect(actor=office.support, client_ids=ids, request=TOKEN)
+
+    assert result.clients[ids[1]].ok and not result.clients[ids[0]].ok
+    assert result.clients[ids[0]].problem_class == ProblemClass.internal
+    assert "secret-looking" not in result.clients[ids[0]].message
+    with db.session_scope() as session:
+        opened = session.execute(
+            sa.select(Problem.client_id, Problem.operation, Problem.problem_class).where(Problem.status == "open")
+        ).all()
+    assert opened == [(ids[0], "link", ProblemClass.internal)]
