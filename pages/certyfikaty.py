@@ -11,7 +11,7 @@ from dashboard.certyfikaty.calendar import calendar_tab
 from dashboard.certyfikaty.enroll import enroll_form
 from dashboard.certyfikaty.forms import OFFICE, certificate_form, token_form
 from dashboard.certyfikaty.revoke import revoke_dialog, revoke_picker
-from dashboard.certyfikaty.sunset import token_sunset
+from dashboard.certyfikaty.sunset import LISTED, token_sunset
 from dashboard.certyfikaty.table import credential_table
 from dashboard.components.errors import attempt
 from dashboard.components.flash import show_flashes
@@ -64,7 +64,7 @@ if token_tab.open:
         token_form(PREFIX, targets=active)
 if sunset_tab.open:
     with sunset_tab:
-        token_sunset(attempt(lambda: overview.client_table(actor=actor)) or [])
+        token_sunset(attempt(lambda: overview.token_clients(actor=actor, limit=LISTED)))
 if enroll_tab.open:
     with enroll_tab:
         enroll_form(actor, names)

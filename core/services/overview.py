@@ -6,6 +6,7 @@ Nothing here reads raw invoices or usage events row by row; counts come from GRO
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from sqlmodel import col, func, select
 from core.db import columns, session_scope
 from core.models import Client, Credential, EnvironmentStatus, Link, Problem, SyncState, UsagePeriod
 from core.security import Actor, Permission
+from core.services.scope import clients_in_office
 from core.services.usage.package import PackageUsage, office_package_usage, office_usage_per_day
 from core.types import AuthMethod, KsefEnvironment, LinkStatus, ProblemStatus, utcnow
 
@@ -259,3 +261,67 @@ def client_table_page(
         rows = session.execute(_client_rows_query(actor, package, chosen, ids).order_by(*order)).all() if ids else []
     share_of = package.limit or 1
     return ClientTablePage(items=[_client_row(r, share_of) for r in rows], total=total)
+
+
+@dataclass(frozen=True)
+class ClientChoice:
+    """What a picker shows of a chosen client and what a connect choice needs (no aggregate, no secret)."""
+
+    id: int
+    nip: str
+    name: str
+    environment: str
+    link_status: str
+
+
+CHUNK = 500  # ids per IN (…) list: a chosen set can be the whole register, far over a driver's parameter limit
+
+
+def client_ids(*, actor: Actor, chosen: ClientTableFilter) -> list[int]:
+    """Every id of the office's clients matching the filter, in the table's order: "choose every client matching"
+    is one id query in the database, and no client's row is read."""
+    actor.require(Permission.view)
+    client = columns(Client)
+    query = sa.select(client.id).where(*_client_conditions(actor, chosen)).order_by(func.lower(client.name), client.id)
+    with session_scope() as session:
+        return [int(i) for i in session.execute(query).scalars()]
+
+
+def client_choices(*, actor: Actor, client_ids: Sequence[int]) -> list[ClientChoice]:
+    """The chosen clients (of the actor's office; any other id is NotFound), in the order given: only their rows are
+    read, a chunk of ids at a time."""
+    actor.require(Permission.view)
+    client = columns(Client)
+    found: dict[int, ClientChoice] = {}
+    with session_scope() as session:
+        wanted = clients_in_office(session, actor, client_ids)
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            query = sa.select(client.id, client.nip, client.name, client.environment, client.link_status).where(
+                client.office_id == actor.office_id, client.id.in_(chunk)
+            )
+            for r in session.execute(query).all():
+                found[int(r[0])] = ClientChoice(int(r[0]), r[1], r[2], str(r[3]), str(r[4]))
+    return [found[client_id] for client_id in wanted if client_id in found]
+
+
+def token_clients(*, actor: Actor, limit: int) -> ClientTablePage:
+    """Active clients whose working link signs in with a KSeF token (the tokens end with the sunset): how many, and
+    the first `limit` of them by name, counted and limited in the database."""
+    actor.require(Permission.view)
+    client, link = columns(Client), columns(Link)
+    on_token = (
+        sa.select(link.client_id)
+        .where(link.unlinked_at.is_(None), link.auth_method == AuthMethod.ksef_token)
+        .scalar_subquery()
+    )
+    conditions = [*_client_conditions(actor, ClientTableFilter()), client.id.in_(on_token)]
+    count = sa.select(func.count()).select_from(client.id.table).where(*conditions)
+    page_ids = sa.select(client.id).where(*conditions).order_by(func.lower(client.name), client.id).limit(limit)
+    package = office_package_usage(actor.office_id)
+    with session_scope() as session:
+        total = int(session.execute(count).scalar_one())
+        ids = [int(i) for i in session.execute(page_ids).scalars()]
+        query = _client_rows_query(actor, package, ClientTableFilter(), ids)
+        rows = session.execute(query.order_by(func.lower(client.name), client.id)).all() if ids else []
+    return ClientTablePage(items=[_client_row(r, package.limit or 1) for r in rows], total=total)

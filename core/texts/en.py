@@ -665,7 +665,10 @@ TEXTS: dict[str, str] = {
     "polacz.search": "Search (name or NIP)",
     "polacz.clients": "Chosen clients",
     "polacz.clients_placeholder": "choose clients…",
-    "polacz.select_all": "Choose everyone listed ({count})",
+    "polacz.select_all": "Choose every matching client ({count})",
+    "polacz.page": "Page",
+    "polacz.page_info": "Clients {first}–{last} of {total} matching",
+    "polacz.chosen_elsewhere": "Many are chosen ({count}): the list shows the chosen on the current page.",
     "polacz.clear": "Clear the choice",
     "polacz.chosen.one": "{count} client chosen.",
     "polacz.chosen.few": "{count} clients chosen.",
@@ -715,6 +718,8 @@ TEXTS: dict[str, str] = {
     "polacz.retry": "Retry the failed ({count})",
     # the Certyfikaty i tokeny page
     "nav.wygaszanie": "Token sunset",
+    "wygaszanie.count": "Clients {first}–{last} of {total}",
+    "wygaszanie.page": "Page",
     "wygaszanie.title": "Token sunset",
     "wygaszanie.intro": (
         "KSeF tokens stop working on 31.12.2026. Switch the clients that granted the office its rights to the office "
@@ -861,6 +866,9 @@ TEXTS: dict[str, str] = {
     "certyfikaty.sunset.left.many": "{count} clients still link by a token; move them to a certificate before {date}.",
     "certyfikaty.sunset.col.name": "Client",
     "certyfikaty.sunset.col.nip": "NIP",
+    "certyfikaty.sunset.more": (
+        "The first {shown} of {total} are shown (by name); the full list is on the “Token sunset” page."
+    ),
     "certyfikaty.sunset.col.status": "Link status",
     # the Wsparcie page
     "wsparcie.title": "Support",

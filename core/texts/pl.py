@@ -684,7 +684,10 @@ TEXTS: dict[str, str] = {
     "polacz.search": "Szukaj (nazwa lub NIP)",
     "polacz.clients": "Wybrani klienci",
     "polacz.clients_placeholder": "wybierz klientów…",
-    "polacz.select_all": "Wybierz wszystkich z listy ({count})",
+    "polacz.select_all": "Wybierz wszystkich pasujących ({count})",
+    "polacz.page": "Strona",
+    "polacz.page_info": "Klienci {first}–{last} z {total} pasujących",
+    "polacz.chosen_elsewhere": "Wybranych jest wielu ({count}): lista pokazuje wybranych z bieżącej strony.",
     "polacz.clear": "Wyczyść wybór",
     "polacz.chosen.one": "Wybrano {count} klienta.",
     "polacz.chosen.few": "Wybrano {count} klientów.",
@@ -734,6 +737,8 @@ TEXTS: dict[str, str] = {
     "polacz.retry": "Ponów nieudane ({count})",
     # the Certyfikaty i tokeny page
     "nav.wygaszanie": "Wygaszanie tokenów",
+    "wygaszanie.count": "Klienci {first}–{last} z {total}",
+    "wygaszanie.page": "Strona",
     "wygaszanie.title": "Wygaszanie tokenów",
     "wygaszanie.intro": (
         "Tokeny KSeF przestają działać 31.12.2026. Przełącz na certyfikat biura klientów, którzy nadali biuru "
@@ -881,6 +886,9 @@ TEXTS: dict[str, str] = {
     ),
     "certyfikaty.sunset.col.name": "Klient",
     "certyfikaty.sunset.col.nip": "NIP",
+    "certyfikaty.sunset.more": (
+        "Pokazano pierwszych {shown} z {total} (według nazwy); pełna lista jest na stronie „Wygaszanie tokenów”."
+    ),
     "certyfikaty.sunset.col.status": "Status połączenia",
     # the Wsparcie page
     "wsparcie.title": "Wsparcie",

@@ -2,6 +2,11 @@
 
 The bulk job's per-client results fill in while it runs (a fragment polls it every second); failures never stop the
 rest, and "Ponów nieudane" starts a new job with only the failed clients and the same choices.
+
+The picker offers one page of the clients matching the filter, read from the database (`overview.client_table_page`);
+the chosen clients are ids in session state, kept across pages and filters; "choose every matching client" is one id
+query (`overview.client_ids`), and only the chosen clients' rows are read (`overview.client_choices`): neither the
+page nor the browser ever holds the whole register.
 """
 
 from __future__ import annotations
@@ -11,13 +16,14 @@ from dataclasses import asdict
 
 import streamlit as st
 
+from core.formatting import format_int
 from core.jobs.kinds import BulkLinkResult
 from core.models.links import LinkRequest
 from core.security import Actor
 from core.services import jobs, overview
 from core.services.jobs import JobProgress
 from core.services.linking import credentials, links
-from core.services.overview import ClientRow
+from core.services.overview import ClientChoice, ClientRow, ClientTableFilter, ClientTablePage
 from core.types import AuthMethod, CertificateType, JobStatus, KsefEnvironment, LinkStatus
 from dashboard.auth import idle_expired, session_actor
 from dashboard.certyfikaty.forms import missing_certificate_form
@@ -31,7 +37,11 @@ from dashboard.i18n import localised, relabelled, t, tn
 
 SHOW = "polacz_show"
 SEARCH = "polacz_search"
-CLIENTS = "polacz_clients"
+CLIENTS = "polacz_clients"  # the multiselect: the chosen among the clients it offers
+CHOSEN = "polacz_chosen"  # every chosen client's id, on any page or filter
+PAGE = "polacz_page"
+PAGE_SIZE = 50  # like the Klienci table: the browser receives one page of the register
+CHOSEN_LISTED = 50  # up to this many chosen clients stay listed in the multiselect whatever the filter
 ENVIRONMENT = "polacz_environment"
 CONFIRM_PROD = "polacz_prod"
 METHOD = "polacz_method"
@@ -57,28 +67,73 @@ WORKING = {LinkStatus.linked, LinkStatus.degraded}
 # --- choosing --------------------------------------------------------------------------------------------------------
 
 
-def _shown(rows: Sequence[ClientRow]) -> list[ClientRow]:
+def _filter() -> ClientTableFilter:
     statuses = FILTERS.get(str(st.session_state.get(SHOW, "not_linked")))
-    search = str(st.session_state.get(SEARCH, "")).strip().lower()
-    return [
-        row
-        for row in rows
-        if (statuses is None or row.link_status in statuses)
-        and (not search or search in row.name.lower() or search in row.nip)
-    ]
+    search = str(st.session_state.get(SEARCH) or "")
+    return ClientTableFilter(search=search, link_statuses=tuple(sorted(statuses or ())))
 
 
-def _select_all(ids: list[int]) -> None:
-    chosen = list(st.session_state.get(CLIENTS, []))
-    st.session_state[CLIENTS] = chosen + [client_id for client_id in ids if client_id not in chosen]
+def chosen_ids() -> list[int]:
+    """The chosen clients' ids (only ids live in the session: no row, no secret), kept across pages and filters."""
+    return [int(client_id) for client_id in st.session_state.get(CHOSEN, [])]
+
+
+def _first_page() -> None:
+    st.session_state[PAGE] = 1
+
+
+def _select_all() -> None:
+    """Choose every client matching the filter, on every page: one id query in the database."""
+    actor = session_actor()
+    if actor is None:
+        return
+    found = attempt_in_callback(lambda: overview.client_ids(actor=actor, chosen=_filter()), error_key=ERROR)
+    if found is not None:
+        chosen = chosen_ids()
+        known = set(chosen)
+        st.session_state[CHOSEN] = chosen + [client_id for client_id in found if client_id not in known]
 
 
 def _clear() -> None:
+    st.session_state[CHOSEN] = []
     st.session_state[CLIENTS] = []
 
 
-def pick_clients(rows: Sequence[ClientRow]) -> list[int]:
-    by_id = {row.id: row for row in rows}
+def _picked(offered: list[int]) -> None:
+    """The multiselect changed: it speaks for the clients it offered; a choice made on another page stays."""
+    value = [int(client_id) for client_id in st.session_state.get(CLIENTS, [])]
+    shown, kept = set(offered), set(value)
+    chosen = [client_id for client_id in chosen_ids() if client_id not in shown or client_id in kept]
+    known = set(chosen)
+    st.session_state[CHOSEN] = chosen + [client_id for client_id in value if client_id not in known]
+
+
+def _label(row: ClientRow | ClientChoice) -> str:
+    return f"{row.name} — NIP {row.nip} — {status_text(row.link_status)}"
+
+
+def _page(actor: Actor, chosen: ClientTableFilter) -> ClientTablePage | None:
+    """One page of the clients matching the filter, read from the database (the register is never sent whole)."""
+    page_number = max(1, int(st.session_state.get(PAGE) or 1))
+    found = attempt(
+        lambda: overview.client_table_page(
+            actor=actor, chosen=chosen, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE
+        )
+    )
+    pages = max(1, -(-found.total // PAGE_SIZE)) if found else 1
+    if found is not None and page_number > pages:  # the filter shrank the result under the page the user was on
+        page_number = st.session_state[PAGE] = pages
+        found = attempt(
+            lambda: overview.client_table_page(
+                actor=actor, chosen=chosen, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE
+            )
+        )
+    return found
+
+
+def pick_clients(actor: Actor, chosen_rows: Sequence[ClientChoice]) -> list[int]:
+    """Filter, one page of matching clients to choose from, "choose every client matching", the count; returns the
+    chosen ids. While few are chosen they stay in the list whatever the filter; many show as a count."""
     show_col, search_col = st.columns([3, 2], vertical_alignment="bottom")
     show_col.segmented_control(
         t("polacz.show"),
@@ -86,30 +141,53 @@ def pick_clients(rows: Sequence[ClientRow]) -> list[int]:
         format_func=lambda name: t(f"polacz.show.{name}"),
         default="not_linked",
         key=relabelled(SHOW),
+        on_change=_first_page,
     )
-    search_col.text_input(t("polacz.search"), key=SEARCH)
-    shown = _shown(rows)
-    chosen = [client_id for client_id in st.session_state.get(CLIENTS, []) if client_id in by_id]
-    st.session_state[CLIENTS] = chosen
-    options = chosen + [row.id for row in shown if row.id not in chosen]
+    search_col.text_input(t("polacz.search"), key=SEARCH, on_change=_first_page)
+    found = _page(actor, _filter())
+    shown = found.items if found is not None else []
+    total = found.total if found is not None else 0
+    labels = {row.id: _label(row) for row in shown}
+    chosen = chosen_ids()  # kept as it is when its rows could not be read (the error is shown)
+    if len(chosen) <= CHOSEN_LISTED:
+        labels = {**{row.id: _label(row) for row in chosen_rows}, **labels}
+    offered = list(labels)
+    st.session_state[CLIENTS] = [client_id for client_id in chosen if client_id in labels]
     st.multiselect(
         t("polacz.clients"),
-        options=options,
-        format_func=lambda cid: f"{by_id[cid].name} — NIP {by_id[cid].nip} — {status_text(by_id[cid].link_status)}",
+        options=offered,
+        format_func=labels.__getitem__,
         placeholder=t("polacz.clients_placeholder"),
         key=CLIENTS,
+        on_change=_picked,
+        args=(offered,),
     )
+    pages = max(1, -(-total // PAGE_SIZE))
+    page_number = max(1, int(st.session_state.get(PAGE) or 1))
+    if pages > 1:
+        first = (page_number - 1) * PAGE_SIZE
+        info_col, pager_col = st.columns([4, 1], vertical_alignment="bottom")
+        info_col.caption(
+            t(
+                "polacz.page_info",
+                first=format_int(first + 1),
+                last=format_int(first + len(shown)),
+                total=format_int(total),
+            )
+        )
+        pager_col.number_input(t("polacz.page"), min_value=1, max_value=pages, step=1, key=PAGE)
     all_col, clear_col, count_col = st.columns([2, 1, 3], vertical_alignment="center")
     all_col.button(
-        t("polacz.select_all", count=len(shown)),
+        t("polacz.select_all", count=format_int(total)),
         key="polacz_select_all",
         on_click=_select_all,
-        args=([row.id for row in shown],),
-        disabled=not shown,
+        disabled=not total,
     )
     clear_col.button(t("polacz.clear"), key="polacz_clear", on_click=_clear, disabled=not chosen)
-    count_col.caption(tn("polacz.chosen", len(st.session_state.get(CLIENTS, []))))
-    return list(st.session_state.get(CLIENTS, []))
+    count_col.caption(tn("polacz.chosen", len(chosen)))
+    if len(chosen) > CHOSEN_LISTED:
+        count_col.caption(t("polacz.chosen_elsewhere", count=format_int(len(chosen))))
+    return chosen
 
 
 def _office_certificates(actor: Actor) -> dict[int, str]:
@@ -122,7 +200,7 @@ def _office_certificates(actor: Actor) -> dict[int, str]:
     }  # fmt: skip
 
 
-def choose_how(actor: Actor, chosen: Sequence[ClientRow]) -> bool:
+def choose_how(actor: Actor, chosen: Sequence[ClientChoice]) -> bool:
     """Environment, method, credential, sending; False while the choice cannot be used (e.g. no office certificate)."""
     env_col, method_col = st.columns(2)
     environment = env_col.selectbox(
@@ -205,7 +283,7 @@ def _connect(names: Mapping[int, str]) -> None:
     actor = session_actor()
     if actor is None:
         return
-    client_ids = [int(cid) for cid in st.session_state.get(CLIENTS, [])]
+    client_ids = chosen_ids()
     request = _request()
     st.session_state[CONFIRM_PROD] = False  # a confirmation is given for one start
     if not client_ids:
@@ -238,7 +316,7 @@ def _dismiss() -> None:
 
 
 def result_rows(
-    job: JobProgress[BulkLinkResult], client_ids: Sequence[int], rows: Mapping[int, ClientRow]
+    job: JobProgress[BulkLinkResult], client_ids: Sequence[int], rows: Mapping[int, ClientChoice]
 ) -> dict[str, list[str]]:
     """One row per client of the job; a client without a result yet is still waiting."""
     results = job.result.clients if job.result is not None else {}
@@ -279,13 +357,13 @@ def result_chips(job: JobProgress[BulkLinkResult], client_ids: Sequence[int]) ->
     return {t("polacz.col.status"): status, t("polacz.col.result"): outcome}
 
 
-def _draw(job: JobProgress[BulkLinkResult], client_ids: Sequence[int], rows: Mapping[int, ClientRow]) -> None:
+def _draw(job: JobProgress[BulkLinkResult], client_ids: Sequence[int], rows: Mapping[int, ClientChoice]) -> None:
     draw_progress(job, t("polacz.progress"))  # a bulk job does not fail per client, so it never waits for a retry
     chip_table(result_rows(job, client_ids, rows), result_chips(job, client_ids), key="polacz_results")
 
 
 @st.fragment(run_every=1.0)
-def _live(actor: Actor, job_id: int, client_ids: Sequence[int], rows: Mapping[int, ClientRow]) -> None:
+def _live(actor: Actor, job_id: int, client_ids: Sequence[int], rows: Mapping[int, ClientChoice]) -> None:
     if idle_expired():
         st.rerun(scope="app")
     job = jobs.job_progress(actor=actor, job_id=job_id, result=BulkLinkResult)
@@ -294,7 +372,7 @@ def _live(actor: Actor, job_id: int, client_ids: Sequence[int], rows: Mapping[in
     _draw(job, client_ids, rows)
 
 
-def job_section(actor: Actor, rows: Mapping[int, ClientRow]) -> None:
+def job_section(actor: Actor, rows: Mapping[int, ClientChoice]) -> None:
     job_id = st.session_state.get(JOB)
     if job_id is None:
         return
@@ -329,21 +407,28 @@ def job_section(actor: Actor, rows: Mapping[int, ClientRow]) -> None:
     close_col.button(t("common.dismiss"), key="polacz_dismiss", on_click=_dismiss)
 
 
+def _choices(actor: Actor, client_ids: list[int]) -> list[ClientChoice]:
+    """Only these clients' rows are read (never the register)."""
+    if not client_ids:
+        return []
+    return attempt(lambda: overview.client_choices(actor=actor, client_ids=client_ids)) or []
+
+
 def wizard(actor: Actor) -> None:
-    rows = attempt(lambda: overview.client_table(actor=actor)) or []
-    by_id = {row.id: row for row in rows}
-    job_section(actor, by_id)
+    job_ids = [int(cid) for cid in st.session_state.get(JOB_CLIENTS, [])] if st.session_state.get(JOB) else []
+    job_section(actor, {row.id: row for row in _choices(actor, job_ids)})
     st.subheader(t("polacz.step.clients"))
-    chosen_ids = pick_clients(rows)
+    chosen_rows = _choices(actor, chosen_ids())
+    chosen = pick_clients(actor, chosen_rows)
     st.subheader(t("polacz.step.how"))
-    usable = choose_how(actor, [by_id[cid] for cid in chosen_ids if cid in by_id])
+    usable = choose_how(actor, chosen_rows)
     running = st.session_state.get(JOB) is not None
     st.button(
-        tn("polacz.start", len(chosen_ids)) if chosen_ids else t("polacz.start_none"),
+        tn("polacz.start", len(chosen)) if chosen else t("polacz.start_none"),
         key="polacz_start",
         on_click=_connect,
-        args=({row.id: row.name for row in rows},),
-        disabled=not chosen_ids or not usable or running,
+        args=({row.id: row.name for row in chosen_rows},),
+        disabled=not chosen or not usable or running,
         type="primary",
         icon=":material/link:",
     )

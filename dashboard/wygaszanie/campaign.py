@@ -23,6 +23,8 @@ from dashboard.i18n import localised, t, tn
 JOB = "wygaszanie_job"
 ERROR = "wygaszanie_error"
 LETTER = "wygaszanie_letter"
+PAGE = "wygaszanie_page"
+PAGE_SIZE = 50  # like the Klienci table
 
 
 def _check() -> None:
@@ -70,20 +72,37 @@ def _eligible_label(row: CampaignRow) -> str:
 
 
 def client_table(rows: list[CampaignRow]) -> None:
+    """One page of the campaign's clients (a register of thousands on tokens is never sent to the browser whole)."""
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page_number = min(max(1, int(st.session_state.get(PAGE) or 1)), pages)
+    st.session_state[PAGE] = page_number
+    first = (page_number - 1) * PAGE_SIZE
+    shown = rows[first : first + PAGE_SIZE]
     st.dataframe(
         {
-            t("wygaszanie.col.client"): [r.name for r in rows],
-            t("wygaszanie.col.nip"): [r.nip for r in rows],
-            t("wygaszanie.col.link"): [status_text(r.link_status) for r in rows],
-            t("wygaszanie.col.office_certificate"): [_eligible_label(r) for r in rows],
-            t("wygaszanie.col.status"): [t(f"migration_status.{r.status}") for r in rows],
-            t("wygaszanie.col.instruction"): [format_datetime(r.instruction_sent_at) for r in rows],
-            t("wygaszanie.col.why"): [localised(r.message) for r in rows],
+            t("wygaszanie.col.client"): [r.name for r in shown],
+            t("wygaszanie.col.nip"): [r.nip for r in shown],
+            t("wygaszanie.col.link"): [status_text(r.link_status) for r in shown],
+            t("wygaszanie.col.office_certificate"): [_eligible_label(r) for r in shown],
+            t("wygaszanie.col.status"): [t(f"migration_status.{r.status}") for r in shown],
+            t("wygaszanie.col.instruction"): [format_datetime(r.instruction_sent_at) for r in shown],
+            t("wygaszanie.col.why"): [localised(r.message) for r in shown],
         },
         hide_index=True,
         width="stretch",
         key="wygaszanie_table",
     )
+    if pages > 1:
+        info_col, pager_col = st.columns([4, 1], vertical_alignment="bottom")
+        info_col.caption(
+            t(
+                "wygaszanie.count",
+                first=format_int(first + 1),
+                last=format_int(first + len(shown)),
+                total=format_int(len(rows)),
+            )
+        )
+        pager_col.number_input(t("wygaszanie.page"), min_value=1, max_value=pages, step=1, key=PAGE)
 
 
 def actions(actor: Actor, found: Campaign) -> None:

@@ -1,11 +1,12 @@
 """Pages that do not grow with the register (`make bench`, never `make test`; issue 13 §3).
 
-The Klienci and Klient pages are opened in chromium against `streamlit run dashboard/server.py`; the figure is the time
-from asking for the page's address to its table (Klienci) or its client heading (Klient) being visible and the script
-run finished, the median of several loads. Two offices share one UI process and database, one with 50 clients and one
-with 10,000, and their loads alternate, so the machine's load (a shared CI box) weighs on both alike; goal: 10,000 ÷ 50
-≤ 1.5 for each page. A signed-in browser resumes its session from the
-cookie on every load, so each load is a fresh Streamlit session, like a user's F5.
+The Klienci, Klient and Połącz firmy pages are opened in chromium against `streamlit run dashboard/server.py`; the
+figure is the time from asking for the page's address to its table (Klienci), its client heading (Klient) or its
+client picker's "choose every matching" button (Połącz firmy) being visible and the script run finished, the median
+of several loads. Two offices share one UI process and database, one with 50 clients and one with 10,000, and their
+loads alternate, so the machine's load (a shared CI box) weighs on both alike; goal: 10,000 ÷ 50 ≤ 1.5 for each page.
+A signed-in browser resumes its session from the cookie on every load, so each load is a fresh Streamlit session,
+like a user's F5.
 """
 
 from __future__ import annotations
@@ -78,6 +79,14 @@ def _client_heading(page: Page):  # type: ignore[no-untyped-def]
     return page.get_by_role("heading", name="Firma 00007 sp. z o.o.")
 
 
+def _picker(page: Page):  # type: ignore[no-untyped-def]
+    return page.locator(".st-key-polacz_select_all button")
+
+
+READY = {"klienci": "table", "klient": "client", "polacz": "client picker"}
+TITLES = {"klienci": "Klienci", "klient": "Klient", "polacz": "Połącz firmy"}
+
+
 def test_klienci_and_klient_pages_at_ten_thousand_clients_against_fifty(page, ui_url, office):
     big = make_office(name="Biuro Duże", nip=valid_nips(1, seed=3)[0], account_id="BR-BIG", suffix="2")
     _add_clients(office.office_id, 0, 50)
@@ -96,12 +105,13 @@ def test_klienci_and_klient_pages_at_ten_thousand_clients_against_fifty(page, ui
             f"{ui_url}klient?nip={1_100_000_007:010d}",
             _client_heading,
         ),
+        "polacz": _medians(page, large, f"{ui_url}polacz", f"{ui_url}polacz", _picker),
     }
     other.close()
     for name, (small_ms, large_ms) in results.items():
         sentence = (
-            f"\n{name.capitalize()} page: {large_ms:.0f} ms at 10,000 clients, {small_ms:.0f} ms at 50 "
+            f"\n{TITLES[name]} page: {large_ms:.0f} ms at 10,000 clients, {small_ms:.0f} ms at 50 "
             f"(median of {LOADS} alternating loads in chromium, time to the "
-            f"{'table' if name == 'klienci' else 'client'} visible)"
+            f"{READY[name]} visible)"
         )
         bench(f"page_{name}_10000_vs_50", round(large_ms / small_ms, 2), "ratio", "<=", GOAL, sentence)

@@ -168,6 +168,25 @@ def test_the_token_sunset_counter_goes_to_zero(sim, signed_in, office):
     assert values(at.success) == ["Żaden klient nie łączy się już tokenem KSeF."]
 
 
+def test_the_sunset_counts_every_client_on_a_token_and_lists_only_the_first(signed_in, office, monkeypatch):
+    from core import db
+    from core.models import Link
+    from core.types import KsefEnvironment
+    from dashboard.certyfikaty import sunset
+    from tests import seeding
+
+    monkeypatch.setattr(sunset, "LISTED", 2)
+    ids = seeding.add_clients(office, 4)
+    with db.session_scope(write=True) as session:
+        for client_id in ids[:3]:
+            session.add(Link(client_id=client_id, environment=KsefEnvironment.SIM, auth_method=AuthMethod.ksef_token))
+    at = open_tab(signed_in("support"), SUNSET)
+    assert at.metric[0].value == "3"
+    assert values(at.warning)[0].startswith("3 klientów nadal łączy się tokenem")
+    assert frame_with(at, "Klient")["Klient"].tolist() == ["Firma 01", "Firma 02"]
+    assert "Pokazano pierwszych 2 z 3 (według nazwy)" in " ".join(values(at.caption))
+
+
 def test_days_left_counts_from_today(sim, signed_in, office):
     seeded = seed_clients(sim, office, ["healthy"])
     valid_to = (utcnow() + timedelta(days=12, hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")

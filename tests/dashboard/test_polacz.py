@@ -14,6 +14,8 @@ from core.services.clients import register as clients
 from core.services.linking import credentials, links
 from core.services.linking.detail import link_details
 from core.types import LinkStatus
+from dashboard.polacz.wizard import PAGE_SIZE
+from tests import seeding
 from tests.dashboard.conftest import frame_with, open_page, values
 from tests.factories import valid_nips
 from tests.linking import TOKEN, office_certificate
@@ -185,3 +187,41 @@ def test_a_client_without_a_token_is_named_so_not_an_internal_error(sim, signed_
     results = frame_with(at, "Wynik").set_index("Klient")
     assert results.loc["Firma bez tokenu", "Wynik"] == "brak tokenu"
     assert results.loc["Firma healthy", "Wynik"] == "połączono"
+
+
+def test_a_register_larger_than_a_page_offers_one_page_and_choose_all_takes_every_match(signed_in, office):
+    ids = seeding.add_clients(office, PAGE_SIZE + 12, prefix="Klient")
+    for client_id in ids[-4:]:
+        seeding.set_link_status(client_id, LinkStatus.error)
+    not_linked = ids[:-4]  # by name, as the page orders them
+    at = open_page(signed_in("support"), "polacz")
+    assert _names(at) == [f"Klient {i:02d}" for i in range(1, PAGE_SIZE + 1)]
+    assert at.number_input(key="polacz_page").max == 2
+    assert at.button(key="polacz_select_all").label == f"Wybierz wszystkich pasujących ({len(not_linked)})"
+
+    # A choice on page 2 stays when page 1 is shown and chosen from.
+    at.number_input(key="polacz_page").set_value(2).run()
+    assert len(at.multiselect(key="polacz_clients").options) == len(not_linked) - PAGE_SIZE
+    at.multiselect(key="polacz_clients").select(not_linked[-1]).run()
+    at.number_input(key="polacz_page").set_value(1).run()
+    at.multiselect(key="polacz_clients").select(not_linked[0]).run()
+    assert at.session_state["polacz_chosen"] == [not_linked[-1], not_linked[0]]
+    assert at.button(key="polacz_start").label == "Połącz 2 klientów"
+
+    # Every client matching the filter, the ones on no page shown included; the list still holds one page.
+    at.button(key="polacz_select_all").click().run()
+    assert sorted(at.session_state["polacz_chosen"]) == sorted(not_linked)
+    assert len(at.multiselect(key="polacz_clients").options) == PAGE_SIZE
+    assert at.button(key="polacz_start").label == f"Połącz {len(not_linked)} klientów"
+    at.segmented_control(key="polacz_show").set_value("problems").run()
+    assert _names(at) == [f"Klient {i:02d}" for i in range(59, 63)]
+    assert all(option.endswith(" — błąd") for option in at.multiselect(key="polacz_clients").options)
+    at.button(key="polacz_select_all").click().run()
+    assert sorted(at.session_state["polacz_chosen"]) == sorted(ids)
+    assert all(type(value) is int for value in at.session_state["polacz_chosen"])  # ids only, never a row
+    at.button(key="polacz_clear").click().run()
+    assert at.session_state["polacz_chosen"] == [] and at.button(key="polacz_start").disabled
+
+
+def _names(at) -> list[str]:  # type: ignore[no-untyped-def]
+    return [option.split(" — ")[0] for option in at.multiselect(key="polacz_clients").options]

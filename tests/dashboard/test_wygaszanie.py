@@ -63,3 +63,23 @@ def test_the_campaign_from_przeglad_to_zero_left_on_tokens_but_the_uninstructabl
 def test_only_manager_and_support_get_the_page(signed_in, role, allowed):
     at = signed_in(role)
     assert (page_path("wygaszanie") in registered_pages(at)) == allowed
+
+
+def test_the_campaign_table_shows_one_page_of_the_clients_on_tokens(signed_in, office, monkeypatch):
+    from core import db
+    from core.models import Link
+    from core.types import AuthMethod, KsefEnvironment
+    from dashboard.wygaszanie import campaign as page
+    from tests import seeding
+
+    monkeypatch.setattr(page, "PAGE_SIZE", 2)
+    ids = seeding.add_clients(office, 5)
+    with db.session_scope(write=True) as session:
+        for client_id in ids:
+            session.add(Link(client_id=client_id, environment=KsefEnvironment.SIM, auth_method=AuthMethod.ksef_token))
+    at = open_page(signed_in("support"), "wygaszanie")
+    assert [m.value for m in at.metric][1] == "5"  # the tiles count every client on a token
+    assert frame_with(at, "Klient")["Klient"].tolist() == ["Firma 01", "Firma 02"]
+    assert "Klienci 1–2 z 5" in values(at.caption)
+    at.number_input(key="wygaszanie_page").set_value(3).run()
+    assert frame_with(at, "Klient")["Klient"].tolist() == ["Firma 05"]
