@@ -15,10 +15,14 @@ def _without_moments(row: dict) -> dict:
 
 
 def test_an_invoice_row_is_what_the_model_dumps():
-    values = dict(
-        client_id=7, subject_type=SubjectType.Subject2, status=InvoiceStatus.received, ksef_number="X" * 36,
-        issue_date=date(2026, 11, 30), gross_amount=12345,
-    )  # fmt: skip
+    values = {
+        "client_id": 7,
+        "subject_type": SubjectType.Subject2,
+        "status": InvoiceStatus.received,
+        "ksef_number": "X" * 36,
+        "issue_date": date(2026, 11, 30),
+        "gross_amount": 12345,
+    }
     before = utcnow()
     row = new_row(Invoice, **values)
     dumped = Invoice(**values).model_dump(exclude={"id"})
@@ -35,6 +39,6 @@ def test_default_factories_give_every_row_its_own_value():
 
 
 def test_a_usage_event_row_is_what_the_model_dumps():
-    values = dict(office_id=1, client_id=2, invoice_id=3, kind=UsageKind.invoice_received)
+    values = {"office_id": 1, "client_id": 2, "invoice_id": 3, "kind": UsageKind.invoice_received}
     row, dumped = new_row(UsageEvent, **values), UsageEvent(**values).model_dump(exclude={"id"})
     assert set(row) == set(dumped) and _without_moments(row) == _without_moments(dumped)
