@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core.db import session_scope
 from core.ksef.errors import KsefFailure
@@ -22,8 +22,8 @@ from core.ksef.invoices import export_invoices
 from core.ksef.transcript import Transcript
 from core.models import Office, SyncState
 from core.security import Actor, Permission
-from core.services.linking.connection import KsefCall, LinkFacts, load_facts, open_ksef
-from core.services.scope import require_client
+from core.services.linking.connection import KsefCall, LinkFacts, link_facts, open_ksef
+from core.services.scope import client_in_office
 from core.services.sync.outcome import SUBJECT_TYPES, SubjectReport, SyncReport, record_outcome
 from core.services.sync.request import MIN_INTERVAL
 from core.services.sync.store import known_numbers, retry_on_conflict, store_received, sync_state
@@ -38,9 +38,18 @@ DEFAULT_BACKFILL_FROM = datetime(2026, 2, 1, tzinfo=UTC)  # KSeF became mandator
 
 def sync_client(*, actor: Actor, client_id: int, subject_types: tuple[SubjectType, ...] = SUBJECT_TYPES) -> SyncReport:
     actor.require(Permission.run_operations)
-    require_client(actor, client_id)
-    facts = load_facts(client_id)
-    interval = _interval(facts.office_id)
+    with session_scope() as session:  # one read for everything a sync needs to start
+        client_in_office(session, actor, client_id)
+        facts = link_facts(session, client_id)
+        office = session.get(Office, facts.office_id)
+        interval = max(MIN_INTERVAL, timedelta(minutes=office.sync_interval_minutes if office else 60))
+        marks = dict(
+            session.exec(
+                select(SyncState.subject_type, SyncState.hwm).where(
+                    SyncState.client_id == client_id, col(SyncState.hwm).is_not(None)
+                )
+            ).all()
+        )
     report = SyncReport(client_id)
     transcript = Transcript()
     failure: KsefFailure | None = None
@@ -49,7 +58,7 @@ def sync_client(*, actor: Actor, client_id: int, subject_types: tuple[SubjectTyp
             subject = SubjectReport(subject_type)
             report.subjects.append(subject)
             try:
-                _sync_subject(call, facts, subject)
+                _sync_subject(call, facts, subject, marks.get(subject_type))
             except KsefFailure as raised:
                 failure, subject.error = raised, str(raised)
     record_outcome(actor, facts, report, failure, transcript, next_due_at=utcnow() + interval)
@@ -58,18 +67,7 @@ def sync_client(*, actor: Actor, client_id: int, subject_types: tuple[SubjectTyp
     return report
 
 
-def _interval(office_id: int) -> timedelta:
-    with session_scope() as session:
-        office = session.get(Office, office_id)
-        minutes = office.sync_interval_minutes if office else 60
-    return max(MIN_INTERVAL, timedelta(minutes=minutes))
-
-
-def _start_of(facts: LinkFacts, subject_type: SubjectType) -> datetime:
-    with session_scope() as session:
-        hwm = session.exec(
-            select(SyncState.hwm).where(SyncState.client_id == facts.client_id, SyncState.subject_type == subject_type)
-        ).first()
+def _start_of(facts: LinkFacts, subject_type: SubjectType, hwm: datetime | None) -> datetime:
     if hwm is not None:
         return hwm
     return retry_on_conflict(partial(_first_start, facts, subject_type))  # a concurrent first sync made the row
@@ -88,8 +86,8 @@ def _first_start(facts: LinkFacts, subject_type: SubjectType) -> datetime:
         return state.backfill_from
 
 
-def _sync_subject(call: KsefCall, facts: LinkFacts, report: SubjectReport) -> None:
-    start = _start_of(facts, report.subject_type)
+def _sync_subject(call: KsefCall, facts: LinkFacts, report: SubjectReport, hwm: datetime | None) -> None:
+    start = _start_of(facts, report.subject_type, hwm)
     while True:
         date_range = window_range(start, utcnow())
         end = _read_window(call, facts, report, {"subjectType": report.subject_type, "dateRange": date_range})
