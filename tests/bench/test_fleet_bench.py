@@ -198,6 +198,9 @@ def _clean_windows(admin: SimAdmin) -> None:
 
 def _set_up_fleet(admin: SimAdmin, size: int, workers: int = WORKER_PROCESSES) -> tuple[Actor, list[int], dict]:
     """Not measured: link everyone and bring every HWM to now; then 50 ms latency from here on."""
+    # Tokens that outlive the run: the floor replays the fleet's requests with the access tokens they carried, and a
+    # 3,000-client run outlasts KSeF's 15 minutes (expired tokens would be counted per IP and refused with 429).
+    admin.settings(accessTokenSeconds=86_400)
     actor, ids = _office_with_clients(admin, size)
     running = Workers(workers)
     try:
