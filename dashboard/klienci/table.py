@@ -15,10 +15,9 @@ import streamlit as st
 
 from core.formatting import format_date, format_datetime, format_int
 from core.security import Actor
-from core.services import overview
 from core.services.overview import ClientRow, ClientTableFilter
 from core.types import KsefEnvironment, LinkStatus
-from dashboard.components.errors import attempt
+from dashboard.components.client_pages import client_page, page_count
 from dashboard.components.status import chip_css, expiry_css, method_label, status_text
 from dashboard.i18n import relabelled, t
 from dashboard.klient.selection import go_to_client
@@ -126,20 +125,8 @@ def _show(items: list[ClientRow], rows: list[dict[str, Any]], headers: dict[str,
 def client_table(actor: Actor) -> list[ClientRow]:
     """Draw the filters and the current page of the table; return the rows shown (the edit form offers them)."""
     chosen = filters()
-    page_number = max(1, int(st.session_state.get(PAGE, 1)))
-    found = attempt(
-        lambda: overview.client_table_page(
-            actor=actor, chosen=chosen, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE
-        )
-    )
-    pages = max(1, -(-found.total // PAGE_SIZE)) if found else 1
-    if found is not None and page_number > pages:  # the filters shrank the result under the page the user was on
-        page_number = st.session_state[PAGE] = pages
-        found = attempt(
-            lambda: overview.client_table_page(
-                actor=actor, chosen=chosen, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE
-            )
-        )
+    found, page_number = client_page(actor, chosen, page_key=PAGE, page_size=PAGE_SIZE)
+    pages = page_count(found.total, PAGE_SIZE) if found else 1
     items = found.items if found is not None else []
     if not items or found is None:
         st.info(t("klienci.empty"))

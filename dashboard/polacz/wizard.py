@@ -23,11 +23,12 @@ from core.security import Actor
 from core.services import jobs, overview
 from core.services.jobs import JobProgress
 from core.services.linking import credentials, links
-from core.services.overview import ClientChoice, ClientRow, ClientTableFilter, ClientTablePage
+from core.services.overview import ClientChoice, ClientRow, ClientTableFilter
 from core.types import AuthMethod, CertificateType, JobStatus, KsefEnvironment, LinkStatus
 from dashboard.auth import idle_expired, session_actor
 from dashboard.certyfikaty.forms import missing_certificate_form
 from dashboard.certyfikaty.table import credential_label
+from dashboard.components.client_pages import client_page, page_count
 from dashboard.components.errors import attempt, attempt_in_callback, show_kept_error
 from dashboard.components.jobs import draw_progress
 from dashboard.components.outcome import report_outcome
@@ -112,25 +113,6 @@ def _label(row: ClientRow | ClientChoice) -> str:
     return f"{row.name} — NIP {row.nip} — {status_text(row.link_status)}"
 
 
-def _page(actor: Actor, chosen: ClientTableFilter) -> ClientTablePage | None:
-    """One page of the clients matching the filter, read from the database (the register is never sent whole)."""
-    page_number = max(1, int(st.session_state.get(PAGE) or 1))
-    found = attempt(
-        lambda: overview.client_table_page(
-            actor=actor, chosen=chosen, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE
-        )
-    )
-    pages = max(1, -(-found.total // PAGE_SIZE)) if found else 1
-    if found is not None and page_number > pages:  # the filter shrank the result under the page the user was on
-        page_number = st.session_state[PAGE] = pages
-        found = attempt(
-            lambda: overview.client_table_page(
-                actor=actor, chosen=chosen, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE
-            )
-        )
-    return found
-
-
 def pick_clients(actor: Actor, chosen_rows: Sequence[ClientChoice]) -> list[int]:
     """Filter, one page of matching clients to choose from, "choose every client matching", the count; returns the
     chosen ids. While few are chosen they stay in the list whatever the filter; many show as a count."""
@@ -144,7 +126,7 @@ def pick_clients(actor: Actor, chosen_rows: Sequence[ClientChoice]) -> list[int]
         on_change=_first_page,
     )
     search_col.text_input(t("polacz.search"), key=SEARCH, on_change=_first_page)
-    found = _page(actor, _filter())
+    found, _number = client_page(actor, _filter(), page_key=PAGE, page_size=PAGE_SIZE)
     shown = found.items if found is not None else []
     total = found.total if found is not None else 0
     labels = {row.id: _label(row) for row in shown}
@@ -162,7 +144,7 @@ def pick_clients(actor: Actor, chosen_rows: Sequence[ClientChoice]) -> list[int]
         on_change=_picked,
         args=(offered,),
     )
-    pages = max(1, -(-total // PAGE_SIZE))
+    pages = page_count(total, PAGE_SIZE)
     page_number = max(1, int(st.session_state.get(PAGE) or 1))
     if pages > 1:
         first = (page_number - 1) * PAGE_SIZE
