@@ -434,9 +434,10 @@ def _run_bulk(client_ids: Sequence[int], attempt: Callable[[int], LinkOutcome], 
 
 def _unexpected(client_id: int, error: Exception) -> LinkOutcome:
     """An attempt that ended in an unexpected error is a problem of the client's link like any other: it shows in the
-    inbox and, being transient, the link-retry schedule tries it again. Only the error's type is kept (its text may
-    quote anything)."""
-    failure = KsefFailure(ProblemClass.internal, Text("ksef.internal", error=type(error).__name__))
+    inbox and, being transient, the link-retry schedule tries it again. A person reads "Błąd wewnętrzny"; the error's
+    type goes to the log (its text may quote anything)."""
+    failure = KsefFailure(ProblemClass.internal, Text("problem.internal.title"))
+    log.warning("client %s: the connect attempt ended in %s", client_id, type(error).__name__)
     try:
         with session_scope(write=True) as session:
             client = session.get(Client, client_id)

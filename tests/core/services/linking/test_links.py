@@ -405,6 +405,7 @@ def test_an_unexpected_error_in_a_bulk_connect_opens_a_problem_the_retries_follo
     assert result.clients[ids[1]].ok and not result.clients[ids[0]].ok
     assert result.clients[ids[0]].problem_class == ProblemClass.internal
     assert "secret-looking" not in result.clients[ids[0]].message
+    assert "RuntimeError" not in result.clients[ids[0]].message  # no raw code for a person
     with db.session_scope() as session:
         opened = session.execute(
             sa.select(Problem.client_id, Problem.operation, Problem.problem_class).where(Problem.status == "open")
