@@ -202,6 +202,10 @@ class Worker:
         self.lease_seconds = lease_seconds
         self.with_scheduler = with_scheduler
         self.stop = threading.Event()
+        # Set when a job ends or the worker should stop: the claim loop refills a free thread at once instead of at
+        # its next poll (polling alone left a finished job's thread idle for half a poll on average: in the
+        # 300-client fleet sync, with every thread busy, that was a quarter of a second per client).
+        self._wake = threading.Event()
         self._running: dict[int, Future[str]] = {}
         self._lock = threading.Lock()
 
@@ -222,7 +226,8 @@ class Worker:
                     queue.reap_expired()
                     last_reap = time.monotonic()
                 if not self._claim_and_submit(pool):
-                    self.stop.wait(POLL_SECONDS)
+                    self._wake.wait(POLL_SECONDS)
+                    self._wake.clear()
             if supervisor is not None:
                 supervisor.shutdown()
             log.info("worker %s stopping; waiting for %d running jobs", self.worker_id, len(self._running))
@@ -247,8 +252,14 @@ class Worker:
         def forget(_future: Future[str]) -> None:
             with self._lock:
                 self._running.pop(job_id, None)
+            self._wake.set()
 
         return forget
+
+    def shut_down(self) -> None:
+        """Stop claiming; the jobs running now finish first (SIGTERM, SIGINT)."""
+        self.stop.set()
+        self._wake.set()
 
     def _renew_leases(self) -> None:
         while not self.stop.wait(self.lease_seconds / 3):
@@ -274,7 +285,7 @@ def main(argv: list[str] | None = None) -> None:
         concurrency=args.concurrency, with_scheduler=not args.no_scheduler, lease_seconds=args.lease_seconds
     )
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: worker.stop.set())
+        signal.signal(signum, lambda *_: worker.shut_down())
     worker.run()
 
 

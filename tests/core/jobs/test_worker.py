@@ -294,3 +294,24 @@ def test_a_killed_worker_s_job_is_finished_by_another(sqlite_db, tmp_path):
         workers[0].kill()
         workers[0].wait()
     assert queue.get_job(job_id).attempts == 2
+
+
+def test_a_finished_job_frees_its_thread_at_once_not_at_the_next_poll(sqlite_db, monkeypatch):
+    """With one thread and a poll of two minutes, three jobs run one after another within seconds: the end of a job
+    wakes the claim loop (before, the freed thread waited for the next poll)."""
+    from core.jobs import worker as worker_module
+
+    monkeypatch.setattr(worker_module, "POLL_SECONDS", 120.0)
+    job_ids = [_insert(period=f"p{n}") for n in range(3)]
+    worker = worker_module.Worker(concurrency=1, with_scheduler=False)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and any(queue.get_job(i).status != "done" for i in job_ids):
+            time.sleep(0.1)
+        assert [queue.get_job(i).status for i in job_ids] == ["done"] * 3
+    finally:
+        worker.shut_down()
+        thread.join(timeout=30)
+    assert not thread.is_alive()  # shut_down wakes the loop too: it does not sleep out its poll
