@@ -33,10 +33,9 @@ def _load(client_id: int, credential_id: int) -> tuple[str | None, str | None]:
         ).first()
         if row is None:
             return None, None
-        access = None
         if row.access_ciphertext and row.access_valid_until and row.access_valid_until > now + REFRESH_MARGIN:
-            access = unseal_text(row, "access_ciphertext")
-        refresh = None
+            return unseal_text(row, "access_ciphertext"), None  # the refresh token stays sealed: not needed
+        access, refresh = None, None
         if row.refresh_ciphertext and row.refresh_valid_until and row.refresh_valid_until > now + REFRESH_MARGIN:
             refresh = unseal_text(row, "refresh_ciphertext")
         return access, refresh

@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from core.db import session_scope
+from core.db import columns, get_engine, rowcount, write_connection
 from core.ksef.gateway import parse_ksef_datetime
 from core.models import Invoice, InvoiceDocument, SyncState, UsageEvent
 from core.models.base import new_row
@@ -51,11 +51,14 @@ def sync_state(session: Session, client_id: int, subject_type: SubjectType) -> S
 def known_numbers(client_id: int, numbers: list[str]) -> set[str]:
     if not numbers:
         return set()
-    with session_scope() as session:
-        found = session.exec(
-            select(Invoice.ksef_number).where(Invoice.client_id == client_id, col(Invoice.ksef_number).in_(numbers))
-        ).all()
-    return {n for n in found if n}
+    with get_engine().connect() as connection:
+        return _known(connection, client_id, numbers)
+
+
+def _known(connection: sa.Connection, client_id: int, numbers: list[str]) -> set[str]:
+    invoices = columns(Invoice)
+    query = sa.select(invoices.ksef_number).where(invoices.client_id == client_id, invoices.ksef_number.in_(numbers))
+    return {n for n in connection.execute(query).scalars() if n}
 
 
 def invoice_from_metadata(client_id: int, subject_type: SubjectType, meta: dict[str, Any]) -> dict[str, Any]:
@@ -125,13 +128,8 @@ def _store_received(
     items: list[tuple[dict[str, Any], bytes]],
     new_hwm: datetime | None,
 ) -> int:
-    with session_scope(write=True) as session:
-        numbers = [meta["ksefNumber"] for meta, _ in items]
-        existing = set(
-            session.exec(
-                select(Invoice.ksef_number).where(Invoice.client_id == client_id, col(Invoice.ksef_number).in_(numbers))
-            ).all()
-        )
+    with write_connection() as connection:  # Core, not the ORM: this runs for every page of every client
+        existing = _known(connection, client_id, [meta["ksefNumber"] for meta, _ in items])
         fresh: list[tuple[dict[str, Any], bytes]] = []
         for meta, xml in items:
             if meta["ksefNumber"] not in existing:
@@ -141,15 +139,15 @@ def _store_received(
             rows = [invoice_from_metadata(client_id, subject_type, meta) for meta, _ in fresh]
             table = Invoice.__table__  # type: ignore[attr-defined]
             ids = (
-                session.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+                connection.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
                 .scalars()
                 .all()
             )
-            session.execute(
+            connection.execute(
                 sa.insert(InvoiceDocument.__table__),  # type: ignore[attr-defined]
                 [{"invoice_id": invoice_id, "xml": xml} for invoice_id, (_meta, xml) in zip(ids, fresh, strict=True)],
             )
-            session.execute(
+            connection.execute(
                 sa.insert(UsageEvent.__table__),  # type: ignore[attr-defined]
                 [
                     new_row(
@@ -159,28 +157,38 @@ def _store_received(
                     for i in ids
                 ],
             )  # fmt: skip
-        added = len(fresh)
         if new_hwm is not None:
-            state = sync_state(session, client_id, subject_type)
-            if state.hwm is None or new_hwm > state.hwm:
-                state.hwm = new_hwm
-                session.add(state)
-    return added
+            _advance_hwm(connection, client_id, subject_type, new_hwm)
+    return len(fresh)
+
+
+def _advance_hwm(connection: sa.Connection, client_id: int, subject_type: SubjectType, hwm: datetime) -> None:
+    """Move the HWM forward, never back; the client's first stored page makes its row."""
+    states = columns(SyncState)
+    key = (states.client_id == client_id, states.subject_type == subject_type)
+    moved = connection.execute(
+        sa.update(SyncState.__table__)  # type: ignore[attr-defined]
+        .where(*key, sa.or_(states.hwm.is_(None), states.hwm < hwm))
+        .values(hwm=hwm)
+    )
+    if rowcount(moved) == 0 and connection.execute(sa.select(states.id).where(*key)).first() is None:
+        row = new_row(SyncState, client_id=client_id, subject_type=subject_type, hwm=hwm)
+        connection.execute(sa.insert(SyncState.__table__), row)  # type: ignore[attr-defined]
 
 
 def record_sync_outcome(
     session: Session, *, client_id: int, subject_type: SubjectType, error: str, next_due_at: datetime | None
 ) -> None:
     now = utcnow()
-    state = sync_state(session, client_id, subject_type)
-    state.last_run_at = now
+    values: dict[str, Any] = {"last_run_at": now}
+    states = columns(SyncState)
     if error:
-        state.consecutive_failures += 1
-        state.last_error = error[:1000]
+        values.update(consecutive_failures=states.consecutive_failures + 1, last_error=error[:1000])
     else:
-        state.consecutive_failures = 0
-        state.last_error = ""
-        state.last_success_at = now
+        values.update(consecutive_failures=0, last_error="", last_success_at=now)
     if next_due_at is not None:
-        state.next_due_at = next_due_at
-    session.add(state)
+        values["next_due_at"] = next_due_at
+    key = (states.client_id == client_id, states.subject_type == subject_type)
+    if rowcount(session.execute(sa.update(SyncState.__table__).where(*key).values(**values))) == 0:  # type: ignore[attr-defined]
+        sync_state(session, client_id, subject_type)  # a subject never synced before: its row, then the outcome
+        session.execute(sa.update(SyncState.__table__).where(*key).values(**values))  # type: ignore[attr-defined]

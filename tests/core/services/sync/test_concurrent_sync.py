@@ -38,15 +38,15 @@ def test_an_invoice_a_concurrent_sync_stored_first_is_skipped_not_an_error(postg
     client_id = seeding.add_clients(office, 1, seed=5)[0]
     meta = {"ksefNumber": "5265877635-20260301-0100000000AB-01", "permanentStorageDate": "2026-03-01T10:00:00Z"}
     inserted, release = threading.Event(), threading.Event()
-    state_of = store.sync_state
+    advance = store._advance_hwm
 
-    def slow_first(session, *args):  # the first writer holds its uncommitted rows until the second one waits on them
+    def slow_first(connection, *args):  # the first writer holds its uncommitted rows until the second waits on them
         if threading.current_thread().name == "first":
             inserted.set()
             release.wait(10)
-        return state_of(session, *args)
+        return advance(connection, *args)
 
-    monkeypatch.setattr(store, "sync_state", slow_first)
+    monkeypatch.setattr(store, "_advance_hwm", slow_first)
     items = [(meta, b"<Faktura/>")]
 
     def run() -> int:
