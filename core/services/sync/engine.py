@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlmodel import col, select
+import sqlalchemy as sa
 
-from core.db import session_scope
+from core.db import columns, session_scope
 from core.ksef.errors import KsefFailure
 from core.ksef.gateway import parse_ksef_datetime
 from core.ksef.invoices import export_invoices
@@ -23,7 +23,6 @@ from core.ksef.transcript import Transcript
 from core.models import Office, SyncState
 from core.security import Actor, Permission
 from core.services.linking.connection import KsefCall, LinkFacts, link_facts, open_ksef
-from core.services.scope import client_in_office
 from core.services.sync.outcome import SUBJECT_TYPES, SubjectReport, SyncReport, record_outcome
 from core.services.sync.request import MIN_INTERVAL
 from core.services.sync.store import known_numbers, retry_on_conflict, store_received, sync_state
@@ -38,18 +37,17 @@ DEFAULT_BACKFILL_FROM = datetime(2026, 2, 1, tzinfo=UTC)  # KSeF became mandator
 
 def sync_client(*, actor: Actor, client_id: int, subject_types: tuple[SubjectType, ...] = SUBJECT_TYPES) -> SyncReport:
     actor.require(Permission.run_operations)
-    with session_scope() as session:  # one read for everything a sync needs to start
-        client_in_office(session, actor, client_id)
-        facts = link_facts(session, client_id)
-        office = session.get(Office, facts.office_id)
-        interval = max(MIN_INTERVAL, timedelta(minutes=office.sync_interval_minutes if office else 60))
-        marks = dict(
-            session.exec(
-                select(SyncState.subject_type, SyncState.hwm).where(
-                    SyncState.client_id == client_id, col(SyncState.hwm).is_not(None)
-                )
-            ).all()
+    with session_scope() as session:  # two statements for everything a sync needs to start
+        facts = link_facts(session, client_id, office_id=actor.office_id)
+        states, offices = columns(SyncState), columns(Office)
+        minutes = session.execute(
+            sa.select(offices.sync_interval_minutes).where(offices.id == facts.office_id)
+        ).scalar()
+        interval = max(MIN_INTERVAL, timedelta(minutes=60 if minutes is None else minutes))
+        hwm_query = sa.select(states.subject_type, states.hwm).where(
+            states.client_id == client_id, states.hwm.is_not(None)
         )
+        marks: dict[SubjectType, datetime] = {row.subject_type: row.hwm for row in session.execute(hwm_query)}
     report = SyncReport(client_id)
     transcript = Transcript()
     failure: KsefFailure | None = None
