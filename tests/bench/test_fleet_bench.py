@@ -121,6 +121,19 @@ class Workers:
             total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
         return total
 
+    def ready(self, limit: float = 120.0) -> None:
+        """Wait until the start-up (imports, migrations, the connection pool: over 3 s of CPU a process here) is
+        over: every process idle in its claim loop, using almost no CPU for half a second."""
+        deadline = time.monotonic() + limit
+        before = self.cpu_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now = self.cpu_seconds()
+            if now - before < 0.02 * len(self.processes):
+                return
+            before = now
+        raise TimeoutError("workers did not start")
+
     def stop(self) -> None:
         for process in self.processes:
             process.terminate()
@@ -223,7 +236,7 @@ def _fleet_run(admin: SimAdmin, actor: Actor, nips: dict, period: str, workers: 
     admin.record_requests(True)
     running = Workers(workers)
     try:
-        time.sleep(3)  # the workers' start-up (imports) is not the sync's CPU
+        running.ready()  # the workers' start-up is not the sync's CPU or wall
         idle, here = running.cpu_seconds(), time.process_time()
         wall, _ = _wait_for(_syncs(actor, list(nips), period), sample=0.2, limit=7200)
         console_cpu, simulator_cpu = running.cpu_seconds() - idle, time.process_time() - here
