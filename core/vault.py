@@ -35,5 +35,10 @@ def unseal(row: SQLModel, column: str, keyring: Keyring | None = None) -> bytes:
     return decrypt_secret(blob, _aad(row, column), keyring)
 
 
+def unseal_value(table: str, row_id: int, column: str, blob: bytes) -> str:
+    """`unseal_text` for a value read without its table model (a hot path's Core query)."""
+    return decrypt_secret(blob, binding(table, row_id, column)).decode()
+
+
 def unseal_text(row: SQLModel, column: str, keyring: Keyring | None = None) -> str:
     return unseal(row, column, keyring).decode()

@@ -236,9 +236,11 @@ def set_progress(job_id: int, done: int, total: int, result: dict[str, Any] | No
 
 def complete(session: Session, job_id: int, worker_id: str, result: dict[str, Any]) -> bool:
     """Mark our running job done with its result (in the caller's transaction, beside the job's audit event)."""
+    # Core, not the ORM-enabled UPDATE (with its session synchronisation): that was 4 % of a sync job's CPU.
+    table = JobRun.__table__  # type: ignore[attr-defined]
     outcome = session.execute(
-        sa.update(JobRun)
-        .where(col(JobRun.id) == job_id, col(JobRun.lease_owner) == worker_id, col(JobRun.status) == "running")
+        sa.update(table)
+        .where(table.c.id == job_id, table.c.lease_owner == worker_id, table.c.status == JobStatus.running)
         .values(status=JobStatus.done, result=result, finished_at=utcnow(), lease_expires_at=None)
     )
     return bool(rowcount(outcome))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import sqlalchemy as sa
 from sqlmodel import select
 
 from core.db import session_scope
@@ -19,26 +20,35 @@ from core.ksef.gateway import KsefGateway
 from core.models import KsefSession
 from core.texts import Text
 from core.types import ProblemClass, utcnow
-from core.vault import seal, unseal_text
+from core.vault import seal, unseal_value
 
 REFRESH_MARGIN = timedelta(seconds=90)
 Authenticate = Callable[[], AuthTokens]
 
 
 def _load(client_id: int, credential_id: int) -> tuple[str | None, str | None]:
+    """The usable tokens; a Core read (every KSeF operation starts here), and a token is opened only when usable."""
     now = utcnow()
+    table = KsefSession.__table__  # type: ignore[attr-defined]
     with session_scope() as session:
-        row = session.exec(
-            select(KsefSession).where(KsefSession.client_id == client_id, KsefSession.credential_id == credential_id)
+        row = session.execute(
+            sa.select(
+                table.c.id,
+                table.c.access_ciphertext,
+                table.c.access_valid_until,
+                table.c.refresh_ciphertext,
+                table.c.refresh_valid_until,
+            )
+            .where(table.c.client_id == client_id, table.c.credential_id == credential_id)
+            .limit(1)
         ).first()
-        if row is None:
-            return None, None
-        if row.access_ciphertext and row.access_valid_until and row.access_valid_until > now + REFRESH_MARGIN:
-            return unseal_text(row, "access_ciphertext"), None  # the refresh token stays sealed: not needed
-        access, refresh = None, None
-        if row.refresh_ciphertext and row.refresh_valid_until and row.refresh_valid_until > now + REFRESH_MARGIN:
-            refresh = unseal_text(row, "refresh_ciphertext")
-        return access, refresh
+    if row is None:
+        return None, None
+    if row.access_ciphertext and row.access_valid_until and row.access_valid_until > now + REFRESH_MARGIN:
+        return unseal_value(table.name, row.id, "access_ciphertext", row.access_ciphertext), None
+    if row.refresh_ciphertext and row.refresh_valid_until and row.refresh_valid_until > now + REFRESH_MARGIN:
+        return None, unseal_value(table.name, row.id, "refresh_ciphertext", row.refresh_ciphertext)
+    return None, None
 
 
 def store(client_id: int, credential_id: int, tokens: AuthTokens) -> None:
