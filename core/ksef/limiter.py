@@ -37,9 +37,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
-from core.db import get_engine, session_scope, write_connection
+from core.db import dialect_insert, get_engine, session_scope, write_connection
 from core.ksef.errors import KsefFailure
 from core.ksef.groups import ANONYMOUS_GROUP, limits_key
 from core.models import RateLease, RateLimit, RateSlot
@@ -95,10 +94,6 @@ def default_limits(group: str) -> Limits:
     return Limits(*DEFAULT_LIMITS.get(limits_key(group), DEFAULT_LIMITS["other"]))
 
 
-def _insert(table: Any) -> Any:
-    return postgresql.insert(table) if get_engine().dialect.name == "postgresql" else sqlite.insert(table)
-
-
 def store_limits(environment: str, context_nip: str, effective: dict[str, dict[str, int]]) -> None:
     """Save the values of GET /rate-limits for a context; `other:*` keys inherit the `other` values."""
     now = utcnow()
@@ -111,7 +106,7 @@ def store_limits(environment: str, context_nip: str, effective: dict[str, dict[s
         for group in groups:
             values = effective[limits_key(group)]
             row = {"per_second": values["perSecond"], "per_minute": values["perMinute"], "per_hour": values["perHour"]}
-            statement = _insert(table).values(
+            statement = dialect_insert(table).values(
                 environment=environment, context_nip=context_nip, group=group, updated_at=now, **row
             )
             session.execute(statement.on_conflict_do_update(index_elements=KEY, set_={**row, "updated_at": now}))
@@ -294,7 +289,7 @@ class RateLimiter:
         key = (leases.c.environment == environment, leases.c.context_nip == context_nip)
         with write_connection() as connection:
             connection.execute(
-                _insert(leases).values(environment=environment, context_nip=context_nip, owner="", until=None)
+                dialect_insert(leases).values(environment=environment, context_nip=context_nip, owner="", until=None)
                 .on_conflict_do_nothing(index_elements=["environment", "context_nip"])
             )  # fmt: skip
             lease = connection.execute(sa.select(leases).where(*key).with_for_update()).one()
@@ -396,7 +391,7 @@ KEY = ["environment", "context_nip", "group"]
 def _new_key(environment: str, context_nip: str, group: str, **values: Any) -> Any:
     """An INSERT of a key's row with the default limits (GET /rate-limits overwrites them when read)."""
     defaults = default_limits(group)
-    return _insert(RateLimit.__table__).values(  # type: ignore[attr-defined]
+    return dialect_insert(RateLimit.__table__).values(  # type: ignore[attr-defined]
         environment=environment,
         context_nip=context_nip,
         group=group,

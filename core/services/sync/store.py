@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from core.db import columns, get_engine, rowcount, write_connection
+from core.db import columns, dialect_insert, get_engine, rowcount, write_connection
 from core.ksef.gateway import parse_ksef_datetime
 from core.models import Invoice, InvoiceDocument, SyncState, UsageEvent
 from core.models.base import new_row
@@ -129,23 +129,24 @@ def _store_received(
     new_hwm: datetime | None,
 ) -> int:
     with write_connection() as connection:  # Core, not the ORM: this runs for every page of every client
-        existing = _known(connection, client_id, [meta["ksefNumber"] for meta, _ in items])
-        fresh: list[tuple[dict[str, Any], bytes]] = []
-        for meta, xml in items:
-            if meta["ksefNumber"] not in existing:
-                existing.add(meta["ksefNumber"])
-                fresh.append((meta, xml))
-        if fresh:
-            rows = [invoice_from_metadata(client_id, subject_type, meta) for meta, _ in fresh]
-            table = Invoice.__table__  # type: ignore[attr-defined]
-            ids = (
-                connection.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-                .scalars()
-                .all()
-            )
+        fresh = list({meta["ksefNumber"]: (meta, xml) for meta, xml in items}.values())  # a number once per page
+        table = Invoice.__table__  # type: ignore[attr-defined]
+        # One statement decides what is new: a number this client already has (also one a concurrent sync has just
+        # written) is skipped by the unique key, not read first.
+        added = dict(
+            connection.execute(
+                dialect_insert(table)
+                .on_conflict_do_nothing(index_elements=["client_id", "ksef_number"])
+                .returning(table.c.ksef_number, table.c.id),
+                [invoice_from_metadata(client_id, subject_type, meta) for meta, _ in fresh],
+            ).all()
+            if fresh
+            else []
+        )
+        if added:
             connection.execute(
                 sa.insert(InvoiceDocument.__table__),  # type: ignore[attr-defined]
-                [{"invoice_id": invoice_id, "xml": xml} for invoice_id, (_meta, xml) in zip(ids, fresh, strict=True)],
+                [{"invoice_id": added[m["ksefNumber"]], "xml": xml} for m, xml in fresh if m["ksefNumber"] in added],
             )
             connection.execute(
                 sa.insert(UsageEvent.__table__),  # type: ignore[attr-defined]
@@ -154,12 +155,12 @@ def _store_received(
                         UsageEvent, office_id=office_id, client_id=client_id, invoice_id=i,
                         kind=UsageKind.invoice_received,
                     )
-                    for i in ids
+                    for i in added.values()
                 ],
             )  # fmt: skip
         if new_hwm is not None:
             _advance_hwm(connection, client_id, subject_type, new_hwm)
-    return len(fresh)
+    return len(added)
 
 
 def _advance_hwm(connection: sa.Connection, client_id: int, subject_type: SubjectType, hwm: datetime) -> None:
