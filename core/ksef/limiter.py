@@ -3,20 +3,21 @@
 One budget per (environment, context NIP, endpoint group); sliding windows of 1 s, 1 min and 1 h like KSeF's
 (PROTOCOL.md §12.1). A 429 records its Retry-After as `blocked_until` for everyone.
 
-Why leases. The profile of syncing clients one after another (tests/bench/profile_sync.py; 30 clients, 8 requests
-each) put about a quarter of a client's CPU in the old design's write transaction before every request (lock the
-key's row, count three windows of slots, insert a slot), a quarter in the ORM flushes of the stored pages (now bulk,
+Why leases. The profile of syncing clients one after another (tests/bench/profile_sync.py; 30 clients, 8 requests each)
+put about a quarter of a client's CPU in the old design's write transaction before every request (lock the key's row,
+count three windows of slots, insert a slot), a quarter in the ORM flushes of the stored pages (now bulk,
 core/services/sync/store.py), and on SQLite those per-request transactions also queue every worker thread behind one
-writer. Now one process at a time owns a *context's* budget: it takes a lease (`rate_lease`, one short transaction
-that also reads the context's limits, blocks and admitted slots of the last hour) and then admits requests from
-memory. Admitted slots are written to `rate_slot` in bulk by a background flusher (every `FLUSH_SECONDS`, one
-transaction for all contexts of the process), at renewal and at release. The owner renews its lease while it sends
-and stops admitting `LEASE_MARGIN_SECONDS` before it ends, so every slot it admitted is in the database before anyone
-else can own the context; a process that finds the lease taken waits (polling) and starts, once it owns it, from the
-same slots. So the guarantee stands — windows shared by all workers per environment, context and group, zero 429 in
-steady state — with two writes per context per operation (take, release) instead of one per request. Gateways
-release their context when they close, so a context moves to another worker as soon as one job ends there.
-A killed process loses at most `FLUSH_SECONDS` of slots; a 429 that may cause blocks the key as before.
+writer. Now one process at a time owns a *context's* budget: it takes a lease (`rate_lease`, one short transaction that
+also reads the context's limits, blocks and admitted slots of the last hour) and then admits requests from memory.
+Admitted slots are written to `rate_slot` in bulk by a background flusher (every `FLUSH_SECONDS`, one transaction for
+all contexts of the process), at renewal, with the release and at a normal exit. The owner renews its lease while it
+sends and stops admitting `LEASE_MARGIN_SECONDS` before it ends, so every slot it admitted is in the database before
+anyone else can own the context; a process that finds the lease taken waits (polling) and starts, once it owns it, from
+the same slots. So the guarantee stands — windows shared by all workers per environment, context and group, zero 429 in
+steady state — with one write per context per operation (the take, one upsert) instead of one per request: a gateway
+releases its context when it closes, and the flusher frees the lease in its next round (at most `FLUSH_SECONDS` later),
+so a context moves to another worker right after one job ends there. A killed process loses at most `FLUSH_SECONDS` of
+slots; a 429 that may cause blocks the key as before.
 
 Unauthenticated requests are limited per client IP, not per context (`ANONYMOUS_GROUP`, key context ""): every
 worker needs that budget at once, so it keeps the per-request transaction (they are rare: authentication only).
@@ -24,6 +25,7 @@ worker needs that budget at once, so it keeps the per-request transaction (they 
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import secrets
@@ -179,6 +181,7 @@ def astuple_limits(limits: Limits) -> tuple[int, int, int]:
 
 _contexts: dict[tuple[Any, ...], _Context] = {}
 _contexts_lock = threading.Lock()
+_releases: list[tuple[Any, ...]] = []  # (engine id, url, environment, context NIP, the lease's end) to free
 _flusher: threading.Thread | None = None
 
 
@@ -201,6 +204,8 @@ def _context(environment: str, context_nip: str) -> _Context:
         if context is None:
             context = _contexts[key] = _Context()
         if _flusher is None or not _flusher.is_alive():
+            if _flusher is None:  # a process that ends normally writes its last slots and releases first
+                atexit.register(_flush_at_exit)
             _flusher = threading.Thread(target=_flush_forever, name="rate-limit-flusher", daemon=True)
             _flusher.start()
     return context
@@ -219,10 +224,21 @@ def _flush_forever() -> None:
             log.warning("rate-limit slots not written yet; trying again", exc_info=True)
 
 
+def _flush_at_exit() -> None:
+    try:
+        flush()
+    except Exception:  # the leases run out by themselves; the slots' absence costs at most a 429
+        log.warning("rate-limit slots not written at exit", exc_info=True)
+
+
 def flush() -> None:
-    """Write every owned context's admitted-but-unwritten slots (current database), in one transaction."""
+    """Write every owned context's admitted-but-unwritten slots and free the released leases (current database), in
+    one transaction. The releases are taken first: a context released from here on has its slots in this round's
+    rows or in the next round, with its release."""
     engine_key = _engine_key()
     with _contexts_lock:
+        releases = [r for r in _releases if r[:2] == engine_key]
+        _releases[:] = [r for r in _releases if r[:2] != engine_key]
         contexts = [(key, c) for key, c in _contexts.items() if key[:2] == engine_key]
     rows: list[dict[str, Any]] = []
     taken: list[tuple[_Context, list[tuple[str, datetime]]]] = []
@@ -232,15 +248,26 @@ def flush() -> None:
                 moments, context.unflushed = context.unflushed, []
                 taken.append((context, moments))
                 rows.extend(_slot_rows(key[2], key[3], moments))
-    if not rows:
+    if not rows and not releases:
         return
+    leases = RateLease.__table__  # type: ignore[attr-defined]
     try:
         with write_connection() as connection:
-            connection.execute(RateSlot.__table__.insert(), rows)  # type: ignore[attr-defined]
+            if rows:
+                connection.execute(RateSlot.__table__.insert(), rows)  # type: ignore[attr-defined]
+            for _engine, _url, environment, context_nip, until in releases:
+                connection.execute(  # only the lease we let go: not one this process has taken again since
+                    leases.update()
+                    .where(leases.c.environment == environment, leases.c.context_nip == context_nip)
+                    .where(leases.c.owner == OWNER, leases.c.until == until)
+                    .values(owner="", until=None)
+                )
     except Exception:
         for context, moments in taken:  # back in line for the next round
             with context.lock:
                 context.unflushed[:0] = moments
+        with _contexts_lock:
+            _releases[:0] = releases
         raise
 
 
@@ -287,15 +314,23 @@ class RateLimiter:
         slots = RateSlot.__table__  # type: ignore[attr-defined]
         renewing = context.owned(now)
         key = (leases.c.environment == environment, leases.c.context_nip == context_nip)
+        until = now + timedelta(seconds=LEASE_SECONDS)
         with write_connection() as connection:
-            connection.execute(
-                dialect_insert(leases).values(environment=environment, context_nip=context_nip, owner="", until=None)
-                .on_conflict_do_nothing(index_elements=["environment", "context_nip"])
-            )  # fmt: skip
-            lease = connection.execute(sa.select(leases).where(*key).with_for_update()).one()
-            if lease.owner not in ("", OWNER) and lease.until is not None and lease.until > now:
+            # One statement takes the lease when it is free, ours or run out; it leaves another owner's alone.
+            taken = connection.execute(
+                dialect_insert(leases)
+                .values(environment=environment, context_nip=context_nip, owner=OWNER, until=until)
+                .on_conflict_do_update(
+                    index_elements=["environment", "context_nip"],
+                    set_={"owner": OWNER, "until": until},
+                    where=sa.or_(leases.c.owner.in_(("", OWNER)), leases.c.until.is_(None), leases.c.until <= now),
+                )
+                .returning(leases.c.owner)
+            ).first()
+            if taken is None:
+                other = connection.execute(sa.select(leases.c.until).where(*key)).scalar()
                 context.lease_until = None
-                return float(min(LEASE_POLL_SECONDS, (lease.until - now).total_seconds()))
+                return float(min(LEASE_POLL_SECONDS, max(0.0, (other - now).total_seconds()) if other else 0.0))
             if context.unflushed:  # ours, written before anyone else can count them
                 connection.execute(slots.insert(), _slot_rows(environment, context_nip, context.unflushed))
                 context.unflushed = []
@@ -314,31 +349,22 @@ class RateLimiter:
             for row in rows:
                 state = context.group(row.group)
                 state.limits, state.blocked_until = (row.per_second, row.per_minute, row.per_hour), row.blocked_until
-            context.lease_until = now + timedelta(seconds=LEASE_SECONDS)
-            connection.execute(leases.update().where(*key).values(owner=OWNER, until=context.lease_until))
+            context.lease_until = until
         return 0.0
 
     def release(self, environment: str, context_nip: str) -> None:
-        """Hand a context back (its slots written first), so another process can own it at once."""
+        """Hand a context back: this process stops admitting at once, and the flusher's next round (at most
+        `FLUSH_SECONDS` later) writes its slots and frees the lease in the transaction it writes anyway, instead of
+        one transaction per operation (a fleet sync ends one every few milliseconds)."""
         context = _existing(environment, context_nip)
         if context is None:
             return
-        leases = RateLease.__table__  # type: ignore[attr-defined]
         with context.lock:
             if context.lease_until is None:
                 return
-            with write_connection() as connection:
-                if context.unflushed:
-                    rows = _slot_rows(environment, context_nip, context.unflushed)
-                    connection.execute(RateSlot.__table__.insert(), rows)  # type: ignore[attr-defined]
-                    context.unflushed = []
-                connection.execute(
-                    leases.update()
-                    .where(leases.c.environment == environment, leases.c.context_nip == context_nip)
-                    .where(leases.c.owner == OWNER)
-                    .values(owner="", until=None)
-                )
-            context.lease_until = None
+            until, context.lease_until = context.lease_until, None
+        with _contexts_lock:
+            _releases.append((*_engine_key(), environment, context_nip, until))
 
     def _try_shared(self, environment: str, context_nip: str, group: str) -> float:
         """The per-IP budget of unauthenticated calls: one write transaction per request (see the docstring)."""

@@ -37,8 +37,25 @@ def test_requests_are_admitted_from_memory_and_written_in_bulk(any_db):
     limiter.flush()
     assert _slots() == 50
     gate.release("SIM", NIP)
+    limiter.flush()
+    assert _owner() == ""
+
+
+def _owner() -> str:
     with db.session_scope() as session:
-        assert session.execute(sa.select(RateLease.owner).where(RateLease.context_nip == NIP)).scalar_one() == ""
+        return session.execute(sa.select(RateLease.owner).where(RateLease.context_nip == NIP)).scalar_one()
+
+
+def test_a_release_frees_the_lease_with_the_flush_but_never_a_lease_taken_again(any_db):
+    gate = RateLimiter()
+    assert gate.try_acquire("SIM", NIP, "invoiceDownload") == 0
+    gate.release("SIM", NIP)
+    assert gate.try_acquire("SIM", NIP, "invoiceDownload") == 0  # this process takes the context again at once
+    limiter.flush()
+    assert _owner() == limiter.OWNER  # the earlier release does not free the lease taken since
+    gate.release("SIM", NIP)
+    limiter.flush()
+    assert _owner() == ""
 
 
 def test_a_context_owned_elsewhere_is_waited_for_then_continued_from_its_slots(any_db):
