@@ -73,12 +73,11 @@ class KsefGateway:
             user_agent=user_agent(),
         )
         self.client = KsefClient(options)
-        _install_transport(self.client, self.transport, self.timeout)
-        self._storage = _client(self.transport, self.timeout)
+        self._storage = _client(self.transport, self.timeout)  # pre-signed URLs; the SDK's two clients share it
+        _install_transport(self.client, self._storage)
 
     def close(self) -> None:
-        self.client.close()
-        self._storage.close()
+        self._storage.close()  # the SDK's clients are this one: closing it once closes them
 
     def __enter__(self) -> KsefGateway:
         return self
@@ -244,11 +243,13 @@ def user_agent() -> str:
     return KsefClientOptions(base_url="http://localhost").user_agent
 
 
-def _install_transport(client: KsefClient, transport: GatewayTransport, timeout: float) -> None:
-    """Put our transport under the SDK. The SDK builds its httpx clients itself; 0.20 keeps them in `_client`."""
-    for http in (client.http_client, client._lighthouse_http):
-        http._client.close()
-        http._client = _client(transport, timeout)
+def _install_transport(client: KsefClient, http: httpx.Client) -> None:
+    """Put our transport under the SDK. The SDK builds its httpx clients itself; 0.20 keeps them in `_client`. One
+    client serves the SDK's API and Latarnia clients and our pre-signed downloads: a gateway is built per operation,
+    and every httpx client built is a connection pool's worth of objects."""
+    for sdk_http in (client.http_client, client._lighthouse_http):
+        sdk_http._client.close()
+        sdk_http._client = http
 
 
 def _client(transport: GatewayTransport, timeout: float) -> httpx.Client:
