@@ -1,4 +1,4 @@
-"""A masked record of the HTTP exchange of one operation: the support bundle (DESIGN.md §3 G.20).
+"""A masked record of the HTTP exchange of one operation: the support bundle (DESIGN.md §3 G.20); masked when read.
 
 Masked: the Authorization header, every JSON field that carries a token, a key or an encrypted secret, the query
 string of pre-signed URLs and XML signatures. Bodies are cut to a few kilobytes.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -54,9 +55,15 @@ def mask_headers(headers: dict[str, str]) -> dict[str, str]:
     return {k: (MASK if k.lower() in {"authorization", "cookie", "x-ms-meta-hash"} else v) for k, v in headers.items()}
 
 
+KEEP = 30  # exchanges kept: a problem's transcript is the operation's last ones
+
+
 @dataclass
 class Transcript:
-    entries: list[dict[str, Any]] = field(default_factory=list)
+    """The last `KEEP` exchanges, masked when read: most operations end well and nobody reads them, so the masking
+    (regular expressions over every body) is not paid for every request."""
+
+    _exchanges: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=KEEP), repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record(
@@ -73,24 +80,49 @@ class Transcript:
         started: datetime | None = None,
         error: str = "",
     ) -> None:
-        entry = {
-            "at": (started or utcnow()).isoformat(),
+        exchange = {
+            "at": started or utcnow(),
             "method": method,
-            "url": mask_url(url),
-            "request_headers": mask_headers(request_headers),
-            "request_body": mask_text(request_body.decode("utf-8", "replace"), request_headers.get("content-type", "")),
+            "url": url,
+            "request_headers": request_headers,
+            "request_body": request_body,
             "status": status,
-            "response_headers": mask_headers(response_headers or {}),
-            "response_body": mask_text(
-                response_body.decode("utf-8", "replace"), (response_headers or {}).get("content-type", "")
-            ),
-            "elapsed_ms": round(elapsed_ms, 1),
+            "response_headers": response_headers or {},
+            "response_body": response_body,
+            "elapsed_ms": elapsed_ms,
+            "error": error,
         }
-        if error:
-            entry["error"] = error
         with self._lock:
-            self.entries.append(entry)
+            self._exchanges.append(exchange)
 
-    def tail(self, count: int = 30) -> list[dict[str, Any]]:
+    @property
+    def entries(self) -> list[dict[str, Any]]:
+        """The kept exchanges, masked, oldest first."""
         with self._lock:
-            return list(self.entries[-count:])
+            exchanges = list(self._exchanges)
+        return [_masked(exchange) for exchange in exchanges]
+
+    def tail(self, count: int = KEEP) -> list[dict[str, Any]]:
+        return self.entries[-count:]
+
+
+def _masked(exchange: dict[str, Any]) -> dict[str, Any]:
+    request_headers, response_headers = exchange["request_headers"], exchange["response_headers"]
+    entry = {
+        "at": exchange["at"].isoformat(),
+        "method": exchange["method"],
+        "url": mask_url(exchange["url"]),
+        "request_headers": mask_headers(request_headers),
+        "request_body": mask_text(
+            exchange["request_body"].decode("utf-8", "replace"), request_headers.get("content-type", "")
+        ),
+        "status": exchange["status"],
+        "response_headers": mask_headers(response_headers),
+        "response_body": mask_text(
+            exchange["response_body"].decode("utf-8", "replace"), response_headers.get("content-type", "")
+        ),
+        "elapsed_ms": round(exchange["elapsed_ms"], 1),
+    }
+    if exchange["error"]:
+        entry["error"] = exchange["error"]
+    return entry
