@@ -330,7 +330,8 @@ class RateLimiter:
             if taken is None:
                 other = connection.execute(sa.select(leases.c.until).where(*key)).scalar()
                 context.lease_until = None
-                return float(min(LEASE_POLL_SECONDS, max(0.0, (other - now).total_seconds()) if other else 0.0))
+                left = (other - now).total_seconds() if other is not None else LEASE_POLL_SECONDS
+                return float(min(LEASE_POLL_SECONDS, max(0.001, left)))  # never 0: that would mean admitted
             if context.unflushed:  # ours, written before anyone else can count them
                 connection.execute(slots.insert(), _slot_rows(environment, context_nip, context.unflushed))
                 context.unflushed = []
