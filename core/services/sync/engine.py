@@ -25,7 +25,7 @@ from core.security import Actor, Permission
 from core.services.linking.connection import KsefCall, LinkFacts, link_facts, open_ksef
 from core.services.sync.outcome import SUBJECT_TYPES, SubjectReport, SyncReport, record_outcome
 from core.services.sync.request import MIN_INTERVAL
-from core.services.sync.store import known_numbers, retry_on_conflict, store_received, sync_state
+from core.services.sync.store import ReceivedPage, known_numbers, retry_on_conflict, store_received, sync_state
 from core.types import SubjectType, utcnow
 
 WINDOW = timedelta(days=88)  # KSeF allows at most three months per query; 88 days always fits
@@ -129,6 +129,11 @@ def _read_window(call: KsefCall, facts: LinkFacts, report: SubjectReport, filter
         report.downloads += len(items)
         done = not page.get("hasMore")
         hwm = window_end(filters, page) if done else _last_storage_date(invoices)
+        report.hwm = hwm or report.hwm
+        if done and is_newest(filters["dateRange"]):
+            # The sync's last page of this subject is stored with the outcome, in its transaction (see record_outcome)
+            report.pending = ReceivedPage(report.subject_type, items, hwm)
+            return hwm
         report.new_invoices += store_received(
             office_id=facts.office_id,
             client_id=facts.client_id,
@@ -136,7 +141,6 @@ def _read_window(call: KsefCall, facts: LinkFacts, report: SubjectReport, filter
             items=items,
             new_hwm=hwm,
         )
-        report.hwm = hwm or report.hwm
         if done:
             return hwm
         filters, offset = next_page(filters, page, offset)

@@ -18,7 +18,7 @@ from core.services import problems
 from core.services.linking.connection import LinkFacts
 from core.services.linking.status import refresh_link_status
 from core.services.scope import client_in_office
-from core.services.sync.store import record_sync_outcome
+from core.services.sync.store import ReceivedPage, record_sync_outcome, retry_on_conflict, store_page
 from core.types import SubjectType
 
 SUBJECT_TYPES = (SubjectType.Subject1, SubjectType.Subject2)
@@ -34,6 +34,7 @@ class SubjectReport:
     exports: int = 0
     hwm: datetime | None = None
     error: str = ""
+    pending: ReceivedPage | None = None  # the last page read, stored with the outcome
 
 
 @dataclass
@@ -59,9 +60,30 @@ def record_outcome(
     *,
     next_due_at: datetime,
 ) -> None:
-    """The outcome of every subject type, the problem opened or closed and the audit event, in one transaction."""
+    """The outcome of every subject type, the problem opened or closed and the audit event, in one transaction; with
+    each subject's last page read (`pending`), so a sync of a client with little new ends in one write instead of
+    three (the 300-client fleet's profile: a write transaction costs CPU and, on SQLite, a turn at the one writer)."""
+    stored = retry_on_conflict(lambda: _record_outcome(actor, facts, report, failure, transcript, next_due_at))
+    for subject in report.subjects:
+        subject.new_invoices += stored.get(subject.subject_type, 0)
+        subject.pending = None
+
+
+def _record_outcome(
+    actor: Actor,
+    facts: LinkFacts,
+    report: SyncReport,
+    failure: KsefFailure | None,
+    transcript: Transcript,
+    next_due_at: datetime,
+) -> dict[SubjectType, int]:
+    stored: dict[SubjectType, int] = {}
     with session_scope(write=True) as session:
         for subject in report.subjects:
+            if subject.pending is not None:
+                stored[subject.subject_type] = store_page(
+                    session.connection(), office_id=facts.office_id, client_id=facts.client_id, page=subject.pending
+                )
             record_sync_outcome(
                 session, client_id=facts.client_id, subject_type=subject.subject_type, error=subject.error,
                 next_due_at=next_due_at,
@@ -76,9 +98,9 @@ def record_outcome(
             changed = 1
         if changed:  # a sync moves the link status only by opening or closing a problem
             refresh_link_status(session, facts.client_id)
-        audit.record(
-            session, actor, "sync.run", f"client:{facts.client_id}", new=report.new_invoices, ok=failure is None
-        )
+        new = report.new_invoices + sum(stored.values())
+        audit.record(session, actor, "sync.run", f"client:{facts.client_id}", new=new, ok=failure is None)
+    return stored
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ flushes as about a quarter of a client's CPU, next to the limiter's transaction 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -103,6 +104,15 @@ def retry_on_conflict(write: Callable[[], T], attempts: int = 3) -> T:
     raise AssertionError("unreachable")
 
 
+@dataclass(frozen=True)
+class ReceivedPage:
+    """A page of received invoices (metadata and XML) and the HWM it reaches once stored."""
+
+    subject_type: SubjectType
+    items: list[tuple[dict[str, Any], bytes]]
+    new_hwm: datetime | None
+
+
 def store_received(
     *,
     office_id: int,
@@ -113,53 +123,48 @@ def store_received(
 ) -> int:
     """Insert the invoices not stored yet, one usage event each, and advance the HWM; returns how many were new.
     Storing an invoice that is already known (also one a concurrent sync stored a moment ago) is not an error."""
-    return retry_on_conflict(
-        lambda: _store_received(
-            office_id=office_id, client_id=client_id, subject_type=subject_type, items=items, new_hwm=new_hwm
-        )
+    page = ReceivedPage(subject_type, items, new_hwm)
+
+    def write() -> int:
+        with write_connection() as connection:
+            return store_page(connection, office_id=office_id, client_id=client_id, page=page)
+
+    return retry_on_conflict(write)
+
+
+def store_page(connection: sa.Connection, *, office_id: int, client_id: int, page: ReceivedPage) -> int:
+    """`store_received` in the caller's transaction (Core, not the ORM: this runs for every page of every client)."""
+    fresh = list({meta["ksefNumber"]: (meta, xml) for meta, xml in page.items}.values())  # a number once per page
+    table = Invoice.__table__  # type: ignore[attr-defined]
+    # One statement decides what is new: a number this client already has (also one a concurrent sync has just
+    # written) is skipped by the unique key, not read first.
+    added = dict(
+        connection.execute(
+            dialect_insert(table)
+            .on_conflict_do_nothing(index_elements=["client_id", "ksef_number"])
+            .returning(table.c.ksef_number, table.c.id),
+            [invoice_from_metadata(client_id, page.subject_type, meta) for meta, _ in fresh],
+        ).all()
+        if fresh
+        else []
     )
-
-
-def _store_received(
-    *,
-    office_id: int,
-    client_id: int,
-    subject_type: SubjectType,
-    items: list[tuple[dict[str, Any], bytes]],
-    new_hwm: datetime | None,
-) -> int:
-    with write_connection() as connection:  # Core, not the ORM: this runs for every page of every client
-        fresh = list({meta["ksefNumber"]: (meta, xml) for meta, xml in items}.values())  # a number once per page
-        table = Invoice.__table__  # type: ignore[attr-defined]
-        # One statement decides what is new: a number this client already has (also one a concurrent sync has just
-        # written) is skipped by the unique key, not read first.
-        added = dict(
-            connection.execute(
-                dialect_insert(table)
-                .on_conflict_do_nothing(index_elements=["client_id", "ksef_number"])
-                .returning(table.c.ksef_number, table.c.id),
-                [invoice_from_metadata(client_id, subject_type, meta) for meta, _ in fresh],
-            ).all()
-            if fresh
-            else []
+    if added:
+        connection.execute(
+            sa.insert(InvoiceDocument.__table__),  # type: ignore[attr-defined]
+            [{"invoice_id": added[m["ksefNumber"]], "xml": xml} for m, xml in fresh if m["ksefNumber"] in added],
         )
-        if added:
-            connection.execute(
-                sa.insert(InvoiceDocument.__table__),  # type: ignore[attr-defined]
-                [{"invoice_id": added[m["ksefNumber"]], "xml": xml} for m, xml in fresh if m["ksefNumber"] in added],
-            )
-            connection.execute(
-                sa.insert(UsageEvent.__table__),  # type: ignore[attr-defined]
-                [
-                    new_row(
-                        UsageEvent, office_id=office_id, client_id=client_id, invoice_id=i,
-                        kind=UsageKind.invoice_received,
-                    )
-                    for i in added.values()
-                ],
-            )  # fmt: skip
-        if new_hwm is not None:
-            _advance_hwm(connection, client_id, subject_type, new_hwm)
+        connection.execute(
+            sa.insert(UsageEvent.__table__),  # type: ignore[attr-defined]
+            [
+                new_row(
+                    UsageEvent, office_id=office_id, client_id=client_id, invoice_id=i,
+                    kind=UsageKind.invoice_received,
+                )
+                for i in added.values()
+            ],
+        )  # fmt: skip
+    if page.new_hwm is not None:
+        _advance_hwm(connection, client_id, page.subject_type, page.new_hwm)
     return len(added)
 
 
