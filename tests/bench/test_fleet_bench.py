@@ -227,6 +227,27 @@ def _set_up_fleet(admin: SimAdmin, size: int, workers: int = WORKER_PROCESSES) -
     return actor, ids, _nips(ids)
 
 
+def _machine_ticks() -> tuple[int, int]:
+    """(busy, all) CPU ticks of the whole machine so far, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return sum(values) - idle, sum(values)
+
+
+def _postgres_seconds() -> float:
+    """CPU seconds used so far by the machine's PostgreSQL server processes (other users' processes included)."""
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, rest = stat.read_text().split(") ", 1)
+        except OSError:
+            continue
+        if name.endswith("(postgres"):
+            fields = rest.split()
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def _fleet_run(admin: SimAdmin, actor: Actor, nips: dict, period: str, workers: int) -> tuple[float, dict, list]:
     """One measured fleet sync of every client with new invoices: wall, simulator stats, recorded requests; and where
     the CPU went (the workers' processes, and this process, which hosts the simulator in a thread)."""
@@ -238,8 +259,11 @@ def _fleet_run(admin: SimAdmin, actor: Actor, nips: dict, period: str, workers: 
     try:
         running.ready()  # the workers' start-up is not the sync's CPU or wall
         idle, here = running.cpu_seconds(), time.process_time()
+        machine, postgres = _machine_ticks(), _postgres_seconds()
         wall, _ = _wait_for(_syncs(actor, list(nips), period), sample=0.2, limit=7200)
         console_cpu, simulator_cpu = running.cpu_seconds() - idle, time.process_time() - here
+        busy, ticks = (now - before for now, before in zip(_machine_ticks(), machine, strict=True))
+        postgres = _postgres_seconds() - postgres
     finally:
         running.stop()
     admin.record_requests(False)
@@ -248,7 +272,8 @@ def _fleet_run(admin: SimAdmin, actor: Actor, nips: dict, period: str, workers: 
          f"({console_cpu / len(nips) * 1000:.1f} ms a client), simulator process {simulator_cpu:.2f} s CPU "
          f"({simulator_cpu / max(1, stats['requests']) * 1000:.2f} ms a request); {os.cpu_count()} cores, so the "
          f"wall cannot go below {(console_cpu + simulator_cpu) / (os.cpu_count() or 1):.2f} s "
-         f"nor below either side's CPU")  # fmt: skip
+         f"nor below either side's CPU; the machine was busy {busy / max(1, ticks):.0%} of the time on all cores"
+         + (f", PostgreSQL's processes used {postgres:.2f} s CPU" if postgres else ""))  # fmt: skip
     return wall, stats, admin.recorded_requests()
 
 
