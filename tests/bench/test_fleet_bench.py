@@ -19,7 +19,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -234,23 +234,34 @@ def _machine_ticks() -> tuple[int, int]:
     return sum(values) - idle, sum(values)
 
 
-def _postgres_seconds() -> float:
-    """CPU seconds used so far by the machine's PostgreSQL server processes (other users' processes included)."""
+def _cpu_seconds_of(wanted: Callable[[str, str], bool]) -> float:
+    """CPU seconds used so far by the machine's processes whose (name, command line) `wanted` accepts."""
     ticks, total = os.sysconf("SC_CLK_TCK"), 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for folder in Path("/proc").glob("[0-9]*"):
         try:
-            name, rest = stat.read_text().split(") ", 1)
+            name, rest = (folder / "stat").read_text().split(") ", 1)
+            command = (folder / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if name.endswith("(postgres"):
+        if wanted(name.split("(", 1)[1], command):
             fields = rest.split()
             total += int(fields[11]) + int(fields[12])
     return total / ticks
 
 
+def _postgres_seconds() -> float:
+    """The PostgreSQL server's processes (other users' included)."""
+    return _cpu_seconds_of(lambda name, _command: name == "postgres")
+
+
+def _simulator_seconds() -> float:
+    """The simulator's process (`python -m simulator`, a process of its own: SimProcess)."""
+    return _cpu_seconds_of(lambda _name, command: " -m simulator " in command)
+
+
 def _fleet_run(admin: SimAdmin, actor: Actor, nips: dict, period: str, workers: int) -> tuple[float, dict, list]:
     """One measured fleet sync of every client with new invoices: wall, simulator stats, recorded requests; and where
-    the CPU went (the workers' processes, and this process, which hosts the simulator in a thread)."""
+    the CPU went (the workers' processes, the simulator's process, this process, PostgreSQL, the whole machine)."""
     _new_invoices(admin, list(nips.values()))
     _clean_windows(admin)
     admin.reset_stats()
@@ -259,9 +270,10 @@ def _fleet_run(admin: SimAdmin, actor: Actor, nips: dict, period: str, workers: 
     try:
         running.ready()  # the workers' start-up is not the sync's CPU or wall
         idle, here = running.cpu_seconds(), time.process_time()
-        machine, postgres = _machine_ticks(), _postgres_seconds()
+        machine, postgres, simulator = _machine_ticks(), _postgres_seconds(), _simulator_seconds()
         wall, _ = _wait_for(_syncs(actor, list(nips), period), sample=0.2, limit=7200)
-        console_cpu, simulator_cpu = running.cpu_seconds() - idle, time.process_time() - here
+        console_cpu, bench_cpu = running.cpu_seconds() - idle, time.process_time() - here
+        simulator_cpu = _simulator_seconds() - simulator
         busy, ticks = (now - before for now, before in zip(_machine_ticks(), machine, strict=True))
         postgres = _postgres_seconds() - postgres
     finally:
@@ -272,7 +284,8 @@ def _fleet_run(admin: SimAdmin, actor: Actor, nips: dict, period: str, workers: 
          f"({console_cpu / len(nips) * 1000:.1f} ms a client), simulator process {simulator_cpu:.2f} s CPU "
          f"({simulator_cpu / max(1, stats['requests']) * 1000:.2f} ms a request); {os.cpu_count()} cores, so the "
          f"wall cannot go below {(console_cpu + simulator_cpu) / (os.cpu_count() or 1):.2f} s "
-         f"nor below either side's CPU; the machine was busy {busy / max(1, ticks):.0%} of the time on all cores"
+         f"nor below either side's CPU; this bench process {bench_cpu:.2f} s CPU; the machine was busy "
+         f"{busy / max(1, ticks):.0%} of the time on all cores"
          + (f", PostgreSQL's processes used {postgres:.2f} s CPU" if postgres else ""))  # fmt: skip
     return wall, stats, admin.recorded_requests()
 
