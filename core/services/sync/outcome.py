@@ -63,44 +63,38 @@ def record_outcome(
     """The outcome of every subject type, the problem opened or closed and the audit event, in one transaction; with
     each subject's last page read (`pending`), so a sync of a client with little new ends in one write instead of
     three (the 300-client fleet's profile: a write transaction costs CPU and, on SQLite, a turn at the one writer)."""
-    stored = retry_on_conflict(lambda: _record_outcome(actor, facts, report, failure, transcript, next_due_at))
+
+    def write() -> dict[SubjectType, int]:  # again from the start if a concurrent sync made a row first
+        stored: dict[SubjectType, int] = {}
+        with session_scope(write=True) as session:
+            for subject in report.subjects:
+                if subject.pending is not None:
+                    stored[subject.subject_type] = store_page(
+                        session.connection(), office_id=facts.office_id, client_id=facts.client_id,
+                        page=subject.pending,
+                    )  # fmt: skip
+                record_sync_outcome(
+                    session, client_id=facts.client_id, subject_type=subject.subject_type, error=subject.error,
+                    next_due_at=next_due_at,
+                )  # fmt: skip
+            if failure is None:
+                changed = problems.resolve(session, client_id=facts.client_id, operations=[OPERATION])
+            else:
+                problems.record_failure(
+                    session, office_id=facts.office_id, client_id=facts.client_id, operation=OPERATION,
+                    failure=failure, transcript=transcript.tail(),
+                )  # fmt: skip
+                changed = 1
+            if changed:  # a sync moves the link status only by opening or closing a problem
+                refresh_link_status(session, facts.client_id)
+            new = report.new_invoices + sum(stored.values())
+            audit.record(session, actor, "sync.run", f"client:{facts.client_id}", new=new, ok=failure is None)
+        return stored
+
+    stored = retry_on_conflict(write)
     for subject in report.subjects:
         subject.new_invoices += stored.get(subject.subject_type, 0)
         subject.pending = None
-
-
-def _record_outcome(
-    actor: Actor,
-    facts: LinkFacts,
-    report: SyncReport,
-    failure: KsefFailure | None,
-    transcript: Transcript,
-    next_due_at: datetime,
-) -> dict[SubjectType, int]:
-    stored: dict[SubjectType, int] = {}
-    with session_scope(write=True) as session:
-        for subject in report.subjects:
-            if subject.pending is not None:
-                stored[subject.subject_type] = store_page(
-                    session.connection(), office_id=facts.office_id, client_id=facts.client_id, page=subject.pending
-                )
-            record_sync_outcome(
-                session, client_id=facts.client_id, subject_type=subject.subject_type, error=subject.error,
-                next_due_at=next_due_at,
-            )  # fmt: skip
-        if failure is None:
-            changed = problems.resolve(session, client_id=facts.client_id, operations=[OPERATION])
-        else:
-            problems.record_failure(
-                session, office_id=facts.office_id, client_id=facts.client_id, operation=OPERATION,
-                failure=failure, transcript=transcript.tail(),
-            )  # fmt: skip
-            changed = 1
-        if changed:  # a sync moves the link status only by opening or closing a problem
-            refresh_link_status(session, facts.client_id)
-        new = report.new_invoices + sum(stored.values())
-        audit.record(session, actor, "sync.run", f"client:{facts.client_id}", new=new, ok=failure is None)
-    return stored
 
 
 @dataclass(frozen=True)

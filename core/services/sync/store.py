@@ -52,14 +52,10 @@ def sync_state(session: Session, client_id: int, subject_type: SubjectType) -> S
 def known_numbers(client_id: int, numbers: list[str]) -> set[str]:
     if not numbers:
         return set()
-    with get_engine().connect() as connection:
-        return _known(connection, client_id, numbers)
-
-
-def _known(connection: sa.Connection, client_id: int, numbers: list[str]) -> set[str]:
     invoices = columns(Invoice)
     query = sa.select(invoices.ksef_number).where(invoices.client_id == client_id, invoices.ksef_number.in_(numbers))
-    return {n for n in connection.execute(query).scalars() if n}
+    with get_engine().connect() as connection:
+        return {n for n in connection.execute(query).scalars() if n}
 
 
 def invoice_from_metadata(client_id: int, subject_type: SubjectType, meta: dict[str, Any]) -> dict[str, Any]:
