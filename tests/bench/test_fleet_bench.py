@@ -47,9 +47,8 @@ from tests.bench.report import floor as floor_replays
 
 OFFICE_NIP = "5265877635"
 # Two worker processes of 8 threads (concurrency 16, as the floor's): on this 2-core machine the engine's CPU then
-# runs on both cores. Measured back to back on the 300-client fleet: 1 × 16 threads 18.2 s, 2 × 8 threads 15.0 s
-# (and, at an earlier stop, 64 threads in one process 29.2 s against 25.7 s at 16: each thread's share of one
-# interpreter lock costs more than it waits).
+# runs on both cores. Measured back to back on the 300-client fleet (same code): 1 × 16 threads 18.2 s, 2 × 8 threads
+# 15.0 s.
 WORKER_PROCESSES = int(os.environ.get("KSEF_BENCH_WORKERS", "2"))
 WORKER_CONCURRENCY = int(os.environ.get("KSEF_BENCH_THREADS", "8"))
 LARGE_FLEET = int(os.environ.get("KSEF_BENCH_LARGE_FLEET", "3000"))
